@@ -1,0 +1,30 @@
+//! One module per command family. Each exposes clap `Args` types and `run`
+//! functions returning the process exit code.
+
+pub mod account;
+pub mod decode;
+pub mod logging;
+pub mod signin;
+pub mod sim;
+pub mod status;
+pub mod token;
+
+/// Exit codes shared by `token`, `refresh` and `signin` (part of the CLI contract).
+pub mod exit {
+    /// Anything else went wrong.
+    pub const OTHER: u8 = 1;
+    /// The account needs an interactive reconnect.
+    pub const RECONNECT_NEEDED: u8 = 2;
+    /// An admin or the app's developer must act.
+    pub const NEEDS_ADMIN: u8 = 3;
+    /// A transient failure: try again later.
+    pub const TRANSIENT: u8 = 4;
+    /// Sign-in was cancelled or timed out.
+    pub const CANCELLED: u8 = 5;
+}
+
+/// Prints a message for a command that is not built yet and fails.
+pub(crate) fn not_yet(what: &str) -> std::process::ExitCode {
+    eprintln!("reconnect: `{what}` is not available in this build yet");
+    std::process::ExitCode::from(exit::OTHER)
+}

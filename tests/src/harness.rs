@@ -1,0 +1,89 @@
+//! Process and environment helpers used by every end-to-end test.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+
+/// The workspace's root directory.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+/// The cargo target directory the tests were built into.
+pub fn target_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        let dir = PathBuf::from(dir);
+        return if dir.is_absolute() { dir } else { workspace_root().join(dir) };
+    }
+    workspace_root().join("target")
+}
+
+/// Path of a binary built by `cargo build` in the debug profile.
+pub fn binary(name: &str) -> PathBuf {
+    let path = target_dir().join("debug").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build it first (`cargo build --workspace --bins`)",
+        path.display()
+    );
+    path
+}
+
+/// An isolated home: HOME, XDG dirs and RECONNECT_HOME under one temp dir.
+#[derive(Debug)]
+pub struct TempHome {
+    dir: tempfile::TempDir,
+}
+
+impl TempHome {
+    /// Creates the directories.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for sub in ["home", "config", "data", "cache", "state", "reconnect"] {
+            std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
+        }
+        Self { dir }
+    }
+
+    /// The root of the temp dir.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The data directory handed to Reconnect as RECONNECT_HOME.
+    pub fn reconnect_home(&self) -> PathBuf {
+        self.dir.path().join("reconnect")
+    }
+
+    /// A command with the isolated environment applied.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        let p = self.dir.path();
+        cmd.env("HOME", p.join("home"))
+            .env("XDG_CONFIG_HOME", p.join("config"))
+            .env("XDG_DATA_HOME", p.join("data"))
+            .env("XDG_CACHE_HOME", p.join("cache"))
+            .env("XDG_STATE_HOME", p.join("state"))
+            .env("RECONNECT_HOME", self.reconnect_home());
+        cmd
+    }
+}
+
+impl Default for TempHome {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A child process that is killed when dropped.
+#[derive(Debug)]
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

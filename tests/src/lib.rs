@@ -1,0 +1,6 @@
+//! Shared harness for the end-to-end tests: where the built binaries are,
+//! isolated HOME/XDG/RECONNECT_HOME directories, and child processes that are
+//! killed when a test ends. Each area of tests lives in its own file under
+//! `tests/tests/`.
+
+pub mod harness;

@@ -7,3 +7,4 @@
 //! is checked in CI by `scripts/check-core-deps.sh`.
 
 pub mod secret;
+pub mod tokens;

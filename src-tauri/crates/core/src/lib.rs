@@ -6,5 +6,6 @@
 //! The dependency rule — no tokio, reqwest, keyring, tauri, axum or file IO —
 //! is checked in CI by `scripts/check-core-deps.sh`.
 
+pub mod decode;
 pub mod secret;
 pub mod tokens;

@@ -1,0 +1,477 @@
+//! The health of one connection as a pure state machine:
+//! `(state, event, now) -> (state, actions)`.
+//!
+//! The engine feeds it what happened (a refresh started, succeeded, failed
+//! with a classified failure, the forecast changed, the machine woke up) and
+//! executes the actions it returns (schedule an attempt, stop background
+//! refreshes, notify the user). It never decides anything on its own.
+
+use serde::{Deserialize, Serialize};
+
+use crate::policy::{self, Decision, FailureClass, RetryConfig, Streak};
+use crate::tokens::UnixTime;
+
+/// Where a connection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Health {
+    /// No tokens yet: the account was added but never signed in.
+    NeverConnected,
+    /// Tokens work and nothing is due soon.
+    Healthy,
+    /// A refresh is in flight. `streak` carries earlier failures so the retry
+    /// rules survive the attempt.
+    Refreshing {
+        /// Failures before this attempt.
+        #[serde(default)]
+        streak: Streak,
+        /// Whether the account needed attention before this attempt (a
+        /// success then announces the recovery).
+        #[serde(default)]
+        recovering: bool,
+    },
+    /// The last refresh failed in a way that may heal; another attempt is due.
+    Retrying {
+        /// When the next attempt runs.
+        next_attempt: UnixTime,
+        /// Failures so far.
+        streak: Streak,
+    },
+    /// Tokens work now, but the connection dies at `deadline` unless someone
+    /// acts (a fixed lifetime, or a keep-alive that could not run).
+    ExpiringSoon {
+        /// When the connection is forecast to die.
+        deadline: UnixTime,
+    },
+    /// The user must sign in again; background refreshes are stopped.
+    ReconnectNeeded,
+    /// An administrator must act; background refreshes are stopped.
+    NeedsAdmin,
+    /// The app registration must be fixed; background refreshes are stopped.
+    AppMisconfigured,
+}
+
+impl Health {
+    /// The state's name as shown in `reconnect status` and stored in the DB.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Health::NeverConnected => "never_connected",
+            Health::Healthy => "healthy",
+            Health::Refreshing { .. } => "refreshing",
+            Health::Retrying { .. } => "retrying",
+            Health::ExpiringSoon { .. } => "expiring_soon",
+            Health::ReconnectNeeded => "reconnect_needed",
+            Health::NeedsAdmin => "needs_admin",
+            Health::AppMisconfigured => "app_misconfigured",
+        }
+    }
+
+    /// Whether the background scheduler should leave this account alone
+    /// until a person acts.
+    pub fn is_stopped(&self) -> bool {
+        matches!(
+            self,
+            Health::NeverConnected
+                | Health::ReconnectNeeded
+                | Health::NeedsAdmin
+                | Health::AppMisconfigured
+        )
+    }
+
+    /// The failure streak carried by this state.
+    pub fn streak(&self) -> Streak {
+        match self {
+            Health::Refreshing { streak, .. } | Health::Retrying { streak, .. } => *streak,
+            // A forced attempt from a stopped state must not earn another
+            // "retry once": the one retry was already spent.
+            Health::ReconnectNeeded => Streak {
+                transient: 0,
+                reconnect: 1,
+            },
+            _ => Streak::default(),
+        }
+    }
+}
+
+/// Something that happened to a connection.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum HealthEvent {
+    /// An interactive sign-in or an import stored a fresh token set.
+    Connected,
+    /// The tokens were removed (account disconnected).
+    Disconnected,
+    /// A refresh request is about to be sent.
+    RefreshStarted,
+    /// A refresh returned a new token set, now persisted.
+    RefreshSucceeded,
+    /// A refresh failed; the decoder's verdict was reduced to `class`.
+    RefreshFailed {
+        /// The classified failure.
+        class: FailureClass,
+        /// A random number in `[0, 1)` for the backoff jitter.
+        jitter_fraction: f64,
+    },
+    /// The forecast was recomputed. `expiring_deadline` is set when the
+    /// connection dies soon and a keep-alive cannot prevent it.
+    ForecastChanged {
+        /// The deadline if the connection is expiring soon.
+        expiring_deadline: Option<UnixTime>,
+    },
+    /// The machine came back from sleep, or the network came back, or the
+    /// wall clock jumped: overdue work should run now.
+    Resumed,
+}
+
+/// What the engine must do after a transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HealthAction {
+    /// Run a refresh attempt at this time (replaces any earlier schedule).
+    ScheduleAttempt(UnixTime),
+    /// Schedule the next keep-alive from the forecast.
+    ScheduleKeepAlive,
+    /// Drop every background attempt for this account.
+    StopBackground,
+    /// Forget the last recorded failure (the account recovered).
+    ClearFailure,
+    /// Tell the user: the account changed to a state that needs attention,
+    /// or recovered from one.
+    Notify(Notice),
+}
+
+/// User-facing notices the engine broadcasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Notice {
+    /// Sign in again.
+    ReconnectNeeded,
+    /// Ask an administrator.
+    NeedsAdmin,
+    /// The app's registration is wrong.
+    AppMisconfigured,
+    /// The connection will die soon.
+    ExpiringSoon,
+    /// A broken or expiring connection works again.
+    Recovered,
+}
+
+/// Applies `event` to `state` at `now`.
+pub fn transition(
+    config: &RetryConfig,
+    state: Health,
+    event: HealthEvent,
+    now: UnixTime,
+) -> (Health, Vec<HealthAction>) {
+    use HealthAction as A;
+    match event {
+        HealthEvent::Connected => {
+            let mut actions = vec![A::ClearFailure, A::ScheduleKeepAlive];
+            if needs_attention(&state) {
+                actions.push(A::Notify(Notice::Recovered));
+            }
+            (Health::Healthy, actions)
+        }
+        HealthEvent::Disconnected => (Health::NeverConnected, vec![A::StopBackground]),
+        HealthEvent::RefreshStarted => (
+            Health::Refreshing {
+                streak: state.streak(),
+                recovering: needs_attention(&state)
+                    || matches!(
+                        state,
+                        Health::Refreshing {
+                            recovering: true,
+                            ..
+                        }
+                    ),
+            },
+            vec![],
+        ),
+        HealthEvent::RefreshSucceeded => {
+            let mut actions = vec![A::ClearFailure, A::ScheduleKeepAlive];
+            if needs_attention(&state)
+                || matches!(
+                    state,
+                    Health::Refreshing {
+                        recovering: true,
+                        ..
+                    }
+                )
+            {
+                actions.push(A::Notify(Notice::Recovered));
+            }
+            (Health::Healthy, actions)
+        }
+        HealthEvent::RefreshFailed {
+            class,
+            jitter_fraction,
+        } => match policy::decide(config, class, state.streak(), now, jitter_fraction) {
+            Decision::RetryAt { at, streak, .. } => (
+                Health::Retrying {
+                    next_attempt: at,
+                    streak,
+                },
+                vec![A::ScheduleAttempt(at)],
+            ),
+            Decision::ReconnectNeeded => stop(Health::ReconnectNeeded, Notice::ReconnectNeeded),
+            Decision::NeedsAdmin => stop(Health::NeedsAdmin, Notice::NeedsAdmin),
+            Decision::AppMisconfigured => stop(Health::AppMisconfigured, Notice::AppMisconfigured),
+        },
+        HealthEvent::ForecastChanged { expiring_deadline } => match (state, expiring_deadline) {
+            (Health::Healthy, Some(deadline)) => (
+                Health::ExpiringSoon { deadline },
+                vec![A::Notify(Notice::ExpiringSoon)],
+            ),
+            (Health::ExpiringSoon { .. }, Some(deadline)) => {
+                (Health::ExpiringSoon { deadline }, vec![])
+            }
+            (Health::ExpiringSoon { .. }, None) => (Health::Healthy, vec![]),
+            (other, _) => (other, vec![]),
+        },
+        HealthEvent::Resumed => match state {
+            Health::Retrying {
+                next_attempt,
+                streak,
+            } if next_attempt <= now => (
+                Health::Retrying {
+                    next_attempt: now,
+                    streak,
+                },
+                vec![A::ScheduleAttempt(now)],
+            ),
+            Health::Retrying { next_attempt, .. } => {
+                (state, vec![A::ScheduleAttempt(next_attempt)])
+            }
+            // A refresh that was in flight when the machine slept is gone;
+            // try again at once.
+            Health::Refreshing { streak, .. } => (
+                Health::Retrying {
+                    next_attempt: now,
+                    streak,
+                },
+                vec![A::ScheduleAttempt(now)],
+            ),
+            Health::Healthy | Health::ExpiringSoon { .. } => (state, vec![A::ScheduleKeepAlive]),
+            stopped => (stopped, vec![]),
+        },
+    }
+}
+
+fn needs_attention(state: &Health) -> bool {
+    matches!(
+        state,
+        Health::ReconnectNeeded
+            | Health::NeedsAdmin
+            | Health::AppMisconfigured
+            | Health::ExpiringSoon { .. }
+    )
+}
+
+fn stop(next: Health, notice: Notice) -> (Health, Vec<HealthAction>) {
+    (
+        next,
+        vec![HealthAction::StopBackground, HealthAction::Notify(notice)],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use HealthAction as A;
+
+    const NOW: UnixTime = 1_700_000_000;
+
+    fn run(state: Health, event: HealthEvent) -> (Health, Vec<HealthAction>) {
+        transition(&RetryConfig::default(), state, event, NOW)
+    }
+
+    fn fail(class: FailureClass) -> HealthEvent {
+        HealthEvent::RefreshFailed {
+            class,
+            jitter_fraction: 0.5,
+        }
+    }
+
+    #[test]
+    fn connecting_makes_an_account_healthy_and_schedules_keep_alive() {
+        let (state, actions) = run(Health::NeverConnected, HealthEvent::Connected);
+        assert_eq!(state, Health::Healthy);
+        assert_eq!(actions, vec![A::ClearFailure, A::ScheduleKeepAlive]);
+        let (state, actions) = run(Health::ReconnectNeeded, HealthEvent::Connected);
+        assert_eq!(state, Health::Healthy);
+        assert!(actions.contains(&A::Notify(Notice::Recovered)));
+    }
+
+    #[test]
+    fn transient_failure_retries_and_never_breaks_the_account() {
+        let mut state = Health::Healthy;
+        for n in 1..=20u32 {
+            let (s, _) = run(state, HealthEvent::RefreshStarted);
+            let (s, actions) = run(s, fail(FailureClass::Transient { retry_after: None }));
+            let Health::Retrying {
+                next_attempt,
+                streak,
+            } = s
+            else {
+                panic!("transient failure left {s:?}");
+            };
+            assert_eq!(streak.transient, n);
+            assert_eq!(actions, vec![A::ScheduleAttempt(next_attempt)]);
+            state = s;
+        }
+    }
+
+    #[test]
+    fn retry_after_sets_the_next_attempt() {
+        let (s, _) = run(Health::Healthy, HealthEvent::RefreshStarted);
+        let (s, _) = run(
+            s,
+            fail(FailureClass::Transient {
+                retry_after: Some(600),
+            }),
+        );
+        assert!(matches!(s, Health::Retrying { next_attempt, .. } if next_attempt == NOW + 600));
+    }
+
+    #[test]
+    fn reconnect_class_retries_once_then_stops_background_work() {
+        let (s, _) = run(Health::Healthy, HealthEvent::RefreshStarted);
+        let (s, actions) = run(s, fail(FailureClass::ReconnectNeeded));
+        assert!(matches!(s, Health::Retrying { next_attempt, .. } if next_attempt == NOW + 60));
+        assert_eq!(actions, vec![A::ScheduleAttempt(NOW + 60)]);
+        let (s, _) = run(s, HealthEvent::RefreshStarted);
+        let (s, actions) = run(s, fail(FailureClass::ReconnectNeeded));
+        assert_eq!(s, Health::ReconnectNeeded);
+        assert_eq!(
+            actions,
+            vec![A::StopBackground, A::Notify(Notice::ReconnectNeeded)]
+        );
+        assert!(s.is_stopped());
+    }
+
+    #[test]
+    fn a_heal_on_the_single_retry_recovers() {
+        let (s, _) = run(Health::Healthy, HealthEvent::RefreshStarted);
+        let (s, _) = run(s, fail(FailureClass::ReconnectNeeded));
+        let (s, _) = run(s, HealthEvent::RefreshStarted);
+        let (s, actions) = run(s, HealthEvent::RefreshSucceeded);
+        assert_eq!(s, Health::Healthy);
+        assert!(actions.contains(&A::ClearFailure));
+    }
+
+    #[test]
+    fn forced_attempt_from_reconnect_needed_gets_no_second_retry() {
+        let (started, _) = run(Health::ReconnectNeeded, HealthEvent::RefreshStarted);
+        let (s, _) = run(started, fail(FailureClass::ReconnectNeeded));
+        assert_eq!(s, Health::ReconnectNeeded);
+        // If it works after all (e.g. an admin fixed something), say so.
+        let (s, actions) = run(started, HealthEvent::RefreshSucceeded);
+        assert_eq!(s, Health::Healthy);
+        assert!(actions.contains(&A::Notify(Notice::Recovered)));
+    }
+
+    #[test]
+    fn admin_and_developer_failures_stop_at_once() {
+        let (s, _) = run(Health::Healthy, HealthEvent::RefreshStarted);
+        let (a, actions) = run(s, fail(FailureClass::NeedsAdmin));
+        assert_eq!(a, Health::NeedsAdmin);
+        assert_eq!(
+            actions,
+            vec![A::StopBackground, A::Notify(Notice::NeedsAdmin)]
+        );
+        let (d, _) = run(s, fail(FailureClass::AppMisconfigured));
+        assert_eq!(d, Health::AppMisconfigured);
+        assert!(d.is_stopped());
+    }
+
+    #[test]
+    fn forecast_moves_between_healthy_and_expiring_soon() {
+        let deadline = NOW + 3600;
+        let (s, actions) = run(
+            Health::Healthy,
+            HealthEvent::ForecastChanged {
+                expiring_deadline: Some(deadline),
+            },
+        );
+        assert_eq!(s, Health::ExpiringSoon { deadline });
+        assert_eq!(actions, vec![A::Notify(Notice::ExpiringSoon)]);
+        let (s, _) = run(
+            s,
+            HealthEvent::ForecastChanged {
+                expiring_deadline: None,
+            },
+        );
+        assert_eq!(s, Health::Healthy);
+        // A broken account is not hidden behind "expiring soon".
+        let (s, _) = run(
+            Health::ReconnectNeeded,
+            HealthEvent::ForecastChanged {
+                expiring_deadline: Some(deadline),
+            },
+        );
+        assert_eq!(s, Health::ReconnectNeeded);
+    }
+
+    #[test]
+    fn resuming_runs_overdue_retries_now() {
+        let overdue = Health::Retrying {
+            next_attempt: NOW - 3600,
+            streak: Streak {
+                transient: 2,
+                reconnect: 0,
+            },
+        };
+        let (s, actions) = run(overdue, HealthEvent::Resumed);
+        assert!(matches!(s, Health::Retrying { next_attempt, .. } if next_attempt == NOW));
+        assert_eq!(actions, vec![A::ScheduleAttempt(NOW)]);
+        let later = Health::Retrying {
+            next_attempt: NOW + 10,
+            streak: Streak::default(),
+        };
+        assert_eq!(
+            run(later, HealthEvent::Resumed).1,
+            vec![A::ScheduleAttempt(NOW + 10)]
+        );
+        let (s, _) = run(
+            Health::Refreshing {
+                streak: Streak::default(),
+                recovering: false,
+            },
+            HealthEvent::Resumed,
+        );
+        assert!(matches!(s, Health::Retrying { .. }));
+        assert!(run(Health::NeedsAdmin, HealthEvent::Resumed).1.is_empty());
+    }
+
+    #[test]
+    fn disconnect_stops_everything() {
+        let (s, actions) = run(Health::Healthy, HealthEvent::Disconnected);
+        assert_eq!(s, Health::NeverConnected);
+        assert_eq!(actions, vec![A::StopBackground]);
+    }
+
+    #[test]
+    fn health_round_trips_through_json() {
+        for state in [
+            Health::NeverConnected,
+            Health::Healthy,
+            Health::Refreshing {
+                streak: Streak::default(),
+                recovering: true,
+            },
+            Health::Retrying {
+                next_attempt: NOW,
+                streak: Streak {
+                    transient: 1,
+                    reconnect: 1,
+                },
+            },
+            Health::ExpiringSoon { deadline: NOW },
+            Health::ReconnectNeeded,
+            Health::NeedsAdmin,
+            Health::AppMisconfigured,
+        ] {
+            let json = serde_json::to_string(&state).unwrap();
+            assert!(json.contains(state.name()), "{json}");
+            assert_eq!(serde_json::from_str::<Health>(&json).unwrap(), state);
+        }
+    }
+}

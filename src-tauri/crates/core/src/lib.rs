@@ -7,5 +7,9 @@
 //! is checked in CI by `scripts/check-core-deps.sh`.
 
 pub mod decode;
+pub mod forecast;
+pub mod health;
+pub mod policy;
 pub mod secret;
+pub mod spike;
 pub mod tokens;

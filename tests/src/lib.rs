@@ -4,3 +4,4 @@
 //! `tests/tests/`.
 
 pub mod harness;
+pub mod window;

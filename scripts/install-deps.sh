@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs whatever Reconnect needs that is missing. Idempotent and quiet when
+# everything is already there.
+#   scripts/install-deps.sh          what the app needs to build and run
+#   scripts/install-deps.sh --test   plus what the test suite needs
+set -euo pipefail
+mode=${1:-run}
+say() { printf '==> %s\n' "$*" >&2; }
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+
+install_debian() {
+  local pkgs=(build-essential pkg-config ca-certificates curl file libssl-dev
+    libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
+    xdg-utils dbus gnome-keyring libsecret-tools libglib2.0-bin)
+  # Without a display (servers, CI) the app runs under Xvfb.
+  pkgs+=(xvfb xauth imagemagick)
+  if [ "$mode" = "--test" ]; then
+    pkgs+=(dbus-x11 webkit2gtk-driver chromium chromium-driver python3-venv python3-pip x11-utils)
+  fi
+  local missing=()
+  for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing system packages: ${missing[*]}"
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+case "$(uname -s)" in
+  Linux)
+    if command -v apt-get >/dev/null; then
+      install_debian
+    else
+      say "not Debian/Ubuntu: install the Tauri 2 Linux prerequisites (webkit2gtk 4.1, libayatana-appindicator, librsvg, openssl, a Secret Service such as gnome-keyring) with your package manager."
+    fi ;;
+  Darwin)
+    xcode-select -p >/dev/null 2>&1 || { say "installing the Xcode command line tools"; xcode-select --install || true; } ;;
+  MINGW*|MSYS*|CYGWIN*)
+    say "Windows: needs the Microsoft C++ Build Tools and the WebView2 runtime (preinstalled on Windows 10/11)." ;;
+esac
+
+if ! command -v cargo >/dev/null; then
+  if [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  else
+    say "installing the Rust toolchain with rustup"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c rustfmt,clippy
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+fi
+
+if [ "$mode" = "--test" ]; then
+  rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+  if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+    say "installing tauri-driver"
+    cargo install tauri-driver --version '^2' --locked --quiet
+  fi
+fi

@@ -9,6 +9,7 @@
 pub mod decode;
 pub mod forecast;
 pub mod health;
+pub mod jwt;
 pub mod policy;
 pub mod secret;
 pub mod spike;

@@ -1,0 +1,257 @@
+//! The HTTP client for token endpoints and provider documents.
+//!
+//! It never follows redirects (a token endpoint that redirects is refused, not
+//! obeyed: no SSRF), reads at most a configured number of bytes, times out,
+//! and can trust one extra root CA (the simulator's `--tls` CA).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reconnect_core::secret::{AuthorizationCode, PkceVerifier, RefreshToken};
+use reconnect_core::tokens::UnixTime;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::error::{EndpointFailure, FetchError, TokenError, TransportKind};
+use crate::response::TokenResponse;
+
+/// Where "now" comes from (Unix seconds). Injected so tests control time.
+pub type Clock = Arc<dyn Fn() -> UnixTime + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    })
+}
+
+/// Settings of a [`TokenClient`].
+#[derive(Debug, Clone)]
+pub struct TokenClientConfig {
+    /// Whole-request timeout.
+    pub timeout: Duration,
+    /// TCP + TLS connect timeout.
+    pub connect_timeout: Duration,
+    /// The most bytes read from any answer.
+    pub max_response_bytes: usize,
+    /// An extra root CA (PEM) to trust, e.g. the simulator's.
+    pub extra_root_ca_pem: Option<Vec<u8>>,
+}
+
+impl Default for TokenClientConfig {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_response_bytes: 1024 * 1024,
+            extra_root_ca_pem: None,
+        }
+    }
+}
+
+/// A token-endpoint client. Cheap to clone (shares one connection pool).
+#[derive(Clone)]
+pub struct TokenClient {
+    http: reqwest::Client,
+    max_bytes: usize,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for TokenClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenClient")
+            .field("max_bytes", &self.max_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A body read under the size cap.
+struct Capped {
+    status: u16,
+    retry_after: Option<String>,
+    content_type: Option<String>,
+    body: Vec<u8>,
+    truncated: bool,
+}
+
+impl TokenClient {
+    /// Builds a client with the system clock.
+    pub fn new(config: TokenClientConfig) -> Result<Self, FetchError> {
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(config.timeout)
+            .connect_timeout(config.connect_timeout)
+            .user_agent(concat!("reconnect/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = &config.extra_root_ca_pem {
+            let cert = reqwest::Certificate::from_pem(pem).map_err(FetchError::Setup)?;
+            builder = builder.add_root_certificate(cert);
+        }
+        let http = builder.build().map_err(FetchError::Setup)?;
+        Ok(Self {
+            http,
+            max_bytes: config.max_response_bytes,
+            clock: system_clock(),
+        })
+    }
+
+    /// Replaces the clock used to turn `expires_in` into an expiry time.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// "Now" according to this client's clock.
+    pub fn now(&self) -> UnixTime {
+        (self.clock)()
+    }
+
+    /// Trades a refresh token for a new token set. `claims` is a claims
+    /// challenge (JSON text) to pass along, if any.
+    pub async fn refresh(
+        &self,
+        endpoint: &Url,
+        client_id: &str,
+        refresh_token: &RefreshToken,
+        scope: &str,
+        claims: Option<&str>,
+    ) -> Result<TokenResponse, TokenError> {
+        let mut form = vec![
+            ("grant_type", "refresh_token"),
+            ("client_id", client_id),
+            ("refresh_token", refresh_token.expose()),
+            ("scope", scope),
+            ("client_info", "1"),
+        ];
+        if let Some(claims) = claims {
+            form.push(("claims", claims));
+        }
+        self.token_request(endpoint, &form).await
+    }
+
+    /// Trades an authorization code (with its PKCE verifier) for tokens.
+    pub async fn exchange_code(
+        &self,
+        endpoint: &Url,
+        client_id: &str,
+        code: &AuthorizationCode,
+        verifier: &PkceVerifier,
+        redirect_uri: &str,
+        scope: &str,
+    ) -> Result<TokenResponse, TokenError> {
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("client_id", client_id),
+            ("code", code.expose()),
+            ("code_verifier", verifier.expose()),
+            ("redirect_uri", redirect_uri),
+            ("scope", scope),
+            ("client_info", "1"),
+        ];
+        self.token_request(endpoint, &form).await
+    }
+
+    async fn token_request(
+        &self,
+        endpoint: &Url,
+        form: &[(&str, &str)],
+    ) -> Result<TokenResponse, TokenError> {
+        let now = self.now();
+        let request = self
+            .http
+            .post(endpoint.clone())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .form(form);
+        let answer = self
+            .send_capped(request)
+            .await
+            .map_err(|source| TokenError::Transport {
+                kind: TransportKind::of(&source),
+                source,
+            })?;
+        if !(200..300).contains(&answer.status) {
+            return Err(TokenError::Endpoint(EndpointFailure {
+                status: answer.status,
+                retry_after: answer.retry_after,
+                content_type: answer.content_type,
+                body: answer.body,
+                truncated: answer.truncated,
+            }));
+        }
+        if answer.truncated {
+            return Err(TokenError::InvalidSuccess {
+                reason: format!("the answer is larger than {} bytes", self.max_bytes),
+            });
+        }
+        TokenResponse::parse(&answer.body, now)
+    }
+
+    /// GETs a JSON document (discovery, JWKS) under the same rules.
+    pub async fn get_json<T: DeserializeOwned>(&self, url: &Url) -> Result<T, FetchError> {
+        let request = self
+            .http
+            .get(url.clone())
+            .header(reqwest::header::ACCEPT, "application/json");
+        let answer = self
+            .send_capped(request)
+            .await
+            .map_err(|source| FetchError::Transport {
+                url: url.to_string(),
+                kind: TransportKind::of(&source),
+                source,
+            })?;
+        if !(200..300).contains(&answer.status) {
+            return Err(FetchError::Status {
+                url: url.to_string(),
+                status: answer.status,
+            });
+        }
+        if answer.truncated {
+            return Err(FetchError::TooLarge {
+                url: url.to_string(),
+                limit: self.max_bytes,
+            });
+        }
+        serde_json::from_slice(&answer.body).map_err(|source| FetchError::Json {
+            url: url.to_string(),
+            source,
+        })
+    }
+
+    async fn send_capped(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Capped, reqwest::Error> {
+        let mut response = request.send().await?;
+        let header = |name: reqwest::header::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let retry_after = header(reqwest::header::RETRY_AFTER);
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        let status = response.status().as_u16();
+        let mut body = Vec::new();
+        let mut truncated = false;
+        while let Some(chunk) = response.chunk().await? {
+            let room = self.max_bytes.saturating_sub(body.len());
+            if chunk.len() > room {
+                body.extend_from_slice(&chunk[..room]);
+                truncated = true;
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Capped {
+            status,
+            retry_after,
+            content_type,
+            body,
+            truncated,
+        })
+    }
+}

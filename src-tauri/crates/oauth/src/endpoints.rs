@@ -1,0 +1,245 @@
+//! Where a provider's endpoints are.
+//!
+//! - Microsoft Entra: by convention, `{authority}/{tenant}/oauth2/v2.0/authorize`
+//!   and `/token`; its discovery document (for the JWKS and the issuer) sits at
+//!   `{authority}/{tenant}/v2.0/.well-known/openid-configuration`.
+//! - Any OpenID Connect provider: from its issuer URL by OpenID Discovery.
+//!
+//! Multi-tenant Entra authorities (`common`, `organizations`, `consumers`)
+//! publish an issuer with a `{tenantid}` placeholder; see
+//! [`ProviderMetadata::issuer_for`].
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::client::TokenClient;
+use crate::error::FetchError;
+
+/// The two endpoints a sign-in needs, plus where to find the rest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderEndpoints {
+    /// The authorization endpoint (the browser goes here).
+    pub authorize: Url,
+    /// The token endpoint.
+    pub token: Url,
+    /// The OpenID discovery document.
+    pub discovery: Url,
+}
+
+/// Why endpoints could not be worked out.
+#[derive(Debug, thiserror::Error)]
+pub enum EndpointError {
+    /// The authority or issuer is not a usable base URL.
+    #[error("`{0}` is not a usable authority or issuer URL")]
+    BadBase(String),
+    /// The tenant is empty or contains characters that do not belong in a path.
+    #[error("`{0}` is not a valid tenant")]
+    BadTenant(String),
+    /// The discovery document could not be fetched.
+    #[error("OpenID discovery failed")]
+    Fetch(#[from] FetchError),
+    /// The discovery document names a different issuer than the one asked for.
+    #[error("the discovery document names issuer `{found}`, not `{expected}`")]
+    IssuerMismatch {
+        /// The issuer configured for the account.
+        expected: String,
+        /// The issuer the document claims.
+        found: String,
+    },
+    /// An endpoint in the document is plain http on a non-loopback host.
+    #[error("the provider's {what} `{url}` is not https")]
+    Insecure {
+        /// Which endpoint.
+        what: &'static str,
+        /// Its URL.
+        url: String,
+    },
+}
+
+fn join_path(base: &Url, tail: &str) -> Result<Url, EndpointError> {
+    let text = format!(
+        "{}/{}",
+        base.as_str().trim_end_matches('/'),
+        tail.trim_start_matches('/')
+    );
+    Url::parse(&text).map_err(|_| EndpointError::BadBase(base.to_string()))
+}
+
+/// Whether a URL is https, or http on a loopback host.
+pub fn is_secure_or_loopback(url: &Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => match url.host() {
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+impl ProviderEndpoints {
+    /// Microsoft Entra endpoints for `authority` (e.g.
+    /// `https://login.microsoftonline.com`) and `tenant`.
+    pub fn microsoft(authority: &Url, tenant: &str) -> Result<Self, EndpointError> {
+        let tenant_ok = !tenant.is_empty()
+            && tenant
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'));
+        if !tenant_ok {
+            return Err(EndpointError::BadTenant(tenant.to_owned()));
+        }
+        if authority.cannot_be_a_base() || !is_secure_or_loopback(authority) {
+            return Err(EndpointError::BadBase(authority.to_string()));
+        }
+        Ok(Self {
+            authorize: join_path(authority, &format!("{tenant}/oauth2/v2.0/authorize"))?,
+            token: join_path(authority, &format!("{tenant}/oauth2/v2.0/token"))?,
+            discovery: join_path(
+                authority,
+                &format!("{tenant}/v2.0/.well-known/openid-configuration"),
+            )?,
+        })
+    }
+
+    /// The discovery document's URL for an OpenID issuer.
+    pub fn oidc_discovery_url(issuer: &Url) -> Result<Url, EndpointError> {
+        if issuer.cannot_be_a_base() || !is_secure_or_loopback(issuer) {
+            return Err(EndpointError::BadBase(issuer.to_string()));
+        }
+        join_path(issuer, ".well-known/openid-configuration")
+    }
+}
+
+/// The parts of an OpenID discovery document Reconnect uses.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ProviderMetadata {
+    /// The issuer (may hold `{tenantid}` for multi-tenant Entra).
+    pub issuer: String,
+    /// Authorization endpoint.
+    pub authorization_endpoint: Url,
+    /// Token endpoint.
+    pub token_endpoint: Url,
+    /// Where the signing keys are.
+    pub jwks_uri: Url,
+    /// Signing algorithms the provider uses for id_tokens.
+    #[serde(default)]
+    pub id_token_signing_alg_values_supported: Vec<String>,
+}
+
+impl ProviderMetadata {
+    /// Fetches and checks a discovery document. With `expected_issuer`, the
+    /// document must name that issuer (OpenID Discovery §4.3).
+    pub async fn fetch(
+        client: &TokenClient,
+        url: &Url,
+        expected_issuer: Option<&str>,
+    ) -> Result<Self, EndpointError> {
+        let meta: Self = client.get_json(url).await?;
+        if let Some(expected) = expected_issuer
+            && meta.issuer.trim_end_matches('/') != expected.trim_end_matches('/')
+        {
+            return Err(EndpointError::IssuerMismatch {
+                expected: expected.to_owned(),
+                found: meta.issuer.clone(),
+            });
+        }
+        for (what, u) in [
+            ("authorization endpoint", &meta.authorization_endpoint),
+            ("token endpoint", &meta.token_endpoint),
+            ("JWKS URI", &meta.jwks_uri),
+        ] {
+            if !is_secure_or_loopback(u) {
+                return Err(EndpointError::Insecure {
+                    what,
+                    url: u.to_string(),
+                });
+            }
+        }
+        Ok(meta)
+    }
+
+    /// Discovers an OpenID provider from its issuer URL alone.
+    pub async fn discover(client: &TokenClient, issuer: &Url) -> Result<Self, EndpointError> {
+        let url = ProviderEndpoints::oidc_discovery_url(issuer)?;
+        Self::fetch(client, &url, Some(issuer.as_str())).await
+    }
+
+    /// The issuer an id_token from tenant `tid` must carry. Entra's
+    /// multi-tenant documents publish `…/{tenantid}/v2.0`; the token's own
+    /// `tid` fills it in.
+    pub fn issuer_for(&self, tid: Option<&str>) -> Option<String> {
+        if self.issuer.contains("{tenantid}") {
+            tid.filter(|t| !t.is_empty())
+                .map(|t| self.issuer.replace("{tenantid}", t))
+        } else {
+            Some(self.issuer.clone())
+        }
+    }
+
+    /// The endpoints this document names.
+    pub fn endpoints(&self, discovery: Url) -> ProviderEndpoints {
+        ProviderEndpoints {
+            authorize: self.authorization_endpoint.clone(),
+            token: self.token_endpoint.clone(),
+            discovery,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn microsoft_endpoints_follow_the_convention() {
+        let base = Url::parse("https://login.microsoftonline.com/").unwrap();
+        let e = ProviderEndpoints::microsoft(&base, "organizations").unwrap();
+        assert_eq!(
+            e.token.as_str(),
+            "https://login.microsoftonline.com/organizations/oauth2/v2.0/token"
+        );
+        assert_eq!(
+            e.authorize.as_str(),
+            "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize"
+        );
+        assert_eq!(
+            e.discovery.as_str(),
+            "https://login.microsoftonline.com/organizations/v2.0/.well-known/openid-configuration"
+        );
+        assert!(ProviderEndpoints::microsoft(&base, "../x").is_err());
+        assert!(ProviderEndpoints::microsoft(&base, "").is_err());
+        let plain = Url::parse("http://login.example.com").unwrap();
+        assert!(ProviderEndpoints::microsoft(&plain, "common").is_err());
+        let local = Url::parse("http://127.0.0.1:4000").unwrap();
+        assert!(ProviderEndpoints::microsoft(&local, "common").is_ok());
+    }
+
+    #[test]
+    fn issuer_template_is_filled_with_the_token_tenant() {
+        let meta = ProviderMetadata {
+            issuer: "https://login.microsoftonline.com/{tenantid}/v2.0".into(),
+            authorization_endpoint: Url::parse("https://a/x").unwrap(),
+            token_endpoint: Url::parse("https://a/y").unwrap(),
+            jwks_uri: Url::parse("https://a/z").unwrap(),
+            id_token_signing_alg_values_supported: vec![],
+        };
+        assert_eq!(
+            meta.issuer_for(Some("t-1")).as_deref(),
+            Some("https://login.microsoftonline.com/t-1/v2.0")
+        );
+        assert_eq!(meta.issuer_for(None), None);
+    }
+
+    #[test]
+    fn discovery_url_is_under_the_issuer() {
+        let issuer = Url::parse("https://idp.example/realms/x").unwrap();
+        assert_eq!(
+            ProviderEndpoints::oidc_discovery_url(&issuer)
+                .unwrap()
+                .as_str(),
+            "https://idp.example/realms/x/.well-known/openid-configuration"
+        );
+    }
+}

@@ -1,0 +1,226 @@
+//! id_token validation: the signature against the provider's JWKS (by `kid`),
+//! then `iss`, `aud`, `nonce` and `exp`. Unsigned (`alg: none`) and symmetric
+//! (`HS*`) tokens are refused outright: a public client has no shared secret,
+//! so an HMAC "signature" proves nothing.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use reconnect_core::secret::IdToken;
+use reconnect_core::tokens::UnixTime;
+use serde::Deserialize;
+
+use crate::client::TokenClient;
+use crate::endpoints::ProviderMetadata;
+use crate::error::FetchError;
+
+/// Seconds of clock difference tolerated on `exp`.
+pub const CLOCK_SKEW_SECONDS: i64 = 300;
+
+/// The identity an id_token vouches for, once validated.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct IdTokenClaims {
+    /// Issuer.
+    pub iss: String,
+    /// Subject (pairwise per app on Entra).
+    pub sub: String,
+    /// Expiry.
+    pub exp: i64,
+    /// The nonce sent with the authorization request.
+    #[serde(default)]
+    pub nonce: Option<String>,
+    /// Entra object id of the user.
+    #[serde(default)]
+    pub oid: Option<String>,
+    /// Entra tenant id.
+    #[serde(default)]
+    pub tid: Option<String>,
+    /// The sign-in name (Entra) shown to people.
+    #[serde(default)]
+    pub preferred_username: Option<String>,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// E-mail, when the provider sends one.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+impl IdTokenClaims {
+    /// The best human-readable name of who signed in.
+    pub fn display_user(&self) -> &str {
+        self.preferred_username
+            .as_deref()
+            .or(self.email.as_deref())
+            .or(self.name.as_deref())
+            .unwrap_or(&self.sub)
+    }
+}
+
+/// Why an id_token was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum IdTokenError {
+    /// The signing keys could not be fetched.
+    #[error("could not fetch the provider's signing keys")]
+    Keys(#[from] FetchError),
+    /// Not a JWT at all.
+    #[error("the id_token is not a well-formed JWT")]
+    Malformed,
+    /// `alg: none`.
+    #[error("the id_token is unsigned (alg \"none\") and was refused")]
+    Unsigned,
+    /// A symmetric or unknown algorithm.
+    #[error("the id_token uses algorithm {0}, which Reconnect does not accept")]
+    Algorithm(String),
+    /// No key in the JWKS has the token's `kid`.
+    #[error("no signing key `{0}` in the provider's JWKS")]
+    UnknownKey(String),
+    /// The key in the JWKS cannot be used.
+    #[error("the provider's signing key `{kid}` is unusable")]
+    BadKey {
+        /// The key id.
+        kid: String,
+        /// Why.
+        #[source]
+        source: jsonwebtoken::errors::Error,
+    },
+    /// The signature (or the token's shape) did not verify.
+    #[error("the id_token's signature does not verify")]
+    Signature(#[source] jsonwebtoken::errors::Error),
+    /// Wrong audience.
+    #[error("the id_token was issued for another application (aud)")]
+    Audience,
+    /// Wrong issuer.
+    #[error("the id_token was issued by `{found}`, expected `{expected}`")]
+    Issuer {
+        /// Expected issuer.
+        expected: String,
+        /// Issuer in the token.
+        found: String,
+    },
+    /// Nonce missing or different.
+    #[error("the id_token's nonce does not match this sign-in (possible replay)")]
+    Nonce,
+    /// Expired.
+    #[error("the id_token expired at {exp} (now {now})")]
+    Expired {
+        /// Its `exp`.
+        exp: i64,
+        /// Now.
+        now: i64,
+    },
+}
+
+/// Validates id_tokens of one provider.
+#[derive(Debug, Clone)]
+pub struct IdTokenValidator {
+    meta: ProviderMetadata,
+    jwks: JwkSet,
+}
+
+const ACCEPTED: [Algorithm; 8] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+];
+
+#[derive(Deserialize)]
+struct RawHeader {
+    alg: String,
+    #[serde(default)]
+    kid: Option<String>,
+}
+
+impl IdTokenValidator {
+    /// Builds a validator from a discovery document and its key set.
+    pub fn new(meta: ProviderMetadata, jwks: JwkSet) -> Self {
+        Self { meta, jwks }
+    }
+
+    /// Fetches the provider's JWKS.
+    pub async fn fetch(client: &TokenClient, meta: ProviderMetadata) -> Result<Self, IdTokenError> {
+        let jwks: JwkSet = client.get_json(&meta.jwks_uri).await?;
+        Ok(Self::new(meta, jwks))
+    }
+
+    /// The discovery document in use.
+    pub fn metadata(&self) -> &ProviderMetadata {
+        &self.meta
+    }
+
+    /// Checks signature, `iss`, `aud` (= `client_id`), `nonce` and `exp`.
+    pub fn validate(
+        &self,
+        token: &IdToken,
+        client_id: &str,
+        nonce: &str,
+        now: UnixTime,
+    ) -> Result<IdTokenClaims, IdTokenError> {
+        let text = token.expose();
+        let header_part = text.split('.').next().ok_or(IdTokenError::Malformed)?;
+        let header_bytes = URL_SAFE_NO_PAD
+            .decode(header_part.trim_end_matches('='))
+            .map_err(|_| IdTokenError::Malformed)?;
+        let header: RawHeader =
+            serde_json::from_slice(&header_bytes).map_err(|_| IdTokenError::Malformed)?;
+        if header.alg.eq_ignore_ascii_case("none") {
+            return Err(IdTokenError::Unsigned);
+        }
+        let alg = ACCEPTED
+            .into_iter()
+            .find(|a| format!("{a:?}") == header.alg)
+            .ok_or_else(|| IdTokenError::Algorithm(header.alg.clone()))?;
+        let jwk = match &header.kid {
+            Some(kid) => self
+                .jwks
+                .find(kid)
+                .ok_or_else(|| IdTokenError::UnknownKey(kid.clone()))?,
+            None if self.jwks.keys.len() == 1 => &self.jwks.keys[0],
+            None => return Err(IdTokenError::UnknownKey("(none given)".into())),
+        };
+        let kid = header.kid.clone().unwrap_or_default();
+        let key =
+            DecodingKey::from_jwk(jwk).map_err(|source| IdTokenError::BadKey { kid, source })?;
+        let mut validation = Validation::new(alg);
+        validation.validate_exp = false;
+        validation.required_spec_claims.clear();
+        validation.set_audience(&[client_id]);
+        let data =
+            jsonwebtoken::decode::<IdTokenClaims>(text, &key, &validation).map_err(|e| match e
+                .kind()
+            {
+                jsonwebtoken::errors::ErrorKind::InvalidAudience
+                | jsonwebtoken::errors::ErrorKind::MissingRequiredClaim(_) => {
+                    IdTokenError::Audience
+                }
+                _ => IdTokenError::Signature(e),
+            })?;
+        let claims = data.claims;
+        let expected = self
+            .meta
+            .issuer_for(claims.tid.as_deref())
+            .unwrap_or_else(|| self.meta.issuer.clone());
+        if claims.iss.trim_end_matches('/') != expected.trim_end_matches('/') {
+            return Err(IdTokenError::Issuer {
+                expected,
+                found: claims.iss,
+            });
+        }
+        if claims.nonce.as_deref() != Some(nonce) {
+            return Err(IdTokenError::Nonce);
+        }
+        if claims.exp.saturating_add(CLOCK_SKEW_SECONDS) <= now {
+            return Err(IdTokenError::Expired {
+                exp: claims.exp,
+                now,
+            });
+        }
+        Ok(claims)
+    }
+}

@@ -5,6 +5,9 @@
 
 use std::fmt;
 
+use reconnect_core::decode::{self, TransportFailure, Verdict};
+use reconnect_core::tokens::UnixTime;
+
 /// How a request failed before any HTTP answer was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportKind {
@@ -36,6 +39,18 @@ impl fmt::Display for TransportKind {
 }
 
 impl TransportKind {
+    /// The decoder's name for this failure.
+    pub fn failure(self) -> TransportFailure {
+        match self {
+            Self::Dns => TransportFailure::Dns,
+            Self::Connect => TransportFailure::Connect,
+            Self::Tls => TransportFailure::Tls,
+            Self::Timeout => TransportFailure::Timeout,
+            Self::Body => TransportFailure::Truncated,
+            Self::Other => TransportFailure::Other,
+        }
+    }
+
     /// Classifies a reqwest error by what it says about itself and its causes.
     pub fn of(err: &reqwest::Error) -> Self {
         if err.is_timeout() {
@@ -133,6 +148,35 @@ pub enum TokenError {
 }
 
 impl TokenError {
+    /// The decoder's verdict on this failure. `now` only matters for a
+    /// `Retry-After` given as an HTTP date.
+    pub fn verdict(&self, now: UnixTime) -> Verdict {
+        match self {
+            Self::Endpoint(f) if f.truncated => decode::decode_transport(
+                TransportFailure::BodyTooLarge,
+                Some(&format!(
+                    "HTTP {} with a body over the client's size cap",
+                    f.status
+                )),
+            ),
+            Self::Endpoint(f) => decode::decode_token_response(
+                &decode::TokenResponse {
+                    status: f.status,
+                    retry_after: f.retry_after.as_deref(),
+                    content_type: f.content_type.as_deref(),
+                    body: &f.body,
+                },
+                now,
+            ),
+            Self::Transport { kind, source } => {
+                decode::decode_transport(kind.failure(), Some(&source.to_string()))
+            }
+            Self::InvalidSuccess { reason } => {
+                decode::decode_transport(TransportFailure::Other, Some(reason))
+            }
+        }
+    }
+
     /// The endpoint's answer, when there was one.
     pub fn endpoint_failure(&self) -> Option<&EndpointFailure> {
         match self {
@@ -184,4 +228,41 @@ pub enum FetchError {
         #[source]
         source: serde_json::Error,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(status: u16, body: &str, truncated: bool) -> TokenError {
+        TokenError::Endpoint(EndpointFailure {
+            status,
+            retry_after: Some("7".into()),
+            content_type: Some("application/json".into()),
+            body: body.as_bytes().to_vec(),
+            truncated,
+        })
+    }
+
+    #[test]
+    fn an_idle_refresh_token_needs_a_reconnect() {
+        let body = r#"{"error":"invalid_grant","error_description":"AADSTS700082: The refresh token has expired due to inactivity.","error_codes":[700082]}"#;
+        let v = failure(400, body, false).verdict(0);
+        assert_eq!(v.primary_code, Some(700082));
+        assert!(v.needs_reconnect());
+    }
+
+    #[test]
+    fn throttling_and_cut_bodies_are_transient() {
+        let v = failure(429, "", false).verdict(0);
+        assert!(v.is_transient());
+        assert_eq!(v.retry_after_seconds, Some(7));
+        let cut = failure(400, r#"{"error":"invalid_grant""#, true).verdict(0);
+        assert!(cut.is_transient() && !cut.needs_reconnect());
+        let odd = TokenError::InvalidSuccess {
+            reason: "no access_token".into(),
+        }
+        .verdict(0);
+        assert!(odd.is_transient());
+    }
 }

@@ -1,2 +1,44 @@
 //! `reconnect-store` keeps secrets in the OS keychain (the vault) and
 //! everything else — accounts, token facts, health, events — in SQLite.
+//!
+//! - [`Home`]: the data directory (`RECONNECT_HOME` or the platform data dir)
+//!   and the keychain service name derived from it.
+//! - [`Store`]: the SQLite database (WAL, migrations, transactions via
+//!   [`Store::write`]).
+//! - [`Vault`]: whole token sets per account; [`KeychainVault`] over the OS
+//!   keychain, [`MemoryVault`] over the size-limited, fault-injecting
+//!   [`MemoryKeychain`] for tests. Both chunk crash-safely ([`ChunkedVault`]).
+//! - [`Profile`]: a store and a vault together, for operations that touch
+//!   both in the right order.
+//!
+//! See README.md for the schema, the chunk format and the failure cases.
+
+pub mod account;
+pub mod chunked;
+mod codec;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod facts;
+pub mod health;
+pub mod home;
+pub mod keychain;
+pub mod keychain_error;
+pub mod memory;
+pub mod profile;
+pub mod validate;
+pub mod vault;
+
+pub use account::{Account, Identity, NewAccount, Provider, Redirect};
+pub use chunked::ChunkedVault;
+pub use db::{Store, Tx};
+pub use error::StoreError;
+pub use events::{CodeCount, Event, EventQuery, NewEvent, Retention};
+pub use facts::TokenFacts;
+pub use health::HealthRecord;
+pub use home::{Home, HomeError};
+pub use keychain::{KeychainVault, OsKeychain};
+pub use keychain_error::KeychainError;
+pub use memory::{Fault, MemoryKeychain, MemoryVault};
+pub use profile::Profile;
+pub use vault::{AccountId, Keychain, Vault, VaultError};

@@ -1,0 +1,262 @@
+//! Crash-safe storage of one token set as several keychain entries.
+//!
+//! A token set is encoded, base64'd and cut into parts that each fit the
+//! smallest keychain entry (2,560 UTF-16 bytes). A small manifest entry says
+//! which generation of parts is current, with its length and SHA-256.
+//!
+//! Entries for account 7 in one profile's keychain service:
+//! `7/manifest`, `7/g12/0`, `7/g12/1`, … (`g12` = generation 12).
+//!
+//! `put` writes in this order, each step one atomic entry write:
+//! 1. erase the parts the manifest lists as junk (left by an earlier crash);
+//! 2. rewrite the manifest with the new generation listed as junk (intent);
+//! 3. write the new generation's parts;
+//! 4. flip: rewrite the manifest with the new generation current and the old
+//!    one listed as junk;
+//! 5. erase the old generation's parts;
+//! 6. rewrite the manifest with an empty junk list.
+//!
+//! Readers only follow `current`, whose parts are never touched until a later
+//! flip, so a crash at any step leaves the old or the new set readable, never
+//! a mix (and the checksum would catch one). Every part that could be left
+//! behind is listed as junk in the manifest, so the next write removes it.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use reconnect_core::tokens::TokenSet;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::codec;
+use crate::vault::{AccountId, Keychain, Vault, VaultError};
+
+/// The manifest entry's content.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Manifest {
+    /// Format version.
+    v: u32,
+    /// The next generation number to use.
+    next: u64,
+    /// The readable generation, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cur: Option<Current>,
+    /// Generations whose parts may still exist and must be erased.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    junk: Vec<Parts>,
+}
+
+/// A generation of parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Parts {
+    /// Generation number.
+    g: u64,
+    /// Number of parts.
+    n: usize,
+}
+
+/// The current generation and what its payload must look like.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Current {
+    g: u64,
+    n: usize,
+    /// Length in bytes of the decoded payload.
+    len: usize,
+    /// Hex SHA-256 of the decoded payload.
+    sha: String,
+}
+
+impl Current {
+    fn parts(&self) -> Parts {
+        Parts {
+            g: self.g,
+            n: self.n,
+        }
+    }
+}
+
+const MANIFEST_VERSION: u32 = 1;
+
+/// A [`Vault`] over any [`Keychain`], storing token sets of any size in
+/// parts with a manifest (see the module docs for the write order).
+#[derive(Debug, Clone)]
+pub struct ChunkedVault<K> {
+    keychain: K,
+}
+
+impl<K: Keychain> ChunkedVault<K> {
+    /// Wraps a keychain.
+    pub fn new(keychain: K) -> Self {
+        Self { keychain }
+    }
+
+    /// The keychain underneath.
+    pub fn keychain(&self) -> &K {
+        &self.keychain
+    }
+
+    /// Characters of base64 per part: as many as fit the entry limit in UTF-16.
+    fn part_chars(&self) -> usize {
+        (self.keychain.entry_limit() / 2).max(4) / 4 * 4
+    }
+
+    fn read_manifest(&self, account: AccountId) -> Result<Option<Manifest>, VaultError> {
+        let Some(text) = self.keychain.read(&manifest_entry(account))? else {
+            return Ok(None);
+        };
+        let manifest: Manifest = serde_json::from_str(&text).map_err(|_| VaultError::Damaged {
+            account,
+            what: "the manifest is unreadable",
+        })?;
+        if manifest.v != MANIFEST_VERSION {
+            return Err(VaultError::Damaged {
+                account,
+                what: "the manifest has an unknown version",
+            });
+        }
+        Ok(Some(manifest))
+    }
+
+    fn write_manifest(&self, account: AccountId, manifest: &Manifest) -> Result<(), VaultError> {
+        let text = serde_json::to_string(manifest).expect("manifest serializes");
+        self.keychain.write(&manifest_entry(account), &text)?;
+        Ok(())
+    }
+
+    fn erase_parts(&self, account: AccountId, parts: Parts) -> Result<(), VaultError> {
+        for index in 0..parts.n {
+            self.keychain.erase(&part_entry(account, parts.g, index))?;
+        }
+        Ok(())
+    }
+}
+
+impl<K: Keychain> Vault for ChunkedVault<K> {
+    fn get(&self, account: AccountId) -> Result<Option<TokenSet>, VaultError> {
+        self.keychain.check()?;
+        let Some(manifest) = self.read_manifest(account)? else {
+            return Ok(None);
+        };
+        let Some(cur) = manifest.cur else {
+            return Ok(None);
+        };
+        let damaged = |what| VaultError::Damaged { account, what };
+        let mut encoded = String::new();
+        for index in 0..cur.n {
+            let part = self
+                .keychain
+                .read(&part_entry(account, cur.g, index))?
+                .ok_or_else(|| damaged("a part is missing"))?;
+            encoded.push_str(&part);
+        }
+        let payload = BASE64
+            .decode(encoded.as_bytes())
+            .map_err(|_| damaged("a part is not base64"))?;
+        if payload.len() != cur.len || sha256_hex(&payload) != cur.sha {
+            return Err(damaged("the parts do not match the manifest's checksum"));
+        }
+        codec::decode(&payload).map(Some).map_err(damaged)
+    }
+
+    fn put(&self, account: AccountId, tokens: &TokenSet) -> Result<(), VaultError> {
+        self.keychain.check()?;
+        let old = match self.read_manifest(account) {
+            Ok(found) => found.unwrap_or_default(),
+            Err(VaultError::Damaged { what, .. }) => {
+                tracing::warn!(%account, what, "replacing a damaged keychain manifest");
+                Manifest::default()
+            }
+            Err(other) => return Err(other),
+        };
+        // 1. Erase leftovers of earlier crashes.
+        for junk in &old.junk {
+            self.erase_parts(account, *junk)?;
+        }
+        let payload = codec::encode(tokens);
+        let encoded = BASE64.encode(&payload);
+        let chunks: Vec<&str> = encoded
+            .as_bytes()
+            .chunks(self.part_chars())
+            .map(|c| std::str::from_utf8(c).expect("base64 is ASCII"))
+            .collect();
+        let generation = old.next.max(1);
+        let new_parts = Parts {
+            g: generation,
+            n: chunks.len(),
+        };
+        // 2. Declare the new generation as junk until it is complete.
+        let mut manifest = Manifest {
+            v: MANIFEST_VERSION,
+            next: generation + 1,
+            cur: old.cur.clone(),
+            junk: vec![new_parts],
+        };
+        self.write_manifest(account, &manifest)?;
+        // 3. The new parts.
+        for (index, chunk) in chunks.iter().enumerate() {
+            self.keychain
+                .write(&part_entry(account, generation, index), chunk)?;
+        }
+        // 4. Flip.
+        manifest.cur = Some(Current {
+            g: generation,
+            n: chunks.len(),
+            len: payload.len(),
+            sha: sha256_hex(&payload),
+        });
+        manifest.junk = old.cur.iter().map(Current::parts).collect();
+        self.write_manifest(account, &manifest)?;
+        // 5. Erase the old generation, 6. and record that it is gone.
+        if let Some(previous) = old.cur {
+            self.erase_parts(account, previous.parts())?;
+            manifest.junk.clear();
+            self.write_manifest(account, &manifest)?;
+        }
+        Ok(())
+    }
+
+    fn delete(&self, account: AccountId) -> Result<(), VaultError> {
+        self.keychain.check()?;
+        let old = match self.read_manifest(account) {
+            Ok(Some(found)) => found,
+            Ok(None) => return Ok(()),
+            Err(VaultError::Damaged { .. }) => {
+                self.keychain.erase(&manifest_entry(account))?;
+                return Ok(());
+            }
+            Err(other) => return Err(other),
+        };
+        // A tombstone first: from here on nothing is readable, and every
+        // remaining part is listed for erasure.
+        let mut junk = old.junk.clone();
+        junk.extend(old.cur.iter().map(Current::parts));
+        let tombstone = Manifest {
+            v: MANIFEST_VERSION,
+            next: old.next,
+            cur: None,
+            junk: junk.clone(),
+        };
+        if old.cur.is_some() {
+            self.write_manifest(account, &tombstone)?;
+        }
+        for parts in junk {
+            self.erase_parts(account, parts)?;
+        }
+        self.keychain.erase(&manifest_entry(account))?;
+        Ok(())
+    }
+}
+
+fn manifest_entry(account: AccountId) -> String {
+    format!("{account}/manifest")
+}
+
+fn part_entry(account: AccountId, generation: u64, index: usize) -> String {
+    format!("{account}/g{generation}/{index}")
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

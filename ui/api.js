@@ -1,16 +1,75 @@
 // The one module that talks to the backend. Every call crosses the Tauri IPC
-// boundary through `invoke`; nothing else in the UI reaches the backend.
+// boundary through `invoke` (and backend events through `listen`); nothing
+// else in the UI reaches the backend. No command returns a token, an
+// authorization code or a PKCE verifier: only views safe to show.
 
-const invoke = (cmd, args) => {
-  const tauri = window.__TAURI__;
-  if (!tauri || !tauri.core) {
-    return Promise.reject(new Error("Reconnect's backend is not reachable (not running inside the app)."));
+function tauri() {
+  const t = window.__TAURI__;
+  if (!t || !t.core) {
+    throw new Error("Reconnect's backend is not reachable (not running inside the app).");
   }
-  return tauri.core.invoke(cmd, args);
-};
+  return t;
+}
 
-/** The accounts, as webview-safe views (never tokens). */
+const invoke = async (cmd, args) => tauri().core.invoke(cmd, args);
+
+/** The app's version, the active profile and the profiles one can switch to. */
+export const appInfo = () => invoke("app_info");
+
+/** `{ now, accounts: AccountView[] }` — the dashboard's data. */
 export const listAccounts = () => invoke("list_accounts");
 
-/** The app's version and profile. */
-export const appInfo = () => invoke("app_info");
+/** Everything the admin detail shows about one account (no secrets). */
+export const accountDetail = (name) => invoke("account_detail", { name });
+
+/** Failures by code over time, plus active spike alerts. */
+export const failureChart = (hours) => invoke("failure_chart", { hours });
+
+/** Decodes a pasted error body, description or code into a verdict. */
+export const decode = (text) => invoke("decode_text", { text });
+
+/** Adds an account: `{ kind: "microsoft" | "oidc", name, tenant?, issuer?, client_id, scopes }`. */
+export const addAccount = (request) => invoke("add_account", { request });
+
+/** Removes an account and its keychain entries. */
+export const removeAccount = (name) => invoke("remove_account", { name });
+
+/** Refreshes one account now. */
+export const refreshNow = (name) => invoke("refresh_now", { name });
+
+/** Starts an interactive reconnect; progress arrives as `reconnect-progress` events. */
+export const reconnectStart = (name) => invoke("reconnect_start", { name });
+
+/** Cancels a running reconnect. */
+export const reconnectCancel = (name) => invoke("reconnect_cancel", { name });
+
+/** Switches the active profile (demo or a real one). */
+export const switchProfile = (profile) => invoke("switch_profile", { profile });
+
+/** The tester panel's view: simulator clock, outage, break kinds. */
+export const testerState = () => invoke("tester_state");
+
+/** Breaks a simulator account's grant: `kind` is one of tester_state().break_kinds. */
+export const testerBreak = (name, kind, code) => invoke("tester_break", { name, kind, code });
+
+/** Restores a simulator account's grant (clears faults, re-enables the user). */
+export const testerRestore = (name) => invoke("tester_restore", { name });
+
+/** Starts (`kind`) or ends (`null`) a simulated outage. */
+export const testerOutage = (kind) => invoke("tester_outage", { kind });
+
+/** Advances the simulator's (and the engine's) virtual clock. */
+export const testerAdvanceClock = (seconds) => invoke("tester_advance_clock", { seconds });
+
+/** For any account: makes its next refresh fail locally with `code`. */
+export const testerFailNext = (name, code) => invoke("tester_fail_next", { name, code });
+
+/** Subscribes to a backend event; returns a function that unsubscribes. */
+export async function listen(event, handler) {
+  const t = window.__TAURI__;
+  if (!t || !t.event) return () => {};
+  return t.event.listen(event, (e) => handler(e.payload));
+}
+
+/** Opens Microsoft's documentation page for an AADSTS code in the browser. */
+export const openDoc = (code) => invoke("open_doc", { code });

@@ -1,0 +1,152 @@
+// The dashboard: one card per account. Rendering is keyed by account name and
+// a card is rebuilt only when its data changed, so a refresh of 1,000
+// accounts touches only the cards that moved; off-screen cards skip layout
+// and paint (`content-visibility` in style.css).
+import { h, $, relative } from "../dom.js";
+import * as reconnect from "./reconnect.js";
+import { health, needsAttention, forecast, codeLabel, whoActs } from "./words.js";
+
+/** name → { sig, el } */
+const cards = new Map();
+let lastList = { now: 0, accounts: [] };
+let filterText = "";
+
+function signature(account, now) {
+  // Relative times change with the clock; round "now" so cards re-render at
+  // most once a minute for them.
+  return JSON.stringify(account) + Math.floor(now / 60) + (reconnect.running(account.name) ? "r" : "");
+}
+
+function card(account, now) {
+  const [label, tone] = health(account.health);
+  const href = `#/account/${encodeURIComponent(account.name)}`;
+  const broken = account.reason && needsAttention(account.health);
+  const forecastText = account.health === "healthy" || account.health === "expiring_soon" ? forecast(account.forecast, now) : null;
+  return h(
+    "li",
+    { class: `account card tone-${tone}`, dataset: { name: account.name, health: account.health } },
+    h("div", { class: "card-head" },
+      h("h3", { class: "card-title" }, h("a", { href, class: "name" }, account.name)),
+      h("span", { class: `badge tone-${tone}`, dataset: { health: account.health } }, label),
+    ),
+    h("dl", { class: "facts" },
+      h("dt", {}, "User"), h("dd", { class: "user" }, account.user || "—"),
+      h("dt", {}, "Tenant"), h("dd", { class: "tenant" }, account.tenant || "—"),
+      h("dt", {}, "Provider"), h("dd", { class: "provider" }, account.provider_label || account.provider),
+    ),
+    h("p", { class: "last-refresh" },
+      "Last successful refresh: ",
+      h("time", { datetime: account.last_refresh_ok_at ? new Date(account.last_refresh_ok_at * 1000).toISOString() : "" },
+        relative(account.last_refresh_ok_at, now)),
+    ),
+    forecastText ? h("p", { class: "forecast" }, forecastText) : null,
+    broken
+      ? h("div", { class: "reason", role: "group", "aria-label": "Why it stopped working" },
+          h("p", { class: "reason-text" }, account.reason.user_message),
+          h("p", { class: "reason-meta" },
+            h("span", { class: "code" }, codeLabel(account.reason)),
+            ` · ${account.reason.title}`,
+            account.reason.who_acts !== "user" ? ` · who acts: ${whoActs(account.reason.who_acts)}` : ""),
+        )
+      : null,
+    h("div", { class: "card-actions" },
+      account.can_reconnect && (needsAttention(account.health) || reconnect.running(account.name)) ? reconnect.control(account.name) : null,
+      h("a", { href, class: "details-link", "aria-label": `Details for ${account.name}` }, "Details"),
+    ),
+  );
+}
+
+function matches(account) {
+  if (!filterText) return true;
+  const hay = `${account.name} ${account.user || ""} ${account.tenant || ""} ${account.provider_label || ""}`.toLowerCase();
+  return hay.includes(filterText);
+}
+
+function order(a, b) {
+  const rank = (x) => (needsAttention(x.health) ? 0 : x.health === "healthy" ? 2 : 1);
+  return rank(a) - rank(b) || a.name.localeCompare(b.name);
+}
+
+function summary(accounts) {
+  const counts = {};
+  for (const a of accounts) counts[a.health] = (counts[a.health] || 0) + 1;
+  const parts = [];
+  const attention = accounts.filter((a) => needsAttention(a.health)).length;
+  if (attention) parts.push(`${attention} need${attention === 1 ? "s" : ""} attention`);
+  if (counts.healthy) parts.push(`${counts.healthy} healthy`);
+  const other = accounts.length - attention - (counts.healthy || 0);
+  if (other) parts.push(`${other} busy`);
+  return accounts.length ? `${accounts.length} connection${accounts.length === 1 ? "" : "s"}: ${parts.join(" · ")}` : "";
+}
+
+/** Renders `list` ({ now, accounts }) into the dashboard. */
+export function render(list) {
+  lastList = list;
+  const { now, accounts } = list;
+  const ul = $("accounts");
+  $("empty").hidden = accounts.length > 0;
+  $("summary").textContent = summary(accounts);
+  const seen = new Set();
+  const wanted = accounts.filter(matches).sort(order);
+  let previous = null;
+  for (const account of wanted) {
+    seen.add(account.name);
+    const sig = signature(account, now);
+    let entry = cards.get(account.name);
+    if (!entry || entry.sig !== sig) {
+      const el = card(account, now);
+      if (entry) {
+        const hadFocus = entry.el.contains(document.activeElement) ? document.activeElement.className : null;
+        entry.el.replaceWith(el);
+        if (hadFocus) el.querySelector(`.${hadFocus.split(" ")[0]}`)?.focus();
+      }
+      entry = { sig, el };
+      cards.set(account.name, entry);
+    }
+    // Keep DOM order equal to `wanted` while moving as few nodes as possible.
+    const expected = previous ? previous.nextSibling : ul.firstChild;
+    if (expected !== entry.el) ul.insertBefore(entry.el, expected);
+    previous = entry.el;
+  }
+  for (const [name, entry] of cards) {
+    if (!seen.has(name)) {
+      entry.el.remove();
+      cards.delete(name);
+    }
+  }
+}
+
+/** Re-renders with the last data (e.g. after a reconnect progress change). */
+export function rerender() {
+  render(lastList);
+}
+
+/** Wires the filter box and arrow-key movement between cards. */
+export function init() {
+  const filter = $("filter");
+  filter.addEventListener("input", () => {
+    filterText = filter.value.trim().toLowerCase();
+    rerender();
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "/" && !["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName)) {
+      e.preventDefault();
+      filter.focus();
+    }
+  });
+  $("accounts").addEventListener("keydown", (e) => {
+    if (!["ArrowDown", "ArrowUp", "ArrowRight", "ArrowLeft"].includes(e.key)) return;
+    const current = e.target.closest(".card");
+    if (!current) return;
+    const next = ["ArrowDown", "ArrowRight"].includes(e.key) ? current.nextElementSibling : current.previousElementSibling;
+    if (next) {
+      e.preventDefault();
+      next.querySelector("a.name")?.focus();
+    }
+  });
+  reconnect.onChange((name) => {
+    const entry = cards.get(name);
+    if (entry) entry.sig = "";
+    rerender();
+  });
+}

@@ -1,0 +1,66 @@
+// Plain words for health states, forecasts and verdict fields.
+import { relative, span } from "../dom.js";
+
+const HEALTH = {
+  healthy: ["Healthy", "ok"],
+  refreshing: ["Refreshing…", "busy"],
+  retrying: ["Retrying", "warn"],
+  expiring_soon: ["Expiring soon", "warn"],
+  reconnect_needed: ["Reconnect needed", "bad"],
+  needs_admin: ["Needs an admin", "bad"],
+  app_misconfigured: ["App misconfigured", "bad"],
+  never_connected: ["Not signed in", "idle"],
+};
+
+/** [label, tone] for a health state name. */
+export function health(state) {
+  return HEALTH[state] || [state, "idle"];
+}
+
+/** Whether this state asks a person to act. */
+export function needsAttention(state) {
+  return ["reconnect_needed", "needs_admin", "app_misconfigured", "expiring_soon", "never_connected"].includes(state);
+}
+
+const WHO = {
+  user: "you (sign in again)",
+  admin: "an administrator",
+  developer: "the app's developer",
+  nobody: "nobody (it heals by itself)",
+};
+
+/** Who must act, in words. */
+export function whoActs(who) {
+  return WHO[who] || who || "unknown";
+}
+
+/** "Yes" / "No" / "Maybe" for reconnect_fixes. */
+export function fixes(value) {
+  return { yes: "Yes", no: "No", maybe: "Maybe" }[value] || value;
+}
+
+/** The forecast line of a card, e.g. "Expires in 63 days if unused". */
+export function forecast(f, now) {
+  if (!f || f.dies_at === null || f.dies_at === undefined) return null;
+  const left = f.dies_at - now;
+  if (left <= 0) {
+    return `Expired ${relative(f.dies_at, now)}`;
+  }
+  switch (f.cause) {
+    case "idle":
+      return `Expires in ${span(left)} if unused`;
+    case "spa_lifetime":
+      return `Ends in ${span(left)}: single-page app tokens cannot be extended`;
+    case "sign_in_frequency":
+      return `Sign-in required in ${span(left)} (sign-in frequency policy)`;
+    default:
+      return `Expires in ${span(left)}`;
+  }
+}
+
+/** "AADSTS50173" or the OAuth error when there is no code. */
+export function codeLabel(reason) {
+  if (!reason) return "";
+  if (reason.code) return `AADSTS${reason.code}`;
+  return reason.error || "";
+}

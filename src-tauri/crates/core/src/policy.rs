@@ -15,6 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::decode::{ReconnectFixes, Verdict, WhoActs};
 use crate::tokens::UnixTime;
 
 /// What kind of failure a refresh hit, as far as the retry policy cares.
@@ -34,6 +35,27 @@ pub enum FailureClass {
     NeedsAdmin,
     /// The app registration does not fit this client; its developer must act.
     AppMisconfigured,
+}
+
+impl FailureClass {
+    /// Reduces the decoder's verdict to what the retry policy needs:
+    /// transient failures wait and retry; the app's developer or an admin
+    /// must act when a reconnect cannot fix it alone; everything else is
+    /// fixed by signing in again (after the one retry).
+    pub fn from_verdict(verdict: &Verdict) -> Self {
+        if verdict.transient {
+            return Self::Transient {
+                retry_after: verdict
+                    .retry_after_seconds
+                    .map(|s| i64::try_from(s).unwrap_or(i64::MAX)),
+            };
+        }
+        match (verdict.who_acts, verdict.reconnect_fixes) {
+            (WhoActs::Developer, _) => Self::AppMisconfigured,
+            (WhoActs::Admin, fixes) if fixes != ReconnectFixes::Yes => Self::NeedsAdmin,
+            _ => Self::ReconnectNeeded,
+        }
+    }
 }
 
 /// Tunables of the retry policy. Durations are in seconds.
@@ -352,6 +374,68 @@ mod tests {
         assert_eq!(failed.blocks_until(&cfg(), "fp-1", NOW + 60), None);
         // A different request (e.g. a rotated refresh token) is not blocked.
         assert_eq!(failed.blocks_until(&cfg(), "fp-2", NOW + 1), None);
+    }
+
+    fn class_of(body: &str, status: u16, retry_after: Option<&str>) -> FailureClass {
+        let v = crate::decode::decode_token_response(
+            &crate::decode::TokenResponse {
+                status,
+                retry_after,
+                content_type: Some("application/json"),
+                body: body.as_bytes(),
+            },
+            NOW,
+        );
+        FailureClass::from_verdict(&v)
+    }
+
+    fn entra(code: u32, suberror: Option<&str>) -> String {
+        let sub = suberror
+            .map(|s| format!(r#","suberror":"{s}""#))
+            .unwrap_or_default();
+        format!(
+            r#"{{"error":"invalid_grant","error_description":"AADSTS{code}: failure.","error_codes":[{code}]{sub}}}"#
+        )
+    }
+
+    #[test]
+    fn verdicts_map_onto_the_policy_classes() {
+        for code in [70008, 700082, 700084, 70043, 50173, 70000] {
+            assert_eq!(
+                class_of(&entra(code, None), 400, None),
+                FailureClass::ReconnectNeeded,
+                "AADSTS{code}"
+            );
+        }
+        assert_eq!(
+            class_of(&entra(50076, Some("basic_action")), 400, None),
+            FailureClass::ReconnectNeeded
+        );
+        assert_eq!(
+            class_of(&entra(53003, Some("message_only")), 400, None),
+            FailureClass::NeedsAdmin
+        );
+        assert_eq!(
+            class_of(&entra(50057, None), 400, None),
+            FailureClass::NeedsAdmin
+        );
+        for code in [7000218, 9002326, 50011] {
+            assert_eq!(
+                class_of(&entra(code, None), 400, None),
+                FailureClass::AppMisconfigured,
+                "AADSTS{code}"
+            );
+        }
+        assert_eq!(
+            class_of("<html>busy</html>", 500, None),
+            FailureClass::Transient { retry_after: None }
+        );
+        assert_eq!(
+            class_of("{}", 429, Some("120")),
+            FailureClass::Transient {
+                retry_after: Some(120)
+            }
+        );
     }
 
     #[test]

@@ -45,10 +45,15 @@ impl WindowDriver {
         let native_port = free_port();
         let log = std::fs::File::create(artifacts_dir().join(format!("tauri-driver-{port}.log")))?;
         let mut cmd = home.command("tauri-driver");
-        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log);
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
@@ -61,7 +66,10 @@ impl WindowDriver {
         let driver = KillOnDrop(child);
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            anyhow::ensure!(Instant::now() < deadline, "tauri-driver did not listen on {port}");
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "tauri-driver did not listen on {port}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         Ok(Self {

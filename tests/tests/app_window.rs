@@ -28,7 +28,8 @@ async fn invoke(client: &fantoccini::Client, cmd: &str) -> Value {
 async fn window_renders_shell_and_allows_only_own_commands() {
     let home = TempHome::new();
     let driver = WindowDriver::start(&home, &[]).expect("tauri-driver");
-    let client = ClientBuilder::rustls().expect("rustls client")
+    let client = ClientBuilder::rustls()
+        .expect("rustls client")
         .capabilities(driver.capabilities())
         .connect(&driver.url)
         .await

@@ -80,7 +80,10 @@ mod tests {
         let shown = format!("{token:?} {:?}", AccessToken::new("eyJ.secret.sig"));
         assert!(!shown.contains("super-secret"), "{shown}");
         assert!(!shown.contains("eyJ"), "{shown}");
-        assert!(shown.contains("RefreshToken([redacted; 33 bytes])"), "{shown}");
+        assert!(
+            shown.contains("RefreshToken([redacted; 33 bytes])"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -1,0 +1,406 @@
+//! Deciding token requests: whether a refresh token or an authorization code
+//! is honoured, and if not, which Entra failure explains why. Pure functions
+//! of the world and the request; the route does the IO.
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::Digest as _;
+
+use crate::clock::{dotnet_span, entra_instant};
+use crate::failure::{Failure, shape_of, table_text};
+use crate::faults::FaultKind;
+use crate::keys::Keys;
+use crate::mint::{MintInput, RefreshClaims};
+use crate::model::{CODE_LIFETIME_SECONDS, SPA_LIFETIME_SECONDS, User};
+use crate::state::World;
+
+/// What the log records about a token request, filled in as the decision goes.
+#[derive(Debug, Default, Clone)]
+pub struct Facts {
+    /// The user, once known.
+    pub user: Option<String>,
+    /// Whether the session had MFA.
+    pub mfa: Option<bool>,
+}
+
+fn missing(param: &str) -> Failure {
+    Failure::with_text(
+        900144,
+        format!("The request body must contain the following parameter: '{param}'."),
+    )
+}
+
+fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    params
+        .get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+}
+
+/// A queued code fault turned into a failure.
+pub fn fault_failure(kind: FaultKind) -> Option<Failure> {
+    let FaultKind::Code {
+        code,
+        error,
+        suberror,
+        status,
+        ..
+    } = kind
+    else {
+        return None;
+    };
+    let mut failure = Failure::code(code);
+    if let Some(error) = error {
+        failure.error = error;
+    }
+    if suberror.is_some() {
+        failure.suberror = suberror;
+    }
+    if let Some(status) = status {
+        failure.status = status;
+        failure.retry_after = (status == 429).then_some(5);
+    }
+    Some(failure)
+}
+
+/// Checks the client: 7000218 when public client flows are off and no secret came.
+fn check_client(
+    world: &World,
+    client_id: &str,
+    params: &HashMap<String, String>,
+) -> Result<(), Failure> {
+    let app = world.app(client_id);
+    let has_secret =
+        param(params, "client_secret").is_some() || param(params, "client_assertion").is_some();
+    if !app.public_client && !has_secret {
+        return Err(Failure::with_text(
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the user's own state (disabled, blocked, consent): shared by both grants.
+fn check_user(user: &User, client_id: &str) -> Result<(), Failure> {
+    if user.disabled {
+        return Err(Failure::with_text(
+            50057,
+            "The user account is disabled. The account has been disabled by an administrator."
+                .into(),
+        ));
+    }
+    if user.ca_blocked {
+        return Err(Failure::with_text(53003, "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.".into()));
+    }
+    if !user.has_consented(client_id) {
+        return Err(Failure::with_text(
+            65001,
+            format!(
+                "The user or administrator has not consented to use the application with ID '{client_id}'. Send an interactive authorization request for this user and resource."
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Takes a code fault for `upn` (or for anyone), if one is queued.
+fn queued_fault(world: &mut World, upn: Option<&str>) -> Result<(), Failure> {
+    if world.faults.is_empty() {
+        return Ok(());
+    }
+    match world.faults.take_code(upn).and_then(fault_failure) {
+        Some(failure) => Err(failure),
+        None => Ok(()),
+    }
+}
+
+/// Decides a `refresh_token` grant.
+pub fn refresh(
+    world: &mut World,
+    keys: &Keys,
+    params: &HashMap<String, String>,
+    issuer: &str,
+    facts: &mut Facts,
+) -> Result<MintInput, Failure> {
+    let client_id = param(params, "client_id").ok_or_else(|| missing("client_id"))?;
+    let token = param(params, "refresh_token");
+    let claims: Option<RefreshClaims> = token.and_then(|t| keys.unseal(t));
+    let session = claims
+        .as_ref()
+        .and_then(|c| world.sessions.get(&c.sid))
+        .cloned();
+    if let Some(s) = &session {
+        facts.user = Some(s.upn.clone());
+        facts.mfa = Some(s.mfa);
+    }
+    queued_fault(world, facts.user.as_deref())?;
+    check_client(world, client_id, params)?;
+    let token = token.ok_or_else(|| missing("refresh_token"))?;
+    let (Some(claims), Some(session)) = (claims, session) else {
+        let _ = token;
+        return Err(Failure::with_text(
+            9002313,
+            "Invalid request. Request is malformed or invalid.".into(),
+        ));
+    };
+    if session.client_id != client_id {
+        return Err(Failure::with_text(
+            70000,
+            "Provided grant is invalid or malformed. The refresh token was issued to a different client.".into(),
+        ));
+    }
+    let user = world.user(&session.upn).cloned().ok_or_else(|| {
+        Failure::with_text(70000, "Provided grant is invalid or malformed.".into())
+    })?;
+    let now = world.clock.now();
+    check_user(&user, client_id)?;
+    if claims.generation < world.generation(&user.upn) {
+        let valid_from = user.tokens_valid_from.unwrap_or(now);
+        return Err(Failure::with_text(
+            50173,
+            format!(
+                "The provided grant has been revoked, so a fresh sign-in is needed; the user may have changed or reset their password. The grant was issued on '{}' and the TokensValidFrom date (before which tokens are not valid) for this user is '{}'.",
+                entra_instant(claims.iat),
+                entra_instant(valid_from)
+            ),
+        ));
+    }
+    if now - claims.iat > user.idle_limit_seconds {
+        return Err(Failure::with_text(
+            700082,
+            format!(
+                "The refresh token has expired due to inactivity. The token was issued on {} and was inactive for {}.",
+                entra_instant(claims.iat),
+                dotnet_span(user.idle_limit_seconds)
+            ),
+        ));
+    }
+    if session.spa && now - session.auth_time > SPA_LIFETIME_SECONDS {
+        return Err(Failure::with_text(
+            700084,
+            format!(
+                "The refresh token was issued to a single page app (SPA), so it has a fixed lifetime of {} that cannot be extended; it has now expired and the SPA must send a new sign-in request. The token was issued on {}.",
+                dotnet_span(SPA_LIFETIME_SECONDS),
+                entra_instant(session.auth_time)
+            ),
+        ));
+    }
+    if let Some(limit) = user.sign_in_frequency_seconds
+        && now - session.auth_time > limit
+    {
+        return Err(Failure::with_text(
+            70043,
+            format!(
+                "The refresh token has expired or is invalid due to sign-in frequency checks by Conditional Access. The token was issued on {} and the maximum allowed lifetime for this request is {limit}.",
+                entra_instant(session.auth_time)
+            ),
+        ));
+    }
+    if user.mfa_required && !session.mfa {
+        let resource = params.get("scope").map_or("", String::as_str);
+        let mut failure = Failure::code(50076);
+        failure.text = format!(
+            "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '{}'.",
+            resource
+                .split_whitespace()
+                .find(|s| s.contains("://"))
+                .unwrap_or(crate::mint::GRAPH_APP_ID)
+        );
+        return Err(failure);
+    }
+    let scope = params
+        .get("scope")
+        .cloned()
+        .unwrap_or_else(|| "openid profile offline_access".into());
+    let client_info = params.get("client_info").is_some_and(|v| v == "1");
+    world
+        .mint_input(&claims.sid, &scope, issuer, None, client_info)
+        .ok_or_else(|| Failure::with_text(70000, "Provided grant is invalid or malformed.".into()))
+}
+
+/// The PKCE check (RFC 7636): S256 or plain.
+fn pkce_matches(method: &str, challenge: &str, verifier: &str) -> bool {
+    match method {
+        "S256" => URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes())) == challenge,
+        _ => verifier == challenge,
+    }
+}
+
+/// Redirect URIs match exactly, except that for loopback hosts the port is ignored.
+pub fn redirect_matches(registered: &str, presented: &str) -> bool {
+    if registered == presented {
+        return true;
+    }
+    let (Ok(a), Ok(b)) = (url::Url::parse(registered), url::Url::parse(presented)) else {
+        return false;
+    };
+    let loopback = |u: &url::Url| matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    loopback(&a)
+        && loopback(&b)
+        && a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.path() == b.path()
+        && a.query() == b.query()
+}
+
+/// Decides an `authorization_code` grant.
+pub fn authorization_code(
+    world: &mut World,
+    params: &HashMap<String, String>,
+    issuer: &str,
+    facts: &mut Facts,
+) -> Result<MintInput, Failure> {
+    let client_id = param(params, "client_id").ok_or_else(|| missing("client_id"))?;
+    let code_value = param(params, "code");
+    let code = code_value.and_then(|c| world.codes.get(c)).cloned();
+    if let Some(session) = code
+        .as_ref()
+        .and_then(|c| world.sessions.get(&c.session_id))
+    {
+        facts.user = Some(session.upn.clone());
+        facts.mfa = Some(session.mfa);
+    }
+    queued_fault(world, facts.user.as_deref())?;
+    check_client(world, client_id, params)?;
+    let code_value = code_value.ok_or_else(|| missing("code"))?;
+    let code = code.ok_or_else(|| {
+        Failure::with_text(
+            70000,
+            "Provided grant is invalid or malformed. The authorization code is not known.".into(),
+        )
+    })?;
+    let now = world.clock.now();
+    if code.redeemed {
+        return Err(Failure::with_text(
+            54005,
+            "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.".into(),
+        ));
+    }
+    if now - code.issued_at > CODE_LIFETIME_SECONDS {
+        return Err(Failure::with_text(
+            70008,
+            format!(
+                "The provided authorization code or refresh token has expired due to inactivity. The code was issued on {}.",
+                entra_instant(code.issued_at)
+            ),
+        ));
+    }
+    if code.client_id != client_id {
+        return Err(Failure::with_text(
+            70000,
+            "Provided grant is invalid or malformed. The authorization code was issued to a different client.".into(),
+        ));
+    }
+    let redirect = param(params, "redirect_uri").ok_or_else(|| missing("redirect_uri"))?;
+    if !redirect_matches(&code.redirect_uri, redirect) {
+        return Err(Failure::with_text(
+            50011,
+            format!(
+                "The redirect URI '{redirect}' specified in the request does not match the redirect URI used in the authorization request."
+            ),
+        ));
+    }
+    if let Some((challenge, method)) = &code.challenge {
+        let verifier = param(params, "code_verifier");
+        let ok = verifier.is_some_and(|v| pkce_matches(method, challenge, v));
+        if !ok {
+            let (number, text) = if method == "S256" {
+                (
+                    501481,
+                    "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+                )
+            } else {
+                (
+                    50148,
+                    "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.",
+                )
+            };
+            return Err(Failure::with_text(number, text.into()));
+        }
+    }
+    if let Some(stored) = world.codes.get_mut(code_value) {
+        stored.redeemed = true;
+    }
+    if let Some(session) = world.sessions.get(&code.session_id).cloned()
+        && let Some(user) = world.user(&session.upn).cloned()
+    {
+        check_user(&user, client_id)?;
+    }
+    let client_info = params.get("client_info").is_some_and(|v| v == "1");
+    world
+        .mint_input(
+            &code.session_id,
+            &code.scope,
+            issuer,
+            code.nonce.clone(),
+            client_info,
+        )
+        .ok_or_else(|| Failure::with_text(70000, "Provided grant is invalid or malformed.".into()))
+}
+
+/// Failure for a grant type the simulator does not serve.
+pub fn unsupported(grant_type: Option<&str>) -> Failure {
+    match grant_type {
+        None => missing("grant_type"),
+        Some(other) => {
+            let mut f = Failure::with_text(
+                70003,
+                format!("The app requested an unsupported grant type '{other}'."),
+            );
+            f.error = shape_of(70003).1.to_owned();
+            f
+        }
+    }
+}
+
+/// The table wording, re-exported for the authorize page.
+pub fn describe(code: u32) -> String {
+    table_text(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_redirects_ignore_the_port_only() {
+        assert!(redirect_matches(
+            "http://localhost/cb",
+            "http://localhost:53120/cb"
+        ));
+        assert!(redirect_matches(
+            "http://127.0.0.1:1/cb",
+            "http://127.0.0.1:2/cb"
+        ));
+        assert!(!redirect_matches(
+            "http://127.0.0.1:1/cb",
+            "http://127.0.0.1:2/other"
+        ));
+        assert!(!redirect_matches(
+            "http://localhost/cb",
+            "http://127.0.0.1/cb"
+        ));
+        assert!(!redirect_matches(
+            "https://app.test:1/cb",
+            "https://app.test:2/cb"
+        ));
+        assert!(redirect_matches(
+            "https://app.test/cb",
+            "https://app.test/cb"
+        ));
+    }
+
+    #[test]
+    fn pkce_checks_both_methods() {
+        // RFC 7636 appendix B.
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(pkce_matches("S256", challenge, verifier));
+        assert!(!pkce_matches("S256", challenge, "wrong"));
+        assert!(pkce_matches("plain", "abc", "abc"));
+        assert!(!pkce_matches("plain", "abc", "abd"));
+    }
+}

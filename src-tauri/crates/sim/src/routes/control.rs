@@ -1,0 +1,240 @@
+//! The JSON control API under `/_sim/`: users, revocation, minted grants,
+//! faults, the virtual clock, the request log, app registrations and
+//! auto-approve. Documented with curl examples in the crate README.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::BaseUrl;
+use crate::SimError;
+use crate::clock::rfc3339;
+use crate::faults::FaultRequest;
+use crate::model::{App, UserStatePatch};
+use crate::state::{GrantRequest, SimState};
+
+/// A control-API error: `{"error": "..."}` with a fitting status.
+fn error(err: &SimError) -> Response {
+    let status = match err {
+        SimError::NotFound(_) => StatusCode::NOT_FOUND,
+        SimError::Conflict(_) => StatusCode::CONFLICT,
+        SimError::Invalid(_) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    (
+        status,
+        Json(serde_json::json!({ "error": err.to_string() })),
+    )
+        .into_response()
+}
+
+/// Unwraps a JSON body or answers 400 with the reason.
+fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, SimError> {
+    payload
+        .map(|Json(v)| v)
+        .map_err(|e| SimError::Invalid(format!("bad JSON body: {}", e.body_text())))
+}
+
+fn user_json(user: &crate::model::User) -> serde_json::Value {
+    let mut v = serde_json::to_value(user).unwrap_or_default();
+    if let Some(map) = v.as_object_mut() {
+        map.insert("has_password".into(), user.password.is_some().into());
+    }
+    v
+}
+
+/// `POST /_sim/users` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    upn: String,
+    password: Option<String>,
+}
+
+/// `POST /_sim/users`.
+pub async fn create_user(
+    State(state): State<SimState>,
+    payload: Result<Json<NewUser>, JsonRejection>,
+) -> Response {
+    let new = match body(payload) {
+        Ok(v) => v,
+        Err(e) => return error(&e),
+    };
+    match state.add_user(&new.upn, new.password) {
+        Ok(user) => (StatusCode::CREATED, Json(user_json(&user))).into_response(),
+        Err(e) => error(&e),
+    }
+}
+
+/// `GET /_sim/users`.
+pub async fn list_users(State(state): State<SimState>) -> Response {
+    let users: Vec<_> = state.users().iter().map(user_json).collect();
+    Json(serde_json::json!({ "users": users })).into_response()
+}
+
+/// `POST /_sim/users/{upn}/state`.
+pub async fn user_state(
+    State(state): State<SimState>,
+    Path(upn): Path<String>,
+    payload: Result<Json<UserStatePatch>, JsonRejection>,
+) -> Response {
+    let patch = match body(payload) {
+        Ok(v) => v,
+        Err(e) => return error(&e),
+    };
+    match state.set_user_state(&upn, &patch) {
+        Ok(user) => Json(user_json(&user)).into_response(),
+        Err(e) => error(&e),
+    }
+}
+
+/// `POST /_sim/users/{upn}/revoke`.
+pub async fn revoke(State(state): State<SimState>, Path(upn): Path<String>) -> Response {
+    match state.revoke(&upn) {
+        Ok(at) => Json(serde_json::json!({
+            "upn": upn,
+            "tokens_valid_from": rfc3339(at),
+            "tokens_valid_from_unix": at,
+        }))
+        .into_response(),
+        Err(e) => error(&e),
+    }
+}
+
+/// `POST /_sim/grants`.
+pub async fn grants(
+    State(state): State<SimState>,
+    BaseUrl(base): BaseUrl,
+    payload: Result<Json<GrantRequest>, JsonRejection>,
+) -> Response {
+    let request = match body(payload) {
+        Ok(v) => v,
+        Err(e) => return error(&e),
+    };
+    match state.mint_grant(&request, &base) {
+        Ok(tokens) => Json(tokens).into_response(),
+        Err(e) => error(&e),
+    }
+}
+
+/// `POST /_sim/faults`.
+pub async fn add_fault(
+    State(state): State<SimState>,
+    payload: Result<Json<FaultRequest>, JsonRejection>,
+) -> Response {
+    let request = match body(payload) {
+        Ok(v) => v,
+        Err(e) => return error(&e),
+    };
+    match state.add_fault(request) {
+        Ok(fault) => (StatusCode::CREATED, Json(fault)).into_response(),
+        Err(e) => error(&e),
+    }
+}
+
+/// `GET /_sim/faults`.
+pub async fn list_faults(State(state): State<SimState>) -> Response {
+    Json(serde_json::json!({ "faults": state.faults() })).into_response()
+}
+
+/// `DELETE /_sim/faults`.
+pub async fn clear_faults(State(state): State<SimState>) -> Response {
+    state.clear_faults();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /_sim/clock` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Advance {
+    advance_seconds: i64,
+}
+
+fn clock_json(state: &SimState) -> Response {
+    let now = state.now();
+    Json(serde_json::json!({
+        "now": now,
+        "time": rfc3339(now),
+        "offset_seconds": state.clock_offset(),
+    }))
+    .into_response()
+}
+
+/// `POST /_sim/clock`.
+pub async fn advance_clock(
+    State(state): State<SimState>,
+    payload: Result<Json<Advance>, JsonRejection>,
+) -> Response {
+    let advance = match body(payload) {
+        Ok(v) => v,
+        Err(e) => return error(&e),
+    };
+    match state.advance_clock(advance.advance_seconds) {
+        Ok(_) => clock_json(&state),
+        Err(e) => error(&e),
+    }
+}
+
+/// `GET /_sim/clock`.
+pub async fn read_clock(State(state): State<SimState>) -> Response {
+    clock_json(&state)
+}
+
+/// `GET /_sim/log`.
+pub async fn read_log(State(state): State<SimState>) -> Response {
+    let dropped = state.world().log.dropped();
+    Json(serde_json::json!({ "requests": state.log(), "dropped": dropped })).into_response()
+}
+
+/// `DELETE /_sim/log`.
+pub async fn clear_log(State(state): State<SimState>) -> Response {
+    state.clear_log();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /_sim/apps/{client_id}`.
+pub async fn set_app(
+    State(state): State<SimState>,
+    Path(client_id): Path<String>,
+    payload: Result<Json<App>, JsonRejection>,
+) -> Response {
+    let app = match body(payload) {
+        Ok(v) => v,
+        Err(e) => return error(&e),
+    };
+    state.set_app(&client_id, app.clone());
+    Json(app).into_response()
+}
+
+/// `GET /_sim/apps/{client_id}`.
+pub async fn get_app(State(state): State<SimState>, Path(client_id): Path<String>) -> Response {
+    Json(state.app(&client_id)).into_response()
+}
+
+/// `POST /_sim/auto-approve` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoApprove {
+    upn: Option<String>,
+}
+
+/// `POST /_sim/auto-approve`: `{"upn": "..."}` or `{"upn": null}`.
+pub async fn auto_approve(
+    State(state): State<SimState>,
+    payload: Result<Json<AutoApprove>, JsonRejection>,
+) -> Response {
+    let request = match body(payload) {
+        Ok(v) => v,
+        Err(e) => return error(&e),
+    };
+    if let Some(upn) = &request.upn
+        && state.user(upn).is_none()
+    {
+        return error(&SimError::NotFound(format!("no user {upn}")));
+    }
+    state.set_auto_approve(request.upn.as_deref());
+    Json(serde_json::json!({ "upn": request.upn })).into_response()
+}

@@ -1,0 +1,86 @@
+//! HTTP routes: the identity endpoints Entra serves and the `/_sim` control API.
+
+pub mod authorize;
+pub mod control;
+pub mod discovery;
+pub mod outage;
+pub mod token;
+
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+
+/// The scheme a listener serves, attached as a request extension by the server.
+#[derive(Debug, Clone, Copy)]
+pub struct ListenerScheme(pub &'static str);
+
+/// The simulator's own base URL as the client reached it (`http://127.0.0.1:PORT`).
+#[derive(Debug, Clone)]
+pub struct BaseUrl(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let scheme = parts
+            .extensions
+            .get::<ListenerScheme>()
+            .map_or("http", |s| s.0);
+        let host = parts
+            .headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| is_plain_host(h))
+            .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+            .unwrap_or("localhost");
+        Ok(Self(format!("{scheme}://{host}")))
+    }
+}
+
+/// A Host header we are willing to echo back into URLs (no paths, spaces or markup).
+fn is_plain_host(host: &str) -> bool {
+    !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
+}
+
+/// The correlation id: the client's `client-request-id` when it is a plain token, else a new one.
+pub fn correlation_id(headers: &HeaderMap) -> String {
+    headers
+        .get("client-request-id")
+        .and_then(|h| h.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
+}
+
+/// Parses an `application/x-www-form-urlencoded` body (never fails; later keys win).
+pub fn form(body: &[u8]) -> std::collections::HashMap<String, String> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_with_markup_are_not_echoed() {
+        assert!(is_plain_host("127.0.0.1:8080"));
+        assert!(is_plain_host("[::1]:9"));
+        assert!(!is_plain_host("evil.test/<script>"));
+        assert!(!is_plain_host(""));
+    }
+
+    #[test]
+    fn correlation_ids_are_echoed_only_when_plain() {
+        let mut headers = HeaderMap::new();
+        headers.insert("client-request-id", "abc-123".parse().expect("header"));
+        assert_eq!(correlation_id(&headers), "abc-123");
+        headers.insert("client-request-id", "a b".parse().expect("header"));
+        assert_ne!(correlation_id(&headers), "a b");
+    }
+}

@@ -1,0 +1,113 @@
+//! `POST /{tenant}/oauth2/v2.0/token`: the authorization_code and
+//! refresh_token grants, with queued outages and faults applied first and
+//! every request logged.
+
+use axum::extract::{RawForm, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+
+use super::outage::{OutageStep, serve_outage};
+use super::{BaseUrl, correlation_id, form};
+use crate::clock::rfc3339;
+use crate::failure::Failure;
+use crate::grant::{self, Facts};
+use crate::log::LogEntry;
+use crate::mint::mint;
+use crate::state::{SimState, issuer};
+
+/// The token endpoint.
+pub async fn token(
+    State(state): State<SimState>,
+    BaseUrl(base): BaseUrl,
+    headers: HeaderMap,
+    RawForm(body): RawForm,
+) -> Response {
+    let correlation = correlation_id(&headers);
+    let params = form(&body);
+    let grant_type = params.get("grant_type").cloned().filter(|g| !g.is_empty());
+    let client_id = params.get("client_id").cloned().filter(|c| !c.is_empty());
+    let claims_passed = params.get("claims").is_some_and(|c| !c.trim().is_empty());
+    let mut entry = LogEntry {
+        time: String::new(),
+        unix: 0,
+        endpoint: "token".into(),
+        method: "POST".into(),
+        grant_type: grant_type.clone(),
+        user: None,
+        client_id,
+        status: 200,
+        code: None,
+        error: None,
+        claims_passed,
+        mfa: None,
+        fault: None,
+    };
+
+    let (step, fault) = serve_outage(&state, &correlation).await;
+    entry.fault = fault.map(str::to_owned);
+    if let OutageStep::Answered(response, _) = step {
+        entry.status = response.status().as_u16();
+        if let Some(code) = response_code(&response) {
+            entry.code = Some(code.0);
+            entry.error = Some(code.1.to_owned());
+        }
+        record(&state, entry);
+        return response;
+    }
+
+    let issuer = issuer(&base);
+    let mut facts = Facts::default();
+    let (decision, now) = {
+        let mut world = state.world();
+        let decision = match grant_type.as_deref() {
+            Some("refresh_token") => {
+                grant::refresh(&mut world, state.keys(), &params, &issuer, &mut facts)
+            }
+            Some("authorization_code") => {
+                grant::authorization_code(&mut world, &params, &issuer, &mut facts)
+            }
+            other => Err(grant::unsupported(other)),
+        };
+        (decision, world.clock.now())
+    };
+    entry.user = facts.user;
+    entry.mfa = facts.mfa;
+    let response = match decision
+        .and_then(|input| mint(state.keys(), &input).map_err(|_| Failure::code(90033)))
+    {
+        Ok(body) => (
+            [
+                (axum::http::header::CACHE_CONTROL, "no-store"),
+                (axum::http::header::PRAGMA, "no-cache"),
+            ],
+            axum::Json(body),
+        )
+            .into_response(),
+        Err(failure) => {
+            entry.code = Some(failure.code);
+            entry.error = Some(failure.error.clone());
+            failure.response(now, &correlation)
+        }
+    };
+    entry.status = response.status().as_u16();
+    record(&state, entry);
+    response
+}
+
+/// The code and error of an outage response, for the log.
+fn response_code(response: &Response) -> Option<(u32, &'static str)> {
+    match response.status().as_u16() {
+        503 => Some((90033, "temporarily_unavailable")),
+        429 => Some((90055, "temporarily_unavailable")),
+        _ => None,
+    }
+}
+
+/// Stamps an entry with virtual time and appends it to the log.
+pub fn record(state: &SimState, mut entry: LogEntry) {
+    let mut world = state.world();
+    let now = world.clock.now();
+    entry.unix = now;
+    entry.time = rfc3339(now);
+    world.log.push(entry);
+}

@@ -19,6 +19,7 @@ pub mod keys;
 pub mod log;
 pub mod mint;
 pub mod model;
+pub mod page;
 pub mod routes;
 pub mod server;
 pub mod signin;

@@ -1,9 +1,407 @@
-//! The interactive sign-in flow behind `/authorize`: the steps a person (or a
-//! headless browser) walks through, kept server-side between form posts.
+//! The interactive sign-in behind `/authorize`: the authorize request's
+//! parameters, the steps a person (or a headless browser) walks through
+//! (pick a user, password, MFA, consent), kept server-side between form
+//! posts, and how the flow ends (a code, or an error for the redirect).
+
+use std::collections::HashMap;
+
+use crate::model::{AuthCode, Session};
+use crate::state::World;
+
+/// Where a sign-in page stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Pick or type a user.
+    User,
+    /// Enter the password.
+    Password,
+    /// Approve the MFA prompt.
+    Mfa,
+    /// Accept the permissions.
+    Consent,
+}
+
+impl Step {
+    /// The name used in the `step` form field and `data-step`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Password => "password",
+            Self::Mfa => "mfa",
+            Self::Consent => "consent",
+        }
+    }
+}
+
+/// The authorize request, checked.
+#[derive(Debug, Clone)]
+pub struct AuthorizeRequest {
+    /// Client id.
+    pub client_id: String,
+    /// Redirect URI.
+    pub redirect_uri: String,
+    /// `state`, echoed back.
+    pub state: Option<String>,
+    /// `nonce`, put in the id_token.
+    pub nonce: Option<String>,
+    /// Scopes.
+    pub scope: String,
+    /// PKCE challenge and method.
+    pub challenge: Option<(String, String)>,
+    /// A claims challenge passed by the client.
+    pub claims: Option<String>,
+    /// `prompt`.
+    pub prompt: Option<String>,
+    /// `login_hint`.
+    pub login_hint: Option<String>,
+    /// `query` (default), `fragment` or `form_post`.
+    pub response_mode: String,
+}
 
 /// A sign-in page in progress.
 #[derive(Debug, Clone)]
 pub struct Flow {
-    /// Client id.
-    pub client_id: String,
+    /// The request that started it.
+    pub request: AuthorizeRequest,
+    /// The current step.
+    pub step: Step,
+    /// The user, once chosen.
+    pub upn: Option<String>,
+    /// MFA approved during this sign-in.
+    pub mfa_done: bool,
+    /// Real-time creation (for clean-up).
+    pub created: std::time::Instant,
+}
+
+/// Why an authorize request cannot even be redirected (shown on the page instead).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageError {
+    /// AADSTS code.
+    pub code: u32,
+    /// What is wrong.
+    pub text: String,
+}
+
+/// An error to send back to the client's redirect URI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedirectError {
+    /// OAuth error.
+    pub error: &'static str,
+    /// `error_subcode` (`cancel`).
+    pub subcode: Option<&'static str>,
+    /// AADSTS code, if any (goes into `error_description`).
+    pub code: Option<u32>,
+    /// The description text.
+    pub description: Option<String>,
+}
+
+/// How a step ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Show this step (with an optional message).
+    Show(Step, Option<String>),
+    /// Redirect with a code.
+    Code(String),
+    /// Redirect with an error.
+    Error(RedirectError),
+}
+
+/// Reads and checks the authorize parameters.
+pub fn parse_request(
+    q: &HashMap<String, String>,
+    world: &World,
+) -> Result<Result<AuthorizeRequest, (AuthorizeRequest, RedirectError)>, PageError> {
+    let get = |k: &str| {
+        q.get(k)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let client_id = get("client_id").ok_or(PageError {
+        code: 900144,
+        text: "The request body must contain the following parameter: 'client_id'.".into(),
+    })?;
+    let redirect_uri = get("redirect_uri").ok_or(PageError {
+        code: 900144,
+        text: "The request body must contain the following parameter: 'redirect_uri'.".into(),
+    })?;
+    if url::Url::parse(&redirect_uri).is_err() {
+        return Err(PageError {
+            code: 90102,
+            text: format!("'redirect_uri' value must be a valid absolute URI: '{redirect_uri}'."),
+        });
+    }
+    let app = world.app(&client_id);
+    if !app.redirect_uris.is_empty()
+        && !app
+            .redirect_uris
+            .iter()
+            .any(|r| crate::grant::redirect_matches(r, &redirect_uri))
+    {
+        return Err(PageError {
+            code: 50011,
+            text: format!(
+                "The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{client_id}'."
+            ),
+        });
+    }
+    let method = get("code_challenge_method").unwrap_or_else(|| "plain".into());
+    let challenge = get("code_challenge").map(|c| (c, method.clone()));
+    let request = AuthorizeRequest {
+        client_id,
+        redirect_uri,
+        state: q.get("state").cloned(),
+        nonce: get("nonce"),
+        scope: get("scope").unwrap_or_else(|| "openid".into()),
+        challenge,
+        claims: get("claims"),
+        prompt: get("prompt"),
+        login_hint: get("login_hint"),
+        response_mode: get("response_mode").unwrap_or_else(|| "query".into()),
+    };
+    let invalid = |code: u32, error: &'static str, text: String| RedirectError {
+        error,
+        subcode: None,
+        code: Some(code),
+        description: Some(text),
+    };
+    let response_type = get("response_type").unwrap_or_default();
+    if response_type != "code" {
+        let e = invalid(
+            70005,
+            "unsupported_response_type",
+            format!(
+                "The response_type '{response_type}' is not supported; the simulator serves 'code'."
+            ),
+        );
+        return Ok(Err((request, e)));
+    }
+    if request.challenge.is_some() && method != "S256" && method != "plain" {
+        let e = invalid(
+            5000,
+            "invalid_request",
+            format!("The code_challenge_method '{method}' is not supported; use S256 or plain."),
+        );
+        return Ok(Err((request, e)));
+    }
+    if !["query", "fragment", "form_post"].contains(&request.response_mode.as_str()) {
+        let e = invalid(
+            5000,
+            "invalid_request",
+            format!(
+                "The response_mode '{}' is not supported.",
+                request.response_mode
+            ),
+        );
+        return Ok(Err((request, e)));
+    }
+    Ok(Ok(request))
+}
+
+fn denied(code: u32, text: &str) -> RedirectError {
+    RedirectError {
+        error: "access_denied",
+        subcode: None,
+        code: Some(code),
+        description: Some(text.to_owned()),
+    }
+}
+
+/// Checks what stops a chosen user from signing in at all.
+fn user_blocked(world: &World, upn: &str) -> Option<RedirectError> {
+    let user = world.user(upn)?;
+    if user.disabled {
+        return Some(denied(
+            50057,
+            "The user account is disabled. The account has been disabled by an administrator.",
+        ));
+    }
+    if user.ca_blocked {
+        return Some(denied(
+            53003,
+            "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.",
+        ));
+    }
+    None
+}
+
+/// The first step for a new flow (honouring `login_hint` and `prompt=select_account`).
+pub fn first_step(world: &World, flow: &mut Flow) -> Outcome {
+    if flow.request.prompt.as_deref() == Some("none") {
+        return Outcome::Error(RedirectError {
+            error: "login_required",
+            subcode: None,
+            code: Some(50058),
+            description: Some("A silent sign-in request was sent but no user is signed in.".into()),
+        });
+    }
+    if flow.request.prompt.as_deref() != Some("select_account")
+        && let Some(hint) = &flow.request.login_hint
+        && let Some(user) = world.user(hint)
+    {
+        flow.upn = Some(user.upn.clone());
+        flow.step = Step::Password;
+        return Outcome::Show(Step::Password, None);
+    }
+    Outcome::Show(Step::User, None)
+}
+
+/// The step after the password (or after MFA): MFA when the policy or a claims challenge asks, consent when needed.
+fn after_auth(world: &mut World, flow: &mut Flow) -> Outcome {
+    let Some(upn) = flow.upn.clone() else {
+        return Outcome::Show(Step::User, None);
+    };
+    if let Some(error) = user_blocked(world, &upn) {
+        return Outcome::Error(error);
+    }
+    let Some(user) = world.user(&upn) else {
+        return Outcome::Show(Step::User, None);
+    };
+    if !flow.mfa_done && (user.mfa_required || flow.request.claims.is_some()) {
+        flow.step = Step::Mfa;
+        return Outcome::Show(Step::Mfa, None);
+    }
+    if flow.step != Step::Consent
+        && (!user.has_consented(&flow.request.client_id)
+            || flow.request.prompt.as_deref() == Some("consent"))
+    {
+        flow.step = Step::Consent;
+        return Outcome::Show(Step::Consent, None);
+    }
+    Outcome::Code(issue_code(world, flow))
+}
+
+/// Opens the session and stores a fresh authorization code.
+pub fn issue_code(world: &mut World, flow: &Flow) -> String {
+    let now = world.clock.now();
+    let upn = flow.upn.clone().unwrap_or_default().to_lowercase();
+    let spa = world.app(&flow.request.client_id).spa;
+    let session_id = world.open_session(Session {
+        upn,
+        client_id: flow.request.client_id.clone(),
+        auth_time: now,
+        mfa: flow.mfa_done,
+        spa,
+    });
+    let code = {
+        use base64::Engine as _;
+        use rand::RngCore as _;
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        format!(
+            "1.SIM.{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        )
+    };
+    world.codes.insert(
+        code.clone(),
+        AuthCode {
+            session_id,
+            client_id: flow.request.client_id.clone(),
+            redirect_uri: flow.request.redirect_uri.clone(),
+            scope: flow.request.scope.clone(),
+            nonce: flow.request.nonce.clone(),
+            challenge: flow.request.challenge.clone(),
+            issued_at: now,
+            redeemed: false,
+        },
+    );
+    code
+}
+
+/// Auto-approve: the user signs in with no page; MFA and consent count as done.
+pub fn auto_approve(world: &mut World, flow: &mut Flow, upn: &str) -> Outcome {
+    if let Some(error) = user_blocked(world, upn) {
+        return Outcome::Error(error);
+    }
+    flow.upn = world.user(upn).map(|u| u.upn.clone());
+    if flow.upn.is_none() {
+        return Outcome::Show(Step::User, None);
+    }
+    flow.mfa_done = true;
+    let client = flow.request.client_id.clone();
+    if let Some(user) = world.users.get_mut(&upn.to_lowercase()) {
+        user.grant_consent(&client);
+    }
+    Outcome::Code(issue_code(world, flow))
+}
+
+/// Applies one form post to the flow.
+pub fn advance(world: &mut World, flow: &mut Flow, form: &HashMap<String, String>) -> Outcome {
+    let field = |k: &str| {
+        form.get(k)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    if field("action").as_deref() == Some("cancel") {
+        return Outcome::Error(RedirectError {
+            error: "access_denied",
+            subcode: Some("cancel"),
+            code: None,
+            description: None,
+        });
+    }
+    // A stale form (browser back button) for another step just re-shows the current one.
+    if field("step").as_deref() != Some(flow.step.name()) {
+        return Outcome::Show(flow.step, None);
+    }
+    match flow.step {
+        Step::User => {
+            let Some(name) = field("pick").or_else(|| field("username")) else {
+                return Outcome::Show(Step::User, Some("Enter a username.".into()));
+            };
+            match world.user(&name) {
+                Some(user) => {
+                    flow.upn = Some(user.upn.clone());
+                    flow.step = Step::Password;
+                    Outcome::Show(Step::Password, None)
+                }
+                None => Outcome::Show(
+                    Step::User,
+                    Some(format!(
+                        "AADSTS50034: There is no account for '{name}' in this directory."
+                    )),
+                ),
+            }
+        }
+        Step::Password => {
+            let password = form.get("password").map(String::as_str).unwrap_or("");
+            let ok = flow
+                .upn
+                .as_deref()
+                .and_then(|u| world.user(u))
+                .is_some_and(|u| u.password_matches(password));
+            if ok {
+                after_auth(world, flow)
+            } else {
+                Outcome::Show(
+                    Step::Password,
+                    Some("AADSTS50126: The password is not correct.".into()),
+                )
+            }
+        }
+        Step::Mfa => {
+            if field("action").as_deref() == Some("approve") {
+                flow.mfa_done = true;
+                after_auth(world, flow)
+            } else {
+                Outcome::Show(Step::Mfa, Some("Approve the sign-in to continue.".into()))
+            }
+        }
+        Step::Consent => {
+            if field("action").as_deref() == Some("accept") {
+                let client = flow.request.client_id.clone();
+                if let Some(upn) = &flow.upn
+                    && let Some(user) = world.users.get_mut(&upn.to_lowercase())
+                {
+                    user.grant_consent(&client);
+                }
+                after_auth(world, flow)
+            } else {
+                Outcome::Show(
+                    Step::Consent,
+                    Some("Accept the permissions to continue, or cancel.".into()),
+                )
+            }
+        }
+    }
 }

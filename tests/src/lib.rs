@@ -4,4 +4,5 @@
 //! `tests/tests/`.
 
 pub mod harness;
+pub mod secrets;
 pub mod window;

@@ -1,2 +1,41 @@
 //! `reconnect-engine` runs refreshes: one per account at a time across threads
-//! and processes, with retries decided by the decoder's verdict.
+//! and processes, with retries decided by the decoder's verdict, keep-alive
+//! refreshes before the idle limit, and a forecast of when each connection
+//! dies if left alone.
+//!
+//! The policy is pure and lives in `reconnect-core` (`health`, `policy`,
+//! `forecast`, `spike`); this crate executes it with real IO: the token
+//! client (`reconnect-oauth`), the keychain and the database
+//! (`reconnect-store`), lock files, and a clock.
+//!
+//! - [`Engine`]: open it on a data directory; [`Engine::access_token`],
+//!   [`Engine::refresh`], [`Engine::status`], [`Engine::events`],
+//!   [`Engine::tick`] / [`Engine::run_scheduler`], [`Engine::subscribe`].
+//! - [`clock`]: the injected clock ([`SystemClock`], [`ManualClock`],
+//!   [`OffsetClock`]) and wall-clock jump detection.
+//! - [`lock`]: the per-account cross-process lock file.
+//! - [`hooks`]: test-only pause points and clock offset, from the environment.
+
+pub mod clock;
+pub mod config;
+mod engine;
+pub mod error;
+pub mod failure;
+pub mod hooks;
+pub mod learned;
+pub mod lock;
+pub mod notify;
+mod records;
+mod refresh;
+mod scheduler;
+mod status;
+
+pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
+pub use config::EngineConfig;
+pub use engine::{Engine, EngineBuilder, Jitter};
+pub use error::{EngineError, FailureKind};
+pub use failure::FailureRecord;
+pub use notify::EngineEvent;
+pub use refresh::RefreshOutcome;
+pub use scheduler::TickReport;
+pub use status::AccountStatus;

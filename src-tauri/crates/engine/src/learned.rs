@@ -1,0 +1,110 @@
+//! Lifetimes learned from an account's own failures: a `70043` reveals the
+//! Conditional Access sign-in frequency, a `70008`/`700082` the idle limit.
+//! They feed the forecast, so the next deadline is predicted instead of met.
+//!
+//! Kept as a small JSON file per account under `<data dir>/lifetimes/`
+//! (written atomically, under the account's refresh lock). No secrets.
+
+use std::path::{Path, PathBuf};
+
+use reconnect_core::forecast::{LifetimeObservation, learn_lifetime};
+use serde::{Deserialize, Serialize};
+
+/// How many observations of each kind are kept.
+const KEEP: usize = 10;
+
+/// What was observed for one account.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LearnedLifetimes {
+    /// Past sign-in-frequency failures.
+    #[serde(default)]
+    pub sign_in_frequency: Vec<LifetimeObservation>,
+    /// Past idle-expiry failures.
+    #[serde(default)]
+    pub idle: Vec<LifetimeObservation>,
+}
+
+impl LearnedLifetimes {
+    /// The learned sign-in frequency, in seconds.
+    pub fn sign_in_frequency(&self) -> Option<i64> {
+        learn_lifetime(&self.sign_in_frequency)
+    }
+
+    /// The learned idle limit, in seconds.
+    pub fn idle_limit(&self) -> Option<i64> {
+        learn_lifetime(&self.idle)
+    }
+
+    /// Adds an observation (keeping the newest few).
+    pub fn observe(list: &mut Vec<LifetimeObservation>, observation: LifetimeObservation) {
+        list.push(observation);
+        if list.len() > KEEP {
+            let excess = list.len() - KEEP;
+            list.drain(..excess);
+        }
+    }
+
+    /// Where an account's file lives.
+    pub fn path(data_dir: &Path, account: &str) -> PathBuf {
+        data_dir
+            .join("lifetimes")
+            .join(format!("{}.json", crate::lock::file_stem(account)))
+    }
+
+    /// Loads the file; a missing or unreadable file means nothing learned.
+    pub fn load(data_dir: &Path, account: &str) -> Self {
+        std::fs::read(Self::path(data_dir, account))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    /// Saves the file atomically (write a temp file, then rename).
+    pub fn save(&self, data_dir: &Path, account: &str) -> std::io::Result<()> {
+        let path = Self::path(data_dir, account);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        std::fs::write(&tmp, json)?;
+        std::fs::rename(&tmp, &path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observations_survive_a_save_and_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut learned = LearnedLifetimes::default();
+        assert_eq!(
+            LearnedLifetimes::load(dir.path(), "a").sign_in_frequency(),
+            None
+        );
+        for i in 0..15 {
+            LearnedLifetimes::observe(
+                &mut learned.sign_in_frequency,
+                LifetimeObservation {
+                    issued_at: Some(0),
+                    failed_at: 1000 + i,
+                    stated_lifetime: Some(3600 + i),
+                },
+            );
+        }
+        learned.save(dir.path(), "a").unwrap();
+        let back = LearnedLifetimes::load(dir.path(), "a");
+        assert_eq!(back.sign_in_frequency.len(), KEEP);
+        assert_eq!(
+            back.sign_in_frequency(),
+            Some(3605),
+            "oldest five were dropped"
+        );
+        assert_eq!(
+            LearnedLifetimes::load(dir.path(), "b"),
+            LearnedLifetimes::default()
+        );
+    }
+}

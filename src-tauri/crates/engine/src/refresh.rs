@@ -1,0 +1,636 @@
+//! One refresh, done right: exactly one at a time per account across
+//! threads (an in-process single-flight) and processes (the account's lock
+//! file), re-reading the stored tokens once the lock is held, persisting the
+//! new set (vault first, then metadata) before the lock is released and
+//! before anyone gets an answer, and recording every attempt.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use reconnect_core::health::{self, Health, HealthAction, HealthEvent};
+use reconnect_core::secret::AccessToken;
+use reconnect_core::tokens::{TokenSet, UnixTime};
+use reconnect_oauth::endpoints::{ProviderEndpoints, ProviderMetadata};
+use reconnect_store::events::{kind, outcome};
+use reconnect_store::{Account, HealthRecord, NewEvent, Provider, TokenFacts};
+use serde::Serialize;
+use url::Url;
+
+use crate::engine::{Engine, SlotState};
+use crate::error::EngineError;
+use crate::failure::{FailureRecord, verdict_of};
+use crate::hooks::PausePoint;
+use crate::learned::LearnedLifetimes;
+use crate::lock;
+use crate::notify::EngineEvent;
+use crate::records;
+
+/// Why a refresh is run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Someone needs a valid access token; refresh only if it is (nearly) expired.
+    Token,
+    /// `reconnect refresh`: refresh now; `force` also tries a stopped account.
+    Explicit {
+        /// Try even if the account is marked broken.
+        force: bool,
+    },
+    /// The scheduler's keep-alive or retry.
+    Background,
+}
+
+/// What a call to [`Engine::refresh`] achieved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefreshOutcome {
+    /// Whether this call sent the refresh itself. `false` when another
+    /// caller or process refreshed while this one waited, or none was needed.
+    pub sent: bool,
+    /// When the access token now held expires.
+    pub access_expires_at: Option<UnixTime>,
+    /// Whether the new tokens are only in memory (the keychain refused them).
+    pub unsaved_credentials: bool,
+}
+
+/// Everything read from storage about one account.
+pub(crate) struct Snapshot {
+    pub account: Account,
+    pub tokens: Option<TokenSet>,
+    pub facts: Option<TokenFacts>,
+    pub health: Option<HealthRecord>,
+    pub learned: LearnedLifetimes,
+}
+
+impl Engine {
+    /// A valid access token for the account `name`, refreshing first if it
+    /// expires within the configured margin.
+    pub async fn access_token(&self, name: &str) -> Result<AccessToken, EngineError> {
+        let (tokens, _) = self.obtain(name, Mode::Token).await?;
+        tokens
+            .access_token
+            .ok_or_else(|| EngineError::NotConnected {
+                name: name.to_owned(),
+            })
+    }
+
+    /// Refreshes the account now. With `force`, also an account marked
+    /// "reconnect needed", "needs admin" or "app misconfigured" is tried
+    /// (an identical failing request is still never repeated within 60 s).
+    pub async fn refresh(&self, name: &str, force: bool) -> Result<RefreshOutcome, EngineError> {
+        Ok(self.obtain(name, Mode::Explicit { force }).await?.1)
+    }
+
+    pub(crate) async fn snapshot(&self, name: &str) -> Result<Snapshot, EngineError> {
+        let store = Arc::clone(&self.inner.store);
+        let vault = Arc::clone(&self.inner.vault);
+        let dir = self.inner.home.dir().to_path_buf();
+        let name = name.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let account = match store.find_account(&name)? {
+                Some(a) => a,
+                None => return Err(EngineError::UnknownAccount { name }),
+            };
+            let tokens = vault.get(account.id)?;
+            let facts = store.token_facts(account.id)?;
+            let health = store.health(account.id)?;
+            let learned = LearnedLifetimes::load(&dir, &account.name);
+            Ok(Snapshot {
+                account,
+                tokens,
+                facts,
+                health,
+                learned,
+            })
+        })
+        .await?
+    }
+
+    pub(crate) fn health_of(
+        &self,
+        snap: &Snapshot,
+        now: UnixTime,
+    ) -> (Health, Option<FailureRecord>) {
+        let forecast =
+            records::forecast_for(&self.inner.config, snap.facts.as_ref(), &snap.learned, now);
+        let has_tokens = snap
+            .tokens
+            .as_ref()
+            .is_some_and(|t| t.refresh_token.is_some());
+        records::load_health(snap.health.as_ref(), has_tokens, &forecast, now)
+    }
+
+    /// Refuses to send when policy says not to.
+    fn gate(
+        &self,
+        snap: &Snapshot,
+        mode: Mode,
+        now: UnixTime,
+    ) -> Result<(Health, Option<FailureRecord>), EngineError> {
+        let name = &snap.account.name;
+        let (health, failure) = self.health_of(snap, now);
+        let has_refresh_token = snap
+            .tokens
+            .as_ref()
+            .is_some_and(|t| t.refresh_token.is_some());
+        if !has_refresh_token {
+            return Err(EngineError::NotConnected { name: name.clone() });
+        }
+        let forced = matches!(mode, Mode::Explicit { force: true });
+        if health.is_stopped() && !forced {
+            return Err(EngineError::Stopped {
+                name: name.clone(),
+                health,
+                failure: failure.map(Box::new),
+            });
+        }
+        if let Some(f) = &failure {
+            let fp = records::fingerprint(&snap.account, snap.facts.as_ref());
+            if let Some(until) = records::deferred_until(&self.inner.config, f, &fp, now) {
+                return Err(EngineError::Deferred {
+                    name: name.clone(),
+                    until,
+                    failure: Box::new(f.clone()),
+                });
+            }
+        }
+        if mode == Mode::Background
+            && let Health::Retrying { next_attempt, .. } = health
+            && next_attempt > now
+        {
+            return Err(EngineError::Deferred {
+                name: name.clone(),
+                until: next_attempt,
+                failure: Box::new(
+                    failure.unwrap_or_else(|| FailureRecord::from_stored(&serde_json::Value::Null)),
+                ),
+            });
+        }
+        Ok((health, failure))
+    }
+
+    pub(crate) async fn obtain(
+        &self,
+        name: &str,
+        mode: Mode,
+    ) -> Result<(TokenSet, RefreshOutcome), EngineError> {
+        let slot = self.slot(name);
+        let seen = slot.generation.load(Ordering::SeqCst);
+        let mut state = slot.state.lock().await;
+        let margin = self.inner.config.refresh_margin;
+
+        // Fast paths: a valid token in memory, or somebody refreshed while we queued.
+        if let Some(done) = reuse(
+            &state,
+            mode,
+            margin,
+            self.now(),
+            seen != slot.generation.load(Ordering::SeqCst),
+        ) {
+            return Ok(done);
+        }
+
+        let snap = self.snapshot(name).await?;
+        if !state.unsaved || state.tokens.is_none() {
+            state.tokens.clone_from(&snap.tokens);
+        }
+        if let Some(done) = reuse(&state, mode, margin, self.now(), false) {
+            return Ok(done);
+        }
+        self.gate(&snap, mode, self.now())?;
+
+        // One refresh at a time across processes.
+        let path = lock::lock_path(self.inner.home.dir(), name);
+        let timeout = self.inner.config.lock_timeout;
+        let _lock = tokio::task::spawn_blocking(move || lock::acquire(&path, timeout)).await??;
+        self.inner.hooks.at(PausePoint::Locked).await;
+
+        // Another process may have refreshed (or failed) while we waited.
+        let snap_locked = self.snapshot(name).await?;
+        if snap_locked.tokens != snap.tokens && !state.unsaved {
+            state.tokens.clone_from(&snap_locked.tokens);
+            slot.generation.fetch_add(1, Ordering::SeqCst);
+            if let Some(done) = reuse(&state, mode, margin, self.now(), mode != Mode::Token) {
+                return Ok(done);
+            }
+        }
+        let now = self.now();
+        let (health, _) = self.gate(&snap_locked, mode, now)?;
+        let Some(refresh_token) = state.tokens.as_ref().and_then(|t| t.refresh_token.clone())
+        else {
+            return Err(EngineError::NotConnected {
+                name: name.to_owned(),
+            });
+        };
+
+        let account = &snap_locked.account;
+        let started = health::transition(
+            &self.inner.config.retry,
+            health,
+            HealthEvent::RefreshStarted,
+            now,
+        )
+        .0;
+        self.announce(name, health, started, &[]);
+        let fingerprint = records::fingerprint(account, snap_locked.facts.as_ref());
+        let clock = Instant::now();
+        let result = match self.token_endpoint(account).await {
+            Ok(endpoint) => {
+                let scope = match state.tokens.as_ref().map(|t| t.scope.as_str()) {
+                    Some(s) if !s.is_empty() => s.to_owned(),
+                    _ => account.scope_string(),
+                };
+                self.inner
+                    .http
+                    .refresh(&endpoint, &account.client_id, &refresh_token, &scope, None)
+                    .await
+            }
+            Err(EngineError::Endpoints {
+                source: reconnect_oauth::endpoints::EndpointError::Fetch(fetch),
+                ..
+            }) => Err(fetch_as_token_error(fetch)),
+            Err(other) => return Err(other),
+        };
+        let elapsed = i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX);
+        self.inner.hooks.at(PausePoint::Response).await;
+        let now = self.now();
+
+        match result {
+            Ok(response) => {
+                let spa = response.refresh_token_expires_in.is_some();
+                let mut fresh = response.tokens;
+                if fresh.refresh_token.is_none() {
+                    fresh.refresh_token = Some(refresh_token.clone());
+                }
+                if fresh.scope.is_empty() {
+                    fresh.scope = state
+                        .tokens
+                        .as_ref()
+                        .map(|t| t.scope.clone())
+                        .unwrap_or_default();
+                }
+                let rotated = fresh.refresh_token.as_ref() != Some(&refresh_token);
+                let old = snap_locked.facts.clone().unwrap_or_default();
+                let facts = TokenFacts {
+                    access_expires_at: fresh.access_expires_at,
+                    refresh_issued_at: old.refresh_issued_at.or(Some(now)),
+                    refresh_last_used_at: Some(now),
+                    rotation_count: old.rotation_count.saturating_add(u32::from(rotated)),
+                    spa: old.spa || spa,
+                    stored_at: now,
+                };
+                let saved = self.put_tokens(account, &fresh).await;
+                self.inner.hooks.at(PausePoint::VaultWritten).await;
+
+                let (healthy, actions) = health::transition(
+                    &self.inner.config.retry,
+                    started,
+                    HealthEvent::RefreshSucceeded,
+                    now,
+                );
+                let forecast = records::forecast_for(
+                    &self.inner.config,
+                    Some(&facts),
+                    &snap_locked.learned,
+                    now,
+                );
+                let (to, more) = health::transition(
+                    &self.inner.config.retry,
+                    healthy,
+                    HealthEvent::ForecastChanged {
+                        expiring_deadline: forecast.expiring_deadline,
+                    },
+                    now,
+                );
+                let mut event = NewEvent::new(now, Some(account), kind::REFRESH, outcome::OK);
+                event.duration_ms = Some(elapsed);
+                event.message = Some(match &saved {
+                    Ok(()) if rotated => "refreshed; new refresh token stored".to_owned(),
+                    Ok(()) => "refreshed".to_owned(),
+                    Err(e) => format!(
+                        "refreshed, but the keychain refused the new tokens (kept in memory, unsaved credentials): {e}"
+                    ),
+                });
+                let store = Arc::clone(&self.inner.store);
+                let id = account.id;
+                let write_facts = saved.is_ok();
+                let state_name = to.name();
+                let written = tokio::task::spawn_blocking(move || {
+                    store.write(|tx| {
+                        if write_facts {
+                            tx.set_token_facts(id, &facts)?;
+                        }
+                        tx.set_health(id, state_name, None)?;
+                        tx.append_event(&event)?;
+                        Ok(())
+                    })
+                })
+                .await?;
+                if let Err(e) = written {
+                    tracing::warn!(account = name, error = %e, "could not record the refresh in the database");
+                }
+                self.inner.hooks.at(PausePoint::MetadataWritten).await;
+
+                let access_expires_at = fresh.access_expires_at;
+                state.tokens = Some(fresh.clone());
+                state.unsaved = saved.is_err();
+                slot.generation.fetch_add(1, Ordering::SeqCst);
+                let mut all = actions;
+                all.extend(more);
+                self.announce(name, health, to, &all);
+                if saved.is_err() {
+                    self.emit(EngineEvent::UnsavedCredentials {
+                        account: name.to_owned(),
+                    });
+                }
+                Ok((
+                    fresh,
+                    RefreshOutcome {
+                        sent: true,
+                        access_expires_at,
+                        unsaved_credentials: saved.is_err(),
+                    },
+                ))
+            }
+            Err(err) => {
+                let verdict = verdict_of(&err, now);
+                let mut record = FailureRecord::new(&verdict, now, fingerprint);
+                let (to, actions) = health::transition(
+                    &self.inner.config.retry,
+                    started,
+                    HealthEvent::RefreshFailed {
+                        class: record.class,
+                        jitter_fraction: (self.inner.jitter)(),
+                    },
+                    now,
+                );
+                if let Health::Retrying {
+                    next_attempt,
+                    streak,
+                } = to
+                {
+                    record.next_attempt = Some(next_attempt);
+                    record.streak = streak;
+                }
+                self.learn(
+                    account,
+                    &verdict,
+                    snap_locked.facts.as_ref(),
+                    snap_locked.learned.clone(),
+                    now,
+                );
+                let mut event = NewEvent::new(now, Some(account), kind::REFRESH, outcome::FAILED);
+                event.duration_ms = Some(elapsed);
+                event.code = verdict.primary_code.map(|c| format!("AADSTS{c}"));
+                event.error.clone_from(&verdict.error);
+                event.suberror.clone_from(&verdict.suberror);
+                event.trace_id.clone_from(&verdict.trace_id);
+                event.correlation_id.clone_from(&verdict.correlation_id);
+                event.message = Some(format!("{} [{}]", verdict.title, verdict.category.as_str()));
+                let store = Arc::clone(&self.inner.store);
+                let id = account.id;
+                let failure_json = records::failure_json(&to, Some(&record));
+                let state_name = to.name();
+                let written = tokio::task::spawn_blocking(move || {
+                    store.write(|tx| {
+                        tx.set_health(id, state_name, failure_json.as_ref())?;
+                        tx.append_event(&event)?;
+                        Ok(())
+                    })
+                })
+                .await?;
+                if let Err(e) = written {
+                    tracing::warn!(account = name, error = %e, "could not record the failed refresh in the database");
+                }
+                self.announce(name, health, to, &actions);
+                self.check_spikes(now).await;
+                Err(EngineError::Refresh {
+                    name: name.to_owned(),
+                    failure: Box::new(record),
+                })
+            }
+        }
+    }
+
+    /// Where the account's token endpoint is.
+    async fn token_endpoint(&self, account: &Account) -> Result<Url, EngineError> {
+        let bad = |source| EngineError::Endpoints {
+            name: account.name.clone(),
+            source,
+        };
+        let base = Url::parse(&account.authority).map_err(|_| {
+            bad(reconnect_oauth::endpoints::EndpointError::BadBase(
+                account.authority.clone(),
+            ))
+        })?;
+        match account.provider {
+            Provider::Microsoft => {
+                let tenant = account.tenant.as_deref().unwrap_or("organizations");
+                Ok(ProviderEndpoints::microsoft(&base, tenant)
+                    .map_err(bad)?
+                    .token)
+            }
+            Provider::Oidc => Ok(ProviderMetadata::discover(&self.inner.http, &base)
+                .await
+                .map_err(bad)?
+                .token_endpoint),
+        }
+    }
+
+    /// Writes the token set to the vault, retrying a few times.
+    async fn put_tokens(
+        &self,
+        account: &Account,
+        tokens: &TokenSet,
+    ) -> Result<(), reconnect_store::VaultError> {
+        let attempts = self.inner.config.persist_attempts.max(1);
+        let mut last = None;
+        for attempt in 0..attempts {
+            if attempt > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt.min(6))).await;
+            }
+            let vault = Arc::clone(&self.inner.vault);
+            let id = account.id;
+            let set = tokens.clone();
+            match tokio::task::spawn_blocking(move || vault.put(id, &set)).await {
+                Ok(Ok(())) => return Ok(()),
+                Ok(Err(e)) => {
+                    tracing::warn!(account = %account.name, attempt, error = %e, "keychain write failed");
+                    last = Some(e);
+                }
+                Err(join) => {
+                    tracing::warn!(account = %account.name, error = %join, "keychain write task failed");
+                }
+            }
+        }
+        Err(
+            last.unwrap_or_else(|| reconnect_store::VaultError::Damaged {
+                account: account.id,
+                what: "the keychain write task did not finish",
+            }),
+        )
+    }
+
+    /// Retries the keychain write of tokens that are only in memory.
+    /// Returns the accounts whose tokens are now saved.
+    pub async fn save_unsaved(&self) -> Vec<String> {
+        let slots: Vec<(String, Arc<crate::engine::Slot>)> = {
+            let slots = self
+                .inner
+                .slots
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            slots
+                .iter()
+                .map(|(k, v)| (k.clone(), Arc::clone(v)))
+                .collect()
+        };
+        let mut saved = Vec::new();
+        for (name, slot) in slots {
+            let mut state = slot.state.lock().await;
+            if !state.unsaved {
+                continue;
+            }
+            let Some(tokens) = state.tokens.clone() else {
+                continue;
+            };
+            let Ok(snap) = self.snapshot(&name).await else {
+                continue;
+            };
+            let path = lock::lock_path(self.inner.home.dir(), &name);
+            let timeout = self.inner.config.lock_timeout;
+            let Ok(Ok(_lock)) =
+                tokio::task::spawn_blocking(move || lock::acquire(&path, timeout)).await
+            else {
+                continue;
+            };
+            if self.put_tokens(&snap.account, &tokens).await.is_err() {
+                continue;
+            }
+            let now = self.now();
+            let old = snap.facts.clone().unwrap_or_default();
+            let facts = TokenFacts {
+                access_expires_at: tokens.access_expires_at,
+                refresh_issued_at: old.refresh_issued_at.or(Some(now)),
+                refresh_last_used_at: Some(now),
+                rotation_count: old.rotation_count.saturating_add(1),
+                spa: old.spa,
+                stored_at: now,
+            };
+            let mut event = NewEvent::new(now, Some(&snap.account), kind::REFRESH, outcome::OK);
+            event.message = Some("tokens kept in memory are now saved to the keychain".into());
+            let store = Arc::clone(&self.inner.store);
+            let id = snap.account.id;
+            let _ = tokio::task::spawn_blocking(move || {
+                store.write(|tx| {
+                    tx.set_token_facts(id, &facts)?;
+                    tx.append_event(&event)?;
+                    Ok(())
+                })
+            })
+            .await;
+            state.unsaved = false;
+            self.emit(EngineEvent::CredentialsSaved {
+                account: name.clone(),
+            });
+            saved.push(name);
+        }
+        saved
+    }
+
+    /// Whether this process holds tokens the keychain has not accepted yet.
+    pub async fn has_unsaved_credentials(&self, name: &str) -> bool {
+        let slot = self.slot(name);
+        let state = slot.state.lock().await;
+        state.unsaved
+    }
+
+    /// Broadcasts a health change and its notice.
+    pub(crate) fn announce(&self, name: &str, from: Health, to: Health, actions: &[HealthAction]) {
+        let notice = actions.iter().find_map(|a| match a {
+            HealthAction::Notify(n) => Some(*n),
+            _ => None,
+        });
+        if from != to || notice.is_some() {
+            self.emit(EngineEvent::HealthChanged {
+                account: name.to_owned(),
+                from,
+                to,
+                notice,
+            });
+        }
+    }
+
+    /// Remembers a lifetime revealed by a failure (70043, 70008/700082).
+    fn learn(
+        &self,
+        account: &Account,
+        verdict: &reconnect_core::decode::Verdict,
+        facts: Option<&TokenFacts>,
+        mut learned: LearnedLifetimes,
+        now: UnixTime,
+    ) {
+        use reconnect_core::forecast::LifetimeObservation;
+        let to_i64 = |s: u64| i64::try_from(s).ok();
+        match verdict.primary_code {
+            Some(70043) => LearnedLifetimes::observe(
+                &mut learned.sign_in_frequency,
+                LifetimeObservation {
+                    issued_at: facts.and_then(|f| f.refresh_issued_at),
+                    failed_at: now,
+                    stated_lifetime: verdict.details.lifetime_seconds.and_then(to_i64),
+                },
+            ),
+            Some(70008 | 700082) => LearnedLifetimes::observe(
+                &mut learned.idle,
+                LifetimeObservation {
+                    issued_at: facts.and_then(|f| f.refresh_last_used_at.or(f.refresh_issued_at)),
+                    failed_at: now,
+                    stated_lifetime: None,
+                },
+            ),
+            _ => return,
+        }
+        if let Err(e) = learned.save(self.inner.home.dir(), &account.name) {
+            tracing::warn!(account = %account.name, error = %e, "could not save learned lifetimes");
+        }
+    }
+}
+
+/// Returns the tokens held in memory when they already answer the request.
+fn reuse(
+    state: &SlotState,
+    mode: Mode,
+    margin: i64,
+    now: UnixTime,
+    refreshed_meanwhile: bool,
+) -> Option<(TokenSet, RefreshOutcome)> {
+    let tokens = state.tokens.as_ref()?;
+    let usable = match mode {
+        Mode::Token => tokens.access_valid_for(now, margin),
+        Mode::Explicit { .. } | Mode::Background => {
+            refreshed_meanwhile && tokens.access_valid_for(now, 0)
+        }
+    };
+    usable.then(|| {
+        (
+            tokens.clone(),
+            RefreshOutcome {
+                sent: false,
+                access_expires_at: tokens.access_expires_at,
+                unsaved_credentials: state.unsaved,
+            },
+        )
+    })
+}
+
+/// A failed discovery request counts as a transport failure of the refresh.
+fn fetch_as_token_error(fetch: reconnect_oauth::FetchError) -> reconnect_oauth::TokenError {
+    match fetch {
+        reconnect_oauth::FetchError::Transport { kind, source, .. } => {
+            reconnect_oauth::TokenError::Transport { kind, source }
+        }
+        other => reconnect_oauth::TokenError::InvalidSuccess {
+            reason: format!("OpenID discovery failed: {other}"),
+        },
+    }
+}

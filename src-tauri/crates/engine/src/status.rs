@@ -1,0 +1,210 @@
+//! What `reconnect status` and `reconnect events` show, and what the app's
+//! dashboard reads: per account, its health, forecast, last failure (the
+//! decoder's JSON), next attempt; and the history of attempts.
+
+use std::sync::Arc;
+
+use reconnect_core::forecast::Forecast;
+use reconnect_core::health::Health;
+use reconnect_core::spike::{self, FailureSample, SpikeAlert};
+use reconnect_core::tokens::UnixTime;
+use reconnect_store::{Event, EventQuery};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::engine::Engine;
+use crate::error::EngineError;
+use crate::notify::EngineEvent;
+use crate::records;
+
+/// The state of one account.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccountStatus {
+    /// The account's name.
+    pub name: String,
+    /// Its health, e.g. `{"state": "retrying", "next_attempt": …}`.
+    pub health: Health,
+    /// When it dies if untouched, why, and when the keep-alive runs.
+    pub forecast: Forecast,
+    /// The last failure: the decoder's verdict as JSON.
+    pub last_failure: Option<Value>,
+    /// When the last failure happened.
+    pub last_failure_at: Option<UnixTime>,
+    /// When the engine tries next on its own (a retry or a keep-alive).
+    pub next_attempt: Option<UnixTime>,
+    /// When the access token expires.
+    pub access_expires_at: Option<UnixTime>,
+    /// When the refresh token was last redeemed.
+    pub last_refresh: Option<UnixTime>,
+    /// When this chain of refresh tokens began.
+    pub refresh_issued_at: Option<UnixTime>,
+    /// Whether this process holds new tokens the keychain refused.
+    pub unsaved_credentials: bool,
+}
+
+impl Engine {
+    /// The status of one account (`Some(name)`) or all of them.
+    pub async fn status(&self, name: Option<&str>) -> Result<Vec<AccountStatus>, EngineError> {
+        let names: Vec<String> = match name {
+            Some(n) => vec![n.to_owned()],
+            None => {
+                let store = Arc::clone(&self.inner.store);
+                tokio::task::spawn_blocking(move || store.accounts())
+                    .await??
+                    .into_iter()
+                    .map(|a| a.name)
+                    .collect()
+            }
+        };
+        let mut out = Vec::with_capacity(names.len());
+        for n in names {
+            out.push(self.account_status(&n).await?);
+        }
+        Ok(out)
+    }
+
+    async fn account_status(&self, name: &str) -> Result<AccountStatus, EngineError> {
+        let now = self.now();
+        let snap = self.snapshot(name).await?;
+        let forecast =
+            records::forecast_for(&self.inner.config, snap.facts.as_ref(), &snap.learned, now);
+        let (health, failure) = self.health_of(&snap, now);
+        let next_attempt = match health {
+            Health::Retrying { next_attempt, .. } => Some(next_attempt),
+            Health::Healthy | Health::ExpiringSoon { .. } => forecast.keep_alive_at,
+            _ => None,
+        };
+        Ok(AccountStatus {
+            name: name.to_owned(),
+            health,
+            forecast,
+            last_failure: failure.as_ref().map(|f| f.verdict.clone()),
+            last_failure_at: failure.as_ref().map(|f| f.failed_at).filter(|t| *t > 0),
+            next_attempt,
+            access_expires_at: snap.tokens.as_ref().and_then(|t| t.access_expires_at),
+            last_refresh: snap.facts.as_ref().and_then(|f| f.refresh_last_used_at),
+            refresh_issued_at: snap.facts.as_ref().and_then(|f| f.refresh_issued_at),
+            unsaved_credentials: self.has_unsaved_credentials(name).await,
+        })
+    }
+
+    /// Recorded attempts, newest first: of one account or all, since a time.
+    pub async fn events(
+        &self,
+        name: Option<&str>,
+        since: Option<UnixTime>,
+        limit: u32,
+    ) -> Result<Vec<Event>, EngineError> {
+        let store = Arc::clone(&self.inner.store);
+        let name = name.map(str::to_owned);
+        tokio::task::spawn_blocking(move || {
+            let account = match name {
+                Some(n) => Some(
+                    store
+                        .find_account(&n)?
+                        .ok_or(EngineError::UnknownAccount { name: n })?
+                        .id,
+                ),
+                None => None,
+            };
+            Ok(store.events(&EventQuery {
+                account,
+                since,
+                failures_only: false,
+                limit: Some(limit),
+            })?)
+        })
+        .await?
+    }
+
+    /// Recent refresh failures across all accounts, for spike detection.
+    async fn recent_failures(&self, now: UnixTime) -> Result<Vec<FailureSample>, EngineError> {
+        let store = Arc::clone(&self.inner.store);
+        let since = now.saturating_sub(self.inner.config.spike.window);
+        let events = tokio::task::spawn_blocking(move || {
+            store.events(&EventQuery {
+                account: None,
+                since: Some(since),
+                failures_only: true,
+                limit: Some(5_000),
+            })
+        })
+        .await??;
+        Ok(events
+            .into_iter()
+            .filter(|e| e.event.kind == reconnect_store::events::kind::REFRESH)
+            .filter_map(|e| {
+                let account = e.event.account_name.clone()?;
+                let code = e
+                    .event
+                    .code
+                    .as_deref()
+                    .and_then(|c| c.trim_start_matches("AADSTS").parse::<u32>().ok());
+                let category = category_of(code, e.event.message.as_deref());
+                Some(FailureSample {
+                    account,
+                    code,
+                    category,
+                    at: e.event.at,
+                })
+            })
+            .collect())
+    }
+
+    /// The spikes going on now (for the admin view and `reconnect status`).
+    pub async fn spikes(&self) -> Result<Vec<SpikeAlert>, EngineError> {
+        let now = self.now();
+        let samples = self.recent_failures(now).await?;
+        Ok(spike::detect(&samples, &self.inner.config.spike, now))
+    }
+
+    /// Announces spikes not announced yet by this engine.
+    pub(crate) async fn check_spikes(&self, now: UnixTime) {
+        let samples = match self.recent_failures(now).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read recent failures for spike detection");
+                return;
+            }
+        };
+        let fresh = {
+            let mut tracker = self
+                .inner
+                .spikes
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            tracker.observe(&samples, &self.inner.config.spike, now)
+        };
+        for alert in fresh {
+            tracing::warn!(cause = %alert.likely_cause, accounts = alert.accounts.len(), "failure spike");
+            self.emit(EngineEvent::Spike(alert));
+        }
+    }
+}
+
+/// The category of a recorded failure: the table's for a known code, else
+/// the one the engine wrote into the event message (`title [category]`).
+fn category_of(code: Option<u32>, message: Option<&str>) -> String {
+    if let Some(info) = code.and_then(reconnect_core::decode::lookup) {
+        return info.category.as_str().to_owned();
+    }
+    message
+        .and_then(|m| m.rsplit_once('['))
+        .and_then(|(_, rest)| rest.strip_suffix(']'))
+        .map_or_else(|| "unknown".to_owned(), str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn category_comes_from_the_table_or_the_message() {
+        assert_eq!(category_of(Some(50173), None), "revoked");
+        assert_eq!(
+            category_of(None, Some("Service unavailable [service]")),
+            "service"
+        );
+        assert_eq!(category_of(None, None), "unknown");
+    }
+}

@@ -15,6 +15,7 @@ pub mod flow;
 pub mod identity;
 pub mod loopback;
 pub mod page;
+pub mod profile_store;
 pub mod request;
 pub mod store;
 

@@ -100,6 +100,9 @@ pub enum EngineError {
     /// The data directory is unusable.
     #[error("the data directory is unusable")]
     Home(#[from] reconnect_store::HomeError),
+    /// The async runtime could not start.
+    #[error("could not start the async runtime")]
+    Runtime(#[source] std::io::Error),
     /// A background task died.
     #[error("an internal task failed")]
     Task(#[from] tokio::task::JoinError),

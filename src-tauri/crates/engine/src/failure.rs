@@ -75,11 +75,11 @@ impl FailureRecord {
         }
     }
 
-    /// A readable block for stderr: summary, who acts, next steps, IDs.
+    /// Readable lines for stderr below the summary: who acts, next steps, IDs.
     pub fn explain(&self) -> String {
-        let mut out = self.summary();
+        let mut out = String::new();
         if let Some(who) = self.text("who_acts") {
-            out.push_str(&format!("\nWho must act: {who}"));
+            out.push_str(&format!("Who must act: {who}"));
         }
         if let Some(steps) = self.verdict.get("next_steps").and_then(Value::as_array) {
             for step in steps.iter().filter_map(Value::as_str) {

@@ -1,22 +1,259 @@
 //! `reconnect status` and `reconnect events`.
+//!
+//! `status` shows each account's health, forecast, last failure (the
+//! decoder's verdict; with `--json`, exactly the JSON `reconnect decode
+//! --json` prints) and next attempt, plus any failure spike across accounts.
+//! `events` shows the recorded refresh and sign-in attempts, newest first.
 
 use std::process::ExitCode;
 
+use reconnect_core::decode::date::format_utc;
+use reconnect_core::health::Health;
+use reconnect_core::tokens::UnixTime;
+use reconnect_engine::AccountStatus;
+use serde_json::json;
+
+use super::token::{failure, open_engine, run};
+
 /// Arguments of `reconnect status`.
 #[derive(Debug, clap::Args)]
-pub struct StatusArgs {}
+pub struct StatusArgs {
+    /// Only this account (default: all).
+    pub name: Option<String>,
+    /// Print JSON: one account object with NAME, else
+    /// `{"accounts": [...], "spikes": [...]}`.
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// Runs `reconnect status`.
-pub fn status(_args: StatusArgs) -> ExitCode {
-    super::not_yet("status")
+pub fn status(args: StatusArgs) -> ExitCode {
+    let name = args.name.clone();
+    let result = run(async move {
+        let engine = open_engine()?;
+        let accounts = engine.status(name.as_deref()).await?;
+        let spikes = engine.spikes().await?;
+        Ok((engine.now(), accounts, spikes))
+    });
+    let (now, accounts, spikes) = match result {
+        Ok(r) => r,
+        Err(err) => return failure(&err),
+    };
+    if args.json {
+        let value = match (&args.name, accounts.first()) {
+            (Some(_), Some(one)) => json!(one),
+            _ => json!({ "accounts": accounts, "spikes": spikes }),
+        };
+        println!("{value:#}");
+        return ExitCode::SUCCESS;
+    }
+    if accounts.is_empty() {
+        println!("No accounts yet. Add one with `reconnect add NAME --client-id ID`.");
+    }
+    for account in &accounts {
+        print!("{}", describe(account, now));
+    }
+    for spike in &spikes {
+        println!(
+            "ALERT: {} accounts failed alike ({:?}) — likely cause: {}",
+            spike.accounts.len(),
+            spike.key,
+            spike.likely_cause
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn describe(s: &AccountStatus, now: UnixTime) -> String {
+    let mut out = format!("{}: {}\n", s.name, s.health.name().replace('_', " "));
+    let line = |out: &mut String, label: &str, text: String| {
+        out.push_str(&format!("  {label:<14}{text}\n"));
+    };
+    if let Some(at) = s.access_expires_at {
+        line(
+            &mut out,
+            "access token",
+            format!("expires {}", relative(at, now)),
+        );
+    }
+    if let Some(at) = s.last_refresh {
+        line(&mut out, "last refresh", relative(at, now));
+    }
+    if let (Some(dies), Some(cause)) = (s.forecast.dies_at, s.forecast.cause) {
+        let why = serde_json::to_value(cause)
+            .ok()
+            .and_then(|v| v.as_str().map(|c| c.replace('_', " ")))
+            .unwrap_or_default();
+        line(
+            &mut out,
+            "forecast",
+            format!("dies {} if unused ({why})", relative(dies, now)),
+        );
+    }
+    if let Some(at) = s.next_attempt {
+        let what = if matches!(s.health, Health::Retrying { .. }) {
+            "retry"
+        } else {
+            "keep-alive"
+        };
+        line(
+            &mut out,
+            "next attempt",
+            format!("{what} {}", relative(at, now)),
+        );
+    }
+    if let Some(f) = &s.last_failure {
+        let code = f
+            .get("primary_code")
+            .and_then(serde_json::Value::as_u64)
+            .map(|c| format!("AADSTS{c} "))
+            .unwrap_or_default();
+        let title = f.get("title").and_then(|v| v.as_str()).unwrap_or("failure");
+        let when = s
+            .last_failure_at
+            .map(|t| format!(" ({})", relative(t, now)))
+            .unwrap_or_default();
+        line(&mut out, "last failure", format!("{code}{title}{when}"));
+        if let Some(msg) = f.get("user_message").and_then(|v| v.as_str()) {
+            line(&mut out, "", msg.to_owned());
+        }
+    }
+    if s.unsaved_credentials {
+        line(&mut out, "warning", "unsaved credentials".to_owned());
+    }
+    out
+}
+
+/// A time as an absolute UTC time.
+pub(crate) fn when(at: UnixTime) -> String {
+    format_utc(at)
+}
+
+/// A time relative to now, with the absolute time.
+fn relative(at: UnixTime, now: UnixTime) -> String {
+    let delta = at - now;
+    let span = |s: i64| {
+        let s = s.abs();
+        match s {
+            0..=119 => format!("{s} s"),
+            120..=7_199 => format!("{} min", s / 60),
+            7_200..=172_799 => format!("{} h", s / 3_600),
+            _ => format!("{} days", s / 86_400),
+        }
+    };
+    let rel = if delta >= 0 {
+        format!("in {}", span(delta))
+    } else {
+        format!("{} ago", span(delta))
+    };
+    format!("{rel} ({})", format_utc(at))
 }
 
 /// Arguments of `reconnect events`.
 #[derive(Debug, clap::Args)]
-pub struct EventsArgs {}
-
-/// Runs `reconnect events`.
-pub fn events(_args: EventsArgs) -> ExitCode {
-    super::not_yet("events")
+pub struct EventsArgs {
+    /// Only this account (default: all).
+    pub name: Option<String>,
+    /// Print JSON (an array of events, newest first).
+    #[arg(long)]
+    pub json: bool,
+    /// Only events newer than this, e.g. `30m`, `2h`, `7d` (s, m, h, d, w).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub since: Option<i64>,
+    /// At most this many events.
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
 }
 
+/// Runs `reconnect events`.
+pub fn events(args: EventsArgs) -> ExitCode {
+    let name = args.name.clone();
+    let result = run(async move {
+        let engine = open_engine()?;
+        let since = args.since.map(|d| engine.now().saturating_sub(d));
+        engine.events(name.as_deref(), since, args.limit).await
+    });
+    let events = match result {
+        Ok(e) => e,
+        Err(err) => return failure(&err),
+    };
+    if args.json {
+        println!("{:#}", json!(events));
+        return ExitCode::SUCCESS;
+    }
+    for e in &events {
+        let e = &e.event;
+        let duration = e
+            .duration_ms
+            .map(|d| format!(" {d} ms"))
+            .unwrap_or_default();
+        let code = e
+            .code
+            .as_deref()
+            .map(|c| format!(" {c}"))
+            .unwrap_or_default();
+        let msg = e
+            .message
+            .as_deref()
+            .map(|m| format!(" — {m}"))
+            .unwrap_or_default();
+        println!(
+            "{}  {}  {} {}{duration}{code}{msg}",
+            format_utc(e.at),
+            e.account_name.as_deref().unwrap_or("-"),
+            e.kind,
+            e.outcome,
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// Parses `30m`, `2h`, `7d`, `45s`, `1w` (or a bare number of seconds).
+pub fn parse_duration(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    let (number, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 30m, 2h or 7d"))?;
+    let scale = match unit.trim() {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {text:?}: use s, m, h, d or w"
+            ));
+        }
+    };
+    n.checked_mul(scale)
+        .ok_or_else(|| format!("{text:?} is too long"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units_and_reject_nonsense() {
+        assert_eq!(parse_duration("30m"), Ok(1_800));
+        assert_eq!(parse_duration("2h"), Ok(7_200));
+        assert_eq!(parse_duration("7d"), Ok(604_800));
+        assert_eq!(parse_duration("45"), Ok(45));
+        assert_eq!(parse_duration("1w"), Ok(604_800));
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("5y").is_err());
+        assert!(parse_duration("m").is_err());
+        assert!(parse_duration("99999999999999999d").is_err());
+    }
+
+    #[test]
+    fn relative_times_read_naturally() {
+        assert!(relative(1_000 + 63 * 86_400, 1_000).starts_with("in 63 days"));
+        assert!(relative(1_000 - 90, 1_000).starts_with("90 s ago"));
+    }
+}

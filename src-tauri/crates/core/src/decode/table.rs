@@ -258,6 +258,59 @@ mod tests {
     }
 
     #[test]
+    fn covers_the_published_reference_and_more() {
+        // Microsoft's reference lists about 350 codes; the table adds codes
+        // seen in real responses that the page lacks.
+        assert!(rows().len() >= 350, "only {} rows", rows().len());
+        for extra in [9002326, 500121, 500341] {
+            assert!(lookup(extra).is_some(), "{extra} missing");
+        }
+    }
+
+    #[test]
+    fn messages_are_sentences_and_names_are_titles() {
+        for row in rows() {
+            assert!(
+                !row.name.ends_with('.'),
+                "{} name ends with a full stop",
+                row.code
+            );
+            for text in [row.user_message, row.admin_message] {
+                assert!(text.ends_with(['.', '?', ')']), "{}: {text}", row.code);
+            }
+        }
+    }
+
+    #[test]
+    fn the_cases_that_must_come_out_right() {
+        use ReconnectFixes::{Maybe, No, Yes};
+        use WhoActs::{Admin, Developer, User};
+        let expect = [
+            (70008, User, Yes),
+            (700082, User, Yes),
+            (700084, User, Yes),
+            (70043, User, Yes),
+            (50173, User, Yes),
+            (50076, User, Yes),
+            (50079, User, Yes),
+            (50158, User, Yes),
+            (53003, Admin, No),
+            (50057, Admin, No),
+            (65001, User, Yes),
+            (70000, User, Maybe),
+            (7000218, Developer, No),
+            (9002326, Developer, No),
+            (50011, Developer, No),
+        ];
+        for (code, who, fixes) in expect {
+            let row = lookup(code).map(|r| (r.who_acts, r.reconnect_fixes, r.transient));
+            assert_eq!(row, Some((who, fixes, false)), "{code}");
+        }
+        assert_eq!(lookup(65001).map(|r| r.category), Some(Category::Consent));
+        assert!(lookup(700084).is_some_and(|r| r.admin_message.contains("single-page app")));
+    }
+
+    #[test]
     fn lookup_finds_known_codes_and_misses_unknown_ones() {
         let idle = lookup(700082).map(|r| (r.category, r.reconnect_fixes));
         assert_eq!(idle, Some((Category::Expired, ReconnectFixes::Yes)));

@@ -235,9 +235,16 @@ impl Engine {
         let clock = Instant::now();
         let result = match self.token_endpoint(account).await {
             Ok(endpoint) => {
-                let scope = match state.tokens.as_ref().map(|t| t.scope.as_str()) {
-                    Some(s) if !s.is_empty() => s.to_owned(),
-                    _ => account.scope_string(),
+                // Ask for the account's configured scopes: the granted scope
+                // list that comes back often omits `offline_access`, and
+                // without it no new refresh token would be issued.
+                let scope = match account.scope_string() {
+                    s if !s.is_empty() => s,
+                    _ => state
+                        .tokens
+                        .as_ref()
+                        .map(|t| t.scope.clone())
+                        .unwrap_or_default(),
                 };
                 self.inner
                     .http

@@ -1,0 +1,180 @@
+//! A test rig: the real simulator on loopback, a real SQLite database in a
+//! temp dir, the size-limited in-memory vault (fast; the keychain itself is
+//! exercised by the CLI process tests), and an engine whose clock IS the
+//! simulator's virtual clock — so advancing the simulator ages the tokens for
+//! both sides at once.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use reconnect_core::tokens::UnixTime;
+use reconnect_engine::{Clock, Engine, EngineConfig};
+use reconnect_oauth::TokenResponse;
+use reconnect_sim::{GrantRequest, RunningSim, SimConfig, SimState, Simulator};
+use reconnect_store::{
+    AccountId, Home, MemoryKeychain, MemoryVault, NewAccount, Store, TokenFacts, Vault,
+};
+
+/// The client id every test account uses.
+pub const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
+/// The scopes every test account asks for.
+pub const SCOPES: &str = "openid profile offline_access User.Read";
+
+/// The simulator's virtual clock as the engine's clock.
+#[derive(Debug, Clone)]
+pub struct SimClock(pub SimState);
+
+impl Clock for SimClock {
+    fn now(&self) -> UnixTime {
+        self.0.now()
+    }
+}
+
+/// Everything one test needs.
+pub struct Rig {
+    pub sim: RunningSim,
+    pub dir: tempfile::TempDir,
+    pub keychain: MemoryKeychain,
+    pub vault: Arc<MemoryVault>,
+    pub engine: Engine,
+}
+
+impl Rig {
+    pub async fn new() -> Self {
+        Self::with_config(EngineConfig::default()).await
+    }
+
+    pub async fn with_config(config: EngineConfig) -> Self {
+        let sim = Simulator::start(SimConfig {
+            users: vec![
+                "alice@contoso.test".into(),
+                "bob@contoso.test".into(),
+                "carol@contoso.test".into(),
+                "dave@contoso.test".into(),
+            ],
+            ..SimConfig::default()
+        })
+        .await
+        .expect("simulator starts");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let keychain = MemoryKeychain::new();
+        let vault = Arc::new(MemoryVault::new(keychain.clone()));
+        let engine = Engine::builder(Home::at(dir.path()).expect("home"))
+            .vault(vault.clone())
+            .clock(Arc::new(SimClock(sim.state.clone())))
+            .config(config)
+            .jitter(Arc::new(|| 0.5))
+            .build()
+            .expect("engine opens");
+        Self {
+            sim,
+            dir,
+            keychain,
+            vault,
+            engine,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        self.engine.store()
+    }
+
+    pub fn now(&self) -> UnixTime {
+        self.sim.state.now()
+    }
+
+    pub fn advance(&self, seconds: i64) {
+        self.sim.state.advance_clock(seconds).expect("clock moves");
+    }
+
+    /// Adds account `name` for `upn` and stores a freshly minted token set,
+    /// as a sign-in would. Returns its id.
+    pub fn connect(&self, name: &str, upn: &str) -> AccountId {
+        self.connect_with(name, upn, false)
+    }
+
+    pub fn connect_with(&self, name: &str, upn: &str, spa: bool) -> AccountId {
+        let mut new = NewAccount::microsoft(name, CLIENT);
+        new.authority = self.sim.http_url.clone();
+        new.tenant = Some("common".into());
+        let account = self.store().add_account(&new).expect("account added");
+        let body = self
+            .sim
+            .state
+            .mint_grant(
+                &GrantRequest {
+                    upn: upn.into(),
+                    client_id: CLIENT.into(),
+                    scope: SCOPES.into(),
+                    spa,
+                    mfa: false,
+                },
+                &self.sim.http_url,
+            )
+            .expect("grant minted");
+        let now = self.now();
+        let response =
+            TokenResponse::parse(body.to_string().as_bytes(), now).expect("grant parses");
+        self.vault
+            .put(account.id, &response.tokens)
+            .expect("vault write");
+        self.store()
+            .write(|tx| {
+                tx.set_token_facts(
+                    account.id,
+                    &TokenFacts {
+                        access_expires_at: response.tokens.access_expires_at,
+                        refresh_issued_at: Some(now),
+                        refresh_last_used_at: Some(now),
+                        rotation_count: 0,
+                        spa,
+                        stored_at: now,
+                    },
+                )
+            })
+            .expect("facts written");
+        account.id
+    }
+
+    /// Makes the stored access token expired (keeps the refresh token).
+    pub fn expire_access_token(&self, id: AccountId) {
+        let mut tokens = self.vault.get(id).expect("read").expect("tokens stored");
+        tokens.access_expires_at = Some(self.now() - 1);
+        self.vault.put(id, &tokens).expect("write");
+    }
+
+    /// Refresh-token grants the simulator has seen.
+    pub fn refreshes(&self) -> usize {
+        self.sim
+            .state
+            .log()
+            .iter()
+            .filter(|e| e.grant_type.as_deref() == Some("refresh_token"))
+            .count()
+    }
+
+    /// The codes of the refresh answers, in order (None = success).
+    pub fn refresh_codes(&self) -> Vec<Option<u32>> {
+        self.sim
+            .state
+            .log()
+            .iter()
+            .filter(|e| e.grant_type.as_deref() == Some("refresh_token"))
+            .map(|e| e.code)
+            .collect()
+    }
+
+    pub fn fault(&self, json: serde_json::Value) {
+        let request = serde_json::from_value(json).expect("fault request");
+        self.sim.state.add_fault(request).expect("fault added");
+    }
+
+    pub fn user_state(&self, upn: &str, json: serde_json::Value) {
+        let patch = serde_json::from_value(json).expect("patch");
+        self.sim
+            .state
+            .set_user_state(upn, &patch)
+            .expect("state set");
+    }
+}

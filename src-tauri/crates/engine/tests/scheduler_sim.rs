@@ -1,0 +1,218 @@
+//! The background side against the real simulator on its virtual clock:
+//! keep-alive that outlives the 90-day idle limit, the forecast, the learned
+//! sign-in frequency, and one alert for a spike across accounts.
+
+mod common;
+
+use common::Rig;
+use reconnect_core::forecast::{Cause, DAY};
+use reconnect_core::health::Health;
+use reconnect_core::spike::SpikeKey;
+use reconnect_engine::{EngineEvent, FailureKind};
+use serde_json::json;
+
+const ALICE: &str = "alice@contoso.test";
+
+#[tokio::test]
+async fn keep_alive_outlives_the_idle_limit_on_the_virtual_clock() {
+    let rig = Rig::new().await;
+    rig.connect("kept", ALICE);
+    rig.connect("left", "bob@contoso.test");
+    // Only "kept" gets background work: mark "left" as stopped so the
+    // scheduler leaves it alone, as if the app had never run for it.
+    let left = rig.store().find_account("left").unwrap().unwrap();
+    rig.store()
+        .set_health(left.id, "needs_admin", None)
+        .unwrap();
+
+    // A year in 12-hour steps, the scheduler ticking as the app would.
+    let mut keep_alives = 0;
+    for _ in 0..(365 * 2) {
+        rig.advance(12 * 3600);
+        let report = rig.engine.tick().await.unwrap();
+        keep_alives += report.refreshed.len();
+        assert!(report.failed.is_empty(), "{report:?}");
+    }
+    assert!(
+        keep_alives >= 365 / 7,
+        "a keep-alive about weekly: {keep_alives}"
+    );
+    assert!(
+        keep_alives <= 365 / 7 + 2,
+        "no more than needed: {keep_alives}"
+    );
+    assert!(
+        rig.refresh_codes().iter().all(Option::is_none),
+        "every keep-alive worked"
+    );
+    assert_eq!(
+        rig.engine.status(Some("kept")).await.unwrap()[0].health,
+        Health::Healthy
+    );
+
+    // The untouched account died of inactivity, as forecast.
+    rig.store().set_health(left.id, "healthy", None).unwrap();
+    let err = rig.engine.refresh("left", false).await.unwrap_err();
+    assert_eq!(err.failure().and_then(|f| f.code()), Some(700082));
+    assert_eq!(err.kind(), FailureKind::ReconnectNeeded);
+}
+
+#[tokio::test]
+async fn the_forecast_follows_idle_time_and_keep_alive_resets_it() {
+    let rig = Rig::new().await;
+    rig.connect("work", ALICE);
+    let t0 = rig.now();
+    let s = rig.engine.status(Some("work")).await.unwrap().remove(0);
+    assert_eq!(s.forecast.dies_at, Some(t0 + 90 * DAY));
+    assert_eq!(s.forecast.cause, Some(Cause::Idle));
+    assert_eq!(s.forecast.keep_alive_at, Some(t0 + 7 * DAY));
+    assert_eq!(s.next_attempt, Some(t0 + 7 * DAY));
+
+    // Nothing is due before the keep-alive time.
+    rig.advance(6 * DAY);
+    assert!(rig.engine.tick().await.unwrap().refreshed.is_empty());
+    rig.advance(DAY);
+    assert_eq!(
+        rig.engine.tick().await.unwrap().refreshed,
+        vec!["work".to_owned()]
+    );
+    let s = rig.engine.status(Some("work")).await.unwrap().remove(0);
+    assert_eq!(
+        s.forecast.dies_at,
+        Some(rig.now() + 90 * DAY),
+        "refresh resets the idle clock"
+    );
+}
+
+#[tokio::test]
+async fn an_idle_account_close_to_its_limit_shows_expiring_soon() {
+    let rig = Rig::new().await;
+    rig.connect("work", ALICE);
+    let left = rig.store().find_account("work").unwrap().unwrap();
+    // The app was not running for 88 days (no ticks).
+    rig.advance(88 * DAY);
+    let s = rig.engine.status(Some("work")).await.unwrap().remove(0);
+    assert_eq!(s.forecast.expiring_deadline, s.forecast.dies_at);
+    assert!(s.forecast.dies_at.unwrap() - rig.now() <= 2 * DAY);
+    // Told about it, the keep-alive runs at once and the account is safe again.
+    let mut events = rig.engine.subscribe();
+    let report = rig.engine.tick().await.unwrap();
+    assert_eq!(report.forecast_changed, vec!["work".to_owned()]);
+    assert_eq!(report.refreshed, vec!["work".to_owned()]);
+    let mut seen = Vec::new();
+    while let Ok(EngineEvent::HealthChanged { to, .. }) = events.try_recv() {
+        seen.push(to.name());
+    }
+    assert!(seen.contains(&"expiring_soon"), "{seen:?}");
+    assert_eq!(seen.last(), Some(&"healthy"), "{seen:?}");
+    assert_eq!(
+        rig.engine.status(Some("work")).await.unwrap()[0].health,
+        Health::Healthy
+    );
+    let _ = left;
+}
+
+#[tokio::test]
+async fn sign_in_frequency_is_learned_from_a_70043_and_forecast_next_time() {
+    let rig = Rig::new().await;
+    let id = rig.connect("work", ALICE);
+    rig.user_state(ALICE, json!({"sign_in_frequency_seconds": 4 * 3600}));
+    rig.advance(5 * 3600);
+    rig.expire_access_token(id);
+    let err = rig.engine.access_token("work").await.unwrap_err();
+    assert_eq!(err.failure().and_then(|f| f.code()), Some(70043));
+
+    // The user signs in again: a fresh chain.
+    let now = rig.now();
+    let fresh = reconnect_store::TokenFacts {
+        access_expires_at: Some(now + 3600),
+        refresh_issued_at: Some(now),
+        refresh_last_used_at: Some(now),
+        rotation_count: 0,
+        spa: false,
+        stored_at: now,
+    };
+    rig.store()
+        .write(|tx| {
+            tx.set_token_facts(id, &fresh)?;
+            tx.set_health(id, "healthy", None)
+        })
+        .unwrap();
+    let s = rig.engine.status(Some("work")).await.unwrap().remove(0);
+    assert_eq!(s.forecast.cause, Some(Cause::SignInFrequency), "{s:?}");
+    let dies = s.forecast.dies_at.unwrap() - now;
+    assert!(
+        (4 * 3600..=5 * 3600).contains(&dies),
+        "learned about 4 h from the failure, got {dies} s"
+    );
+    assert_eq!(s.forecast.hard_deadline, s.forecast.dies_at);
+}
+
+#[tokio::test]
+async fn three_revocations_in_an_hour_raise_one_spike_alert() {
+    let rig = Rig::new().await;
+    let users = [
+        ("a", "alice@contoso.test"),
+        ("b", "bob@contoso.test"),
+        ("c", "carol@contoso.test"),
+        ("d", "dave@contoso.test"),
+    ];
+    for (name, upn) in users {
+        let id = rig.connect(name, upn);
+        rig.expire_access_token(id);
+    }
+    rig.advance(5);
+    for (_, upn) in users {
+        rig.sim.state.revoke(upn).unwrap();
+    }
+    let mut events = rig.engine.subscribe();
+    for (name, _) in users {
+        rig.advance(600);
+        assert!(rig.engine.access_token(name).await.is_err());
+    }
+    let spikes: Vec<_> = std::iter::from_fn(|| events.try_recv().ok())
+        .filter_map(|e| match e {
+            EngineEvent::Spike(alert) => Some(alert),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        spikes.len(),
+        1,
+        "one alert, not one per account: {spikes:?}"
+    );
+    assert_eq!(spikes[0].key, SpikeKey::Code(50173));
+    assert_eq!(
+        spikes[0].accounts,
+        vec!["a", "b", "c"],
+        "raised at the third"
+    );
+    assert!(spikes[0].likely_cause.contains("password reset"));
+    // Status still shows the ongoing spike, now with all four accounts.
+    let current = rig.engine.spikes().await.unwrap();
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0].accounts.len(), 4);
+}
+
+#[tokio::test]
+async fn failures_spread_over_days_are_not_a_spike() {
+    let rig = Rig::new().await;
+    let users = [
+        ("a", "alice@contoso.test"),
+        ("b", "bob@contoso.test"),
+        ("c", "carol@contoso.test"),
+    ];
+    let mut events = rig.engine.subscribe();
+    for (name, upn) in users {
+        let id = rig.connect(name, upn);
+        rig.advance(5);
+        rig.sim.state.revoke(upn).unwrap();
+        rig.expire_access_token(id);
+        assert!(rig.engine.access_token(name).await.is_err());
+        rig.advance(DAY);
+    }
+    assert!(
+        std::iter::from_fn(|| events.try_recv().ok()).all(|e| !matches!(e, EngineEvent::Spike(_)))
+    );
+    assert!(rig.engine.spikes().await.unwrap().is_empty());
+}

@@ -130,7 +130,7 @@ impl Verdict {
             .map(|c| format!("AADSTS{c} · "))
             .unwrap_or_default();
         out.push_str(&format!("{code}{}\n", self.title));
-        let mut line = |label: &str, value: &str| out.push_str(&format!("{label:<16}{value}\n"));
+        let mut line = |label: &str, value: &str| out.push_str(&format!("{label:<18}{value}\n"));
         line("Category:", self.category.as_str());
         line("Who acts:", self.who_acts.as_str());
         line("Reconnect fixes:", self.reconnect_fixes.as_str());

@@ -11,8 +11,9 @@
 //! | a transport failure (DNS, connect, TLS, timeout, body too large or cut off) | [`decode_transport`] |
 //! | a code alone | [`table::lookup`] for the table row, [`decode_code`] for a verdict |
 //!
-//! Code, `suberror` and `error` decide together (see [`classify`]). The code
-//! table is data (`data/aadsts.tsv`), looked up with [`table::lookup`].
+//! Code, `suberror` and `error` decide together (see [`mod@classify`] and the
+//! private `rules` module). The code table is data (`data/aadsts.tsv`),
+//! looked up with [`table::lookup`].
 //! Anything that is not an OAuth error (5xx, 429, HTML, empty, cut-off or
 //! invalid bodies, transport failures) is transient and never says
 //! "reconnect needed". No input makes the decoder panic.
@@ -31,6 +32,7 @@ pub mod classify;
 pub mod date;
 pub mod description;
 pub mod redirect;
+mod rules;
 mod steps;
 pub mod table;
 pub mod transport;

@@ -38,7 +38,8 @@ pub fn read(bytes: &[u8], content_type: Option<&str>) -> Result<OAuthError, Body
     if bytes.len() > MAX_BODY_BYTES {
         return Err(BodyProblem::TooLarge);
     }
-    let trimmed = bytes.trim_ascii();
+    let without_bom = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let trimmed = without_bom.trim_ascii();
     if trimmed.is_empty() {
         return Err(BodyProblem::Empty);
     }
@@ -167,5 +168,7 @@ mod tests {
         assert_eq!(err.claims.as_deref(), Some(r#"{"id_token":{}}"#));
         let single = read(br#"{"error":"x","error_codes":700082}"#, None).unwrap_or_default();
         assert_eq!(single.error_codes, vec![700082]);
+        let bom = read(b"\xEF\xBB\xBF{\"error\":\"invalid_grant\"}", None).unwrap_or_default();
+        assert_eq!(bom.error.as_deref(), Some("invalid_grant"));
     }
 }

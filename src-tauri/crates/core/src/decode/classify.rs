@@ -102,6 +102,9 @@ pub fn classify(err: OAuthError, ctx: Context) -> Verdict {
             b.who = WhoActs::Nobody;
             b.fixes = ReconnectFixes::No;
             b.transient = true;
+            b.title = "Too many requests".to_owned();
+            b.user = "Microsoft's sign-in service asked Reconnect to slow down. It will try again later.".to_owned();
+            b.admin = "HTTP 429: the token endpoint is throttling this client; the error code in the body is not the cause to act on.".to_owned();
         }
         Some(s) if s >= 500 && (!known || b.transient) => {
             if !known {

@@ -71,7 +71,7 @@ pub fn next_steps(v: &Verdict) -> Vec<String> {
                 );
             }
             (WhoActs::Admin, fixes) => {
-                steps.push("Contact your IT administrator and give them the correlation ID and time below.".to_owned());
+                steps.push("Contact your IT administrator and give them this failure's correlation ID and time.".to_owned());
                 steps.push("Admin: find this sign-in in the Entra sign-in logs and fix the cause named there.".to_owned());
                 if fixes != ReconnectFixes::No {
                     steps.push("Once the admin has acted, reconnect the account.".to_owned());

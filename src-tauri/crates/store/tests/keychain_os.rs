@@ -1,0 +1,166 @@
+//! The vault against the real OS keychain (on Linux: the Secret Service).
+//! Run inside `scripts/with-session.sh` (a private D-Bus session with an
+//! unlocked gnome-keyring); outside one these tests fail with the keychain's
+//! own fail-closed message.
+
+use reconnect_core::secret::{AccessToken, IdToken, RefreshToken};
+use reconnect_core::tokens::TokenSet;
+use reconnect_store::{
+    AccountId, Home, Keychain, KeychainVault, NewAccount, OsKeychain, Profile, TokenFacts, Vault,
+};
+
+fn token_set(seed: &str, bytes: usize) -> TokenSet {
+    let third = bytes / 3;
+    let fill = |tag: &str| {
+        let unit = format!("{tag}-{seed}-");
+        unit.repeat(third / unit.len() + 1)[..third].to_owned()
+    };
+    TokenSet {
+        access_token: Some(AccessToken::new(fill("at"))),
+        access_expires_at: Some(1_900_000_000),
+        refresh_token: Some(RefreshToken::new(fill("rt"))),
+        id_token: Some(IdToken::new(fill("id"))),
+        scope: "openid offline_access".into(),
+    }
+}
+
+/// How many Secret Service items carry this service name.
+#[cfg(target_os = "linux")]
+fn items_for(service: &str) -> usize {
+    use dbus_secret_service::{EncryptionType, SecretService};
+    let ss = SecretService::connect(EncryptionType::Plain).expect("secret service");
+    let found = ss
+        .search_items(std::collections::HashMap::from([("service", service)]))
+        .expect("search");
+    found.locked.len() + found.unlocked.len()
+}
+
+fn vault_in(dir: &tempfile::TempDir) -> (Home, KeychainVault) {
+    let home = Home::at(dir.path()).unwrap();
+    let vault = KeychainVault::for_home(&home);
+    (home, vault)
+}
+
+#[test]
+fn a_64_kib_token_set_round_trips_through_the_real_keychain() {
+    let dir = tempfile::tempdir().unwrap();
+    let (home, vault) = vault_in(&dir);
+    vault
+        .keychain()
+        .check()
+        .expect("run me via scripts/with-session.sh");
+    let big = token_set("big", 64 * 1024);
+    vault.put(AccountId(1), &big).unwrap();
+    assert_eq!(vault.get(AccountId(1)).unwrap(), Some(big));
+    let small = token_set("small", 4_000);
+    vault.put(AccountId(1), &small).unwrap();
+    assert_eq!(vault.get(AccountId(1)).unwrap(), Some(small));
+    #[cfg(target_os = "linux")]
+    {
+        // Exactly as many items as a profile that only ever held the small set.
+        let fresh = tempfile::tempdir().unwrap();
+        let (fresh_home, fresh_vault) = vault_in(&fresh);
+        fresh_vault
+            .put(AccountId(1), &token_set("small", 4_000))
+            .unwrap();
+        let expected = items_for(&fresh_home.keychain_service());
+        fresh_vault.delete(AccountId(1)).unwrap();
+        assert!(expected >= 2, "a manifest and parts");
+        assert_eq!(
+            items_for(&home.keychain_service()),
+            expected,
+            "the 64 KiB generation's parts are gone"
+        );
+    }
+    vault.delete(AccountId(1)).unwrap();
+    assert_eq!(vault.get(AccountId(1)).unwrap(), None);
+    #[cfg(target_os = "linux")]
+    assert_eq!(items_for(&home.keychain_service()), 0);
+}
+
+#[test]
+fn profiles_in_different_directories_never_share_entries() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let (_, vault_a) = vault_in(&a);
+    let (_, vault_b) = vault_in(&b);
+    vault_a.put(AccountId(1), &token_set("a", 3_000)).unwrap();
+    assert_eq!(vault_b.get(AccountId(1)).unwrap(), None);
+    vault_b.put(AccountId(1), &token_set("b", 3_000)).unwrap();
+    assert_eq!(
+        vault_a.get(AccountId(1)).unwrap(),
+        Some(token_set("a", 3_000))
+    );
+    vault_a.delete(AccountId(1)).unwrap();
+    assert_eq!(
+        vault_b.get(AccountId(1)).unwrap(),
+        Some(token_set("b", 3_000))
+    );
+    vault_b.delete(AccountId(1)).unwrap();
+}
+
+#[test]
+fn entries_are_plain_keychain_items_readable_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let (home, vault) = vault_in(&dir);
+    vault.put(AccountId(9), &token_set("m", 100)).unwrap();
+    let raw = OsKeychain::new(home.keychain_service());
+    let manifest = raw.read("9/manifest").unwrap().expect("manifest entry");
+    assert!(manifest.contains("\"cur\""), "{manifest}");
+    assert!(!manifest.contains("rt-m"), "the manifest holds no token");
+    assert_eq!(raw.read("9/nothing").unwrap(), None);
+    vault.delete(AccountId(9)).unwrap();
+}
+
+#[test]
+fn profile_saves_then_removes_keychain_entries_with_the_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::at(dir.path()).unwrap();
+    let profile = Profile::open_at(home.clone()).unwrap();
+    let account = profile
+        .store()
+        .add_account(&NewAccount::microsoft("work", "cid"))
+        .unwrap();
+    let set = token_set("p", 6_000);
+    profile
+        .save_tokens(account.id, &set, &TokenFacts::default(), None)
+        .unwrap();
+    assert!(profile.store().token_facts(account.id).unwrap().is_some());
+    assert_eq!(profile.load_tokens(account.id).unwrap(), Some(set));
+
+    profile.remove_account("work").unwrap();
+    assert!(profile.store().find_account("work").unwrap().is_none());
+    assert_eq!(profile.vault().get(account.id).unwrap(), None);
+    #[cfg(target_os = "linux")]
+    assert_eq!(items_for(&home.keychain_service()), 0);
+}
+
+#[test]
+fn import_stores_the_refresh_token_only_in_the_keychain() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::at(dir.path()).unwrap();
+    let profile = Profile::open_at(home.clone()).unwrap();
+    profile
+        .store()
+        .add_account(&NewAccount::microsoft("work", "cid"))
+        .unwrap();
+    let secret = "0.AXEA-imported-refresh-token-3f9a2c";
+    let account = profile
+        .import_refresh_token("work", RefreshToken::new(secret))
+        .unwrap();
+    let stored = profile.load_tokens(account.id).unwrap().unwrap();
+    assert_eq!(stored.refresh_token.unwrap().expose(), secret);
+    assert_eq!(stored.scope, account.scope_string());
+    drop(profile);
+    for entry in std::fs::read_dir(home.dir()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "the token reached a file in the data directory"
+        );
+    }
+    Profile::open_at(home)
+        .unwrap()
+        .remove_account("work")
+        .unwrap();
+}

@@ -691,3 +691,40 @@ fn json_has_exactly_the_contract_keys() {
     assert_eq!(json["reconnect_fixes"], "yes");
     assert_eq!(json["category"], "expired");
 }
+
+#[test]
+fn every_table_code_decodes_back_from_a_server_style_body() {
+    for info in reconnect_core::decode::table::rows() {
+        let raw = body("invalid_grant", &[info.code], &info.description(), "");
+        let v = token(400, &raw);
+        assert_eq!(
+            (v.primary_code, v.known),
+            (Some(info.code), true),
+            "{}",
+            info.code
+        );
+        assert_eq!(v.title, info.name);
+        assert_eq!(
+            (v.category, v.who_acts),
+            (info.category, info.who_acts),
+            "{}",
+            info.code
+        );
+        assert_eq!(
+            (v.reconnect_fixes, v.transient),
+            (info.reconnect_fixes, info.transient),
+            "{}",
+            info.code
+        );
+        assert!(
+            v.user_message.starts_with(info.user_message),
+            "{}",
+            info.code
+        );
+        assert!(!v.next_steps.is_empty(), "{}", info.code);
+        assert_eq!(
+            v.needs_reconnect(),
+            !info.transient && info.reconnect_fixes != ReconnectFixes::No
+        );
+    }
+}

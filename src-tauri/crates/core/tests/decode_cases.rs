@@ -649,6 +649,17 @@ fn free_text_forms() {
     assert!(v.transient && !v.needs_reconnect());
     let v = ok(r#"{"error":"invalid_grant","error_description":"AADSTS70008: cut"#);
     assert_eq!(v.primary_code, Some(70008));
+    let v = ok(
+        "2024-07-01T09:15:42Z WARN refresh failed: {\"error\":\"invalid_grant\",\"error_codes\":[50173],\"suberror\":\"bad_token\"} (attempt 2)",
+    );
+    assert_eq!(
+        (v.primary_code, v.suberror.as_deref()),
+        (Some(50173), Some("bad_token"))
+    );
+    let v = ok(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n\r\n{\"error\":\"invalid_grant\",\"error_description\":\"AADSTS700084: SPA token expired.\"}",
+    );
+    assert_eq!(v.primary_code, Some(700084));
     assert!(decode_text(" \n\t ").is_err());
 }
 

@@ -139,9 +139,9 @@ const OAUTH_ERRORS: [&str; 14] = [
     "expired_token",
 ];
 
-/// Decodes whatever someone pasted: a JSON error body, a bare
-/// `error_description`, `AADSTS700082`, `700082`, or an authorize redirect
-/// (URL or query string).
+/// Decodes whatever someone pasted: a JSON error body (alone, or inside a log
+/// line or after HTTP headers), a bare `error_description`, `AADSTS700082`,
+/// `700082`, or an authorize redirect (URL or query string).
 pub fn decode_text(text: &str) -> Result<Verdict, DecodeError> {
     let t = text.trim();
     if t.is_empty() {
@@ -166,6 +166,14 @@ pub fn decode_text(text: &str) -> Result<Verdict, DecodeError> {
     }
     if t.starts_with('<') {
         return Ok(text_problem(body::BodyProblem::Html));
+    }
+    // A JSON body embedded in a log line or after pasted HTTP headers.
+    if let Some(start) = t.find('{')
+        && let Some(end) = t.rfind('}')
+        && start < end
+        && let Ok(err) = body::read(t[start..=end].as_bytes(), None)
+    {
+        return Ok(classify(err, Context::default()));
     }
     let looks_like_query = !t.contains(char::is_whitespace)
         && (t.starts_with("error=")

@@ -182,7 +182,7 @@ pub fn refresh(
         return Err(Failure::with_text(
             700084,
             format!(
-                "The refresh token was issued to a single page app (SPA), so it has a fixed lifetime of {} that cannot be extended; it has now expired and the SPA must send a new sign-in request. The token was issued on {}.",
+                "The refresh token was issued to a single page app (SPA), so it has a fixed, limited lifetime of {}, which cannot be extended; it has now expired and the SPA must send a new sign-in request. The token was issued on {}.",
                 dotnet_span(SPA_LIFETIME_SECONDS),
                 entra_instant(session.auth_time)
             ),

@@ -20,6 +20,17 @@
 //! flip, so a crash at any step leaves the old or the new set readable, never
 //! a mix (and the checksum would catch one). Every part that could be left
 //! behind is listed as junk in the manifest, so the next write removes it.
+//!
+//! One writer per account at a time: writers hold an in-process mutex and,
+//! for a vault tied to a data directory, an exclusive lock on
+//! `<data dir>/locks/vault/<account id>.lock`, so the app and several CLI
+//! processes never interleave their steps. Readers take no lock; if a write
+//! finishes under them (parts gone, checksum off) they re-read the manifest
+//! and try again.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -81,12 +92,41 @@ const MANIFEST_VERSION: u32 = 1;
 #[derive(Debug, Clone)]
 pub struct ChunkedVault<K> {
     keychain: K,
+    writers: Arc<Mutex<()>>,
+    lock_dir: Option<PathBuf>,
 }
 
+/// How many times a read retries when a concurrent write moved the set.
+const READ_ATTEMPTS: usize = 4;
+
 impl<K: Keychain> ChunkedVault<K> {
-    /// Wraps a keychain.
+    /// Wraps a keychain (writers are serialized within this process only).
     pub fn new(keychain: K) -> Self {
-        Self { keychain }
+        Self {
+            keychain,
+            writers: Arc::new(Mutex::new(())),
+            lock_dir: None,
+        }
+    }
+
+    /// Also serializes writers across processes with lock files in `dir`.
+    pub fn with_lock_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.lock_dir = Some(dir.into());
+        self
+    }
+
+    /// Runs `f` as the only writer of `account`.
+    fn exclusive<T>(
+        &self,
+        account: AccountId,
+        f: impl FnOnce() -> Result<T, VaultError>,
+    ) -> Result<T, VaultError> {
+        let _in_process = self.writers.lock().unwrap_or_else(|e| e.into_inner());
+        let _across_processes = match &self.lock_dir {
+            Some(dir) => Some(lock_file(dir, account)?),
+            None => None,
+        };
+        f()
     }
 
     /// The keychain underneath.
@@ -130,10 +170,14 @@ impl<K: Keychain> ChunkedVault<K> {
     }
 }
 
-impl<K: Keychain> Vault for ChunkedVault<K> {
-    fn get(&self, account: AccountId) -> Result<Option<TokenSet>, VaultError> {
-        self.keychain.check()?;
-        let Some(manifest) = self.read_manifest(account)? else {
+impl<K: Keychain> ChunkedVault<K> {
+    /// One read of the set `manifest` points to.
+    fn read_once(
+        &self,
+        account: AccountId,
+        manifest: Option<Manifest>,
+    ) -> Result<Option<TokenSet>, VaultError> {
+        let Some(manifest) = manifest else {
             return Ok(None);
         };
         let Some(cur) = manifest.cur else {
@@ -157,8 +201,7 @@ impl<K: Keychain> Vault for ChunkedVault<K> {
         codec::decode(&payload).map(Some).map_err(damaged)
     }
 
-    fn put(&self, account: AccountId, tokens: &TokenSet) -> Result<(), VaultError> {
-        self.keychain.check()?;
+    fn put_exclusive(&self, account: AccountId, tokens: &TokenSet) -> Result<(), VaultError> {
         let old = match self.read_manifest(account) {
             Ok(found) => found.unwrap_or_default(),
             Err(VaultError::Damaged { what, .. }) => {
@@ -214,8 +257,7 @@ impl<K: Keychain> Vault for ChunkedVault<K> {
         Ok(())
     }
 
-    fn delete(&self, account: AccountId) -> Result<(), VaultError> {
-        self.keychain.check()?;
+    fn delete_exclusive(&self, account: AccountId) -> Result<(), VaultError> {
         let old = match self.read_manifest(account) {
             Ok(Some(found)) => found,
             Ok(None) => return Ok(()),
@@ -244,6 +286,56 @@ impl<K: Keychain> Vault for ChunkedVault<K> {
         self.keychain.erase(&manifest_entry(account))?;
         Ok(())
     }
+}
+
+impl<K: Keychain> Vault for ChunkedVault<K> {
+    fn get(&self, account: AccountId) -> Result<Option<TokenSet>, VaultError> {
+        self.keychain.check()?;
+        let mut manifest = self.read_manifest(account)?;
+        let mut attempt = 1;
+        loop {
+            match self.read_once(account, manifest.clone()) {
+                Err(VaultError::Damaged { .. }) if attempt < READ_ATTEMPTS => {
+                    // A writer in another process may have moved on under us.
+                    let again = self.read_manifest(account)?;
+                    if again == manifest {
+                        return self.read_once(account, again);
+                    }
+                    manifest = again;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn put(&self, account: AccountId, tokens: &TokenSet) -> Result<(), VaultError> {
+        self.keychain.check()?;
+        self.exclusive(account, || self.put_exclusive(account, tokens))
+    }
+
+    fn delete(&self, account: AccountId) -> Result<(), VaultError> {
+        self.keychain.check()?;
+        self.exclusive(account, || self.delete_exclusive(account))
+    }
+}
+
+/// Takes the cross-process writer lock of `account` (released on drop).
+fn lock_file(dir: &Path, account: AccountId) -> Result<File, VaultError> {
+    let path = dir.join(format!("{account}.lock"));
+    let fail = |source| VaultError::Lock {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(fail)?;
+    file.lock().map_err(fail)?;
+    Ok(file)
 }
 
 fn manifest_entry(account: AccountId) -> String {

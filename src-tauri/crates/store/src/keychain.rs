@@ -15,9 +15,11 @@ use crate::vault::Keychain;
 pub type KeychainVault = ChunkedVault<OsKeychain>;
 
 impl KeychainVault {
-    /// The vault for a profile (service name derived from its data dir).
+    /// The vault for a profile: service name derived from its data dir,
+    /// writers serialized by lock files under `<data dir>/locks/vault/`.
     pub fn for_home(home: &Home) -> Self {
         ChunkedVault::new(OsKeychain::new(home.keychain_service()))
+            .with_lock_dir(home.dir().join("locks").join("vault"))
     }
 }
 
@@ -85,11 +87,11 @@ mod secret_service_probe {
 
     use dbus_secret_service::{EncryptionType, SecretService};
 
-    use crate::keychain_error::{Case, KeychainError, secret_service_case};
+    use crate::keychain_error::{Case, KeychainError, flatten, secret_service_case};
 
     fn classify(err: dbus_secret_service::Error, fallback: Case) -> KeychainError {
         let case = secret_service_case(&err).unwrap_or(fallback);
-        case.with_cause(Box::new(err))
+        case.with_cause(flatten(&err).unwrap_or_else(|| Box::new(err)))
     }
 
     /// Connects with prompts disabled and checks the default collection is

@@ -118,7 +118,7 @@ fn classify_platform(cause: Cause, denied: bool) -> KeychainError {
         if let Some(ss) = cause.downcast_ref::<dbus_secret_service::Error>()
             && let Some(kind) = secret_service_case(ss)
         {
-            return kind.with_cause(cause);
+            return kind.with_cause(flatten(ss).unwrap_or(cause));
         }
     }
     if denied {
@@ -172,6 +172,28 @@ pub(crate) fn dbus_error_case(name: &str) -> Option<Case> {
             Some(Case::AccessDenied)
         }
         _ if name == "org.freedesktop.Secret.Error.IsLocked" => Some(Case::Locked),
+        _ => None,
+    }
+}
+
+/// A D-Bus error reduced to its name and message (the Secret Service
+/// crate's error would otherwise print the same message twice).
+#[cfg(target_os = "linux")]
+#[derive(Debug, thiserror::Error)]
+#[error("D-Bus said {name}: {message}")]
+pub(crate) struct BusError {
+    name: String,
+    message: String,
+}
+
+/// The D-Bus error inside a Secret Service error, as a one-level cause.
+#[cfg(target_os = "linux")]
+pub(crate) fn flatten(err: &dbus_secret_service::Error) -> Option<Cause> {
+    match err {
+        dbus_secret_service::Error::Dbus(e) => Some(Box::new(BusError {
+            name: e.name().unwrap_or("an unnamed error").to_owned(),
+            message: e.message().unwrap_or("").to_owned(),
+        })),
         _ => None,
     }
 }

@@ -83,13 +83,20 @@ impl Profile {
         // Refuse early if the account is gone, so no orphan entry is written.
         self.store.account_by_id(id)?;
         self.vault.put(id, tokens)?;
-        self.store.write(|tx| {
+        let recorded = self.store.write(|tx| {
             tx.set_token_facts(id, facts)?;
             if let Some(event) = event {
                 tx.append_event(event)?;
             }
             Ok(())
-        })
+        });
+        if let Err(StoreError::UnknownAccountId(_)) = recorded {
+            // Removed meanwhile: don't leave its tokens behind.
+            if let Err(err) = self.vault.delete(id) {
+                tracing::warn!(account = %id, %err, "could not delete tokens of a removed account");
+            }
+        }
+        recorded
     }
 
     /// Deletes an account's tokens (vault first), keeping the account.

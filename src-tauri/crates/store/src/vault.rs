@@ -39,6 +39,15 @@ pub enum VaultError {
         /// A fixed description of the damage (never any stored text).
         what: &'static str,
     },
+    /// The writer lock file could not be taken.
+    #[error("could not lock {path} to write tokens")]
+    Lock {
+        /// The lock file.
+        path: std::path::PathBuf,
+        /// What the file system said.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl VaultError {
@@ -46,7 +55,7 @@ impl VaultError {
     pub fn keychain(&self) -> Option<&KeychainError> {
         match self {
             Self::Keychain(k) => Some(k),
-            Self::Damaged { .. } => None,
+            Self::Damaged { .. } | Self::Lock { .. } => None,
         }
     }
 }

@@ -316,3 +316,46 @@ fn a_locked_test_keychain_fails_closed() {
     assert_eq!(err.keychain().map(|k| k.kind()), Some("locked"));
     assert!(vault.keychain().entries().is_empty());
 }
+
+/// Separate vault instances over one keychain stand in for separate
+/// processes; the lock files keep their writes apart, and readers never see
+/// a damaged or mixed set while writers replace it.
+#[test]
+fn concurrent_writers_in_several_processes_never_mix_sets() {
+    let locks = tempfile::tempdir().unwrap();
+    let keychain = MemoryKeychain::new();
+    let sets: Vec<TokenSet> = (0..4)
+        .map(|i| token_set(&format!("writer{i}"), 6_000 + i * 1_500))
+        .collect();
+    ChunkedVault::new(keychain.clone())
+        .with_lock_dir(locks.path())
+        .put(ACCOUNT, &sets[0])
+        .unwrap();
+    std::thread::scope(|scope| {
+        for set in &sets {
+            let vault = ChunkedVault::new(keychain.clone()).with_lock_dir(locks.path());
+            scope.spawn(move || {
+                for _ in 0..10 {
+                    vault.put(ACCOUNT, set).unwrap();
+                }
+            });
+        }
+        for _ in 0..2 {
+            let vault = ChunkedVault::new(keychain.clone()).with_lock_dir(locks.path());
+            let sets = &sets;
+            scope.spawn(move || {
+                for _ in 0..40 {
+                    let got = vault.get(ACCOUNT).unwrap().unwrap();
+                    assert!(sets.contains(&got), "a reader saw a mixed set");
+                }
+            });
+        }
+    });
+    let last = MemoryVault::new(keychain.clone())
+        .get(ACCOUNT)
+        .unwrap()
+        .unwrap();
+    assert!(sets.contains(&last));
+    assert_no_orphans(&keychain);
+    assert!(locks.path().join("7.lock").exists());
+}

@@ -152,13 +152,22 @@ fn import_stores_the_refresh_token_only_in_the_keychain() {
     assert_eq!(stored.refresh_token.unwrap().expose(), secret);
     assert_eq!(stored.scope, account.scope_string());
     drop(profile);
-    for entry in std::fs::read_dir(home.dir()).unwrap() {
-        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+    let mut pending = vec![home.dir().to_path_buf()];
+    let mut files = 0;
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            pending.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        files += 1;
+        let bytes = std::fs::read(&path).unwrap();
         assert!(
             !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
-            "the token reached a file in the data directory"
+            "the token reached {}",
+            path.display()
         );
     }
+    assert!(files >= 2, "the database and the lock file were scanned");
     Profile::open_at(home)
         .unwrap()
         .remove_account("work")

@@ -129,6 +129,7 @@ fn classify_platform(cause: Cause, denied: bool) -> KeychainError {
 }
 
 /// The fail-closed cases, without their cause.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Case {
     NoSession,
@@ -137,6 +138,7 @@ pub(crate) enum Case {
     AccessDenied,
 }
 
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 impl Case {
     pub(crate) fn with_cause(self, cause: Cause) -> KeychainError {
         match self {
@@ -149,6 +151,7 @@ impl Case {
 }
 
 /// Which case a D-Bus error name means, if it is one of ours.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) fn dbus_error_case(name: &str) -> Option<Case> {
     let short = name
         .strip_prefix("org.freedesktop.DBus.Error.")

@@ -52,10 +52,12 @@ pub struct RefreshOutcome {
     pub unsaved_credentials: bool,
 }
 
-/// Everything read from storage about one account.
+/// What the database (and the learned-lifetimes file) say about one
+/// account. The keychain is read separately and only when needed: every
+/// decision is taken from the token facts, which are written right after
+/// each vault write.
 pub(crate) struct Snapshot {
     pub account: Account,
-    pub tokens: Option<TokenSet>,
     pub facts: Option<TokenFacts>,
     pub health: Option<HealthRecord>,
     pub learned: LearnedLifetimes,
@@ -82,7 +84,6 @@ impl Engine {
 
     pub(crate) async fn snapshot(&self, name: &str) -> Result<Snapshot, EngineError> {
         let store = Arc::clone(&self.inner.store);
-        let vault = Arc::clone(&self.inner.vault);
         let dir = self.inner.home.dir().to_path_buf();
         let name = name.to_owned();
         tokio::task::spawn_blocking(move || {
@@ -90,19 +91,27 @@ impl Engine {
                 Some(a) => a,
                 None => return Err(EngineError::UnknownAccount { name }),
             };
-            let tokens = vault.get(account.id)?;
             let facts = store.token_facts(account.id)?;
             let health = store.health(account.id)?;
             let learned = LearnedLifetimes::load(&dir, &account.name);
             Ok(Snapshot {
                 account,
-                tokens,
                 facts,
                 health,
                 learned,
             })
         })
         .await?
+    }
+
+    /// The token set in the vault.
+    pub(crate) async fn read_tokens(
+        &self,
+        account: &Account,
+    ) -> Result<Option<TokenSet>, EngineError> {
+        let vault = Arc::clone(&self.inner.vault);
+        let id = account.id;
+        Ok(tokio::task::spawn_blocking(move || vault.get(id)).await??)
     }
 
     pub(crate) fn health_of(
@@ -112,11 +121,7 @@ impl Engine {
     ) -> (Health, Option<FailureRecord>) {
         let forecast =
             records::forecast_for(&self.inner.config, snap.facts.as_ref(), &snap.learned, now);
-        let has_tokens = snap
-            .tokens
-            .as_ref()
-            .is_some_and(|t| t.refresh_token.is_some());
-        records::load_health(snap.health.as_ref(), has_tokens, &forecast, now)
+        records::load_health(snap.health.as_ref(), snap.facts.is_some(), &forecast, now)
     }
 
     /// Refuses to send when policy says not to.
@@ -128,11 +133,7 @@ impl Engine {
     ) -> Result<(Health, Option<FailureRecord>), EngineError> {
         let name = &snap.account.name;
         let (health, failure) = self.health_of(snap, now);
-        let has_refresh_token = snap
-            .tokens
-            .as_ref()
-            .is_some_and(|t| t.refresh_token.is_some());
-        if !has_refresh_token {
+        if snap.facts.is_none() {
             return Err(EngineError::NotConnected { name: name.clone() });
         }
         let forced = matches!(mode, Mode::Explicit { force: true });
@@ -190,31 +191,53 @@ impl Engine {
         }
 
         let snap = self.snapshot(name).await?;
-        if !state.unsaved || state.tokens.is_none() {
-            state.tokens.clone_from(&snap.tokens);
-        }
-        if let Some(done) = reuse(&state, mode, margin, self.now(), false) {
-            return Ok(done);
+        let stored_valid = |facts: &Option<TokenFacts>, now: UnixTime| {
+            facts
+                .as_ref()
+                .and_then(|f| f.access_expires_at)
+                .is_some_and(|exp| exp - margin > now)
+        };
+        // The stored access token is still good: read it (one keychain read).
+        if mode == Mode::Token && !state.unsaved && stored_valid(&snap.facts, self.now()) {
+            state.tokens = self.read_tokens(&snap.account).await?;
+            if let Some(done) = reuse(&state, mode, margin, self.now(), false) {
+                return Ok(done);
+            }
         }
         self.gate(&snap, mode, self.now())?;
 
         // One refresh at a time across processes.
         let path = lock::lock_path(self.inner.home.dir(), name);
         let timeout = self.inner.config.lock_timeout;
-        let _lock = tokio::task::spawn_blocking(move || lock::acquire(&path, timeout)).await??;
+        let lock = tokio::task::spawn_blocking(move || lock::acquire(&path, timeout)).await??;
         self.inner.hooks.at(PausePoint::Locked).await;
 
         // Another process may have refreshed (or failed) while we waited.
         let snap_locked = self.snapshot(name).await?;
-        if snap_locked.tokens != snap.tokens && !state.unsaved {
-            state.tokens.clone_from(&snap_locked.tokens);
-            slot.generation.fetch_add(1, Ordering::SeqCst);
-            if let Some(done) = reuse(&state, mode, margin, self.now(), mode != Mode::Token) {
-                return Ok(done);
+        if snap_locked.facts != snap.facts && !state.unsaved {
+            let usable = match mode {
+                Mode::Token => stored_valid(&snap_locked.facts, self.now()),
+                Mode::Explicit { .. } | Mode::Background => true,
+            };
+            if usable {
+                // Its result is in the vault: use it (the lock is not needed to read).
+                drop(lock);
+                state.tokens = self.read_tokens(&snap_locked.account).await?;
+                slot.generation.fetch_add(1, Ordering::SeqCst);
+                if let Some(done) = reuse(&state, mode, margin, self.now(), mode != Mode::Token) {
+                    return Ok(done);
+                }
+                // The vault disagrees with its facts: start over (the facts
+                // no longer change, so the next pass refreshes under the lock).
+                drop(state);
+                return Box::pin(self.obtain(name, mode)).await;
             }
         }
         let now = self.now();
         let (health, _) = self.gate(&snap_locked, mode, now)?;
+        if !state.unsaved || state.tokens.is_none() {
+            state.tokens = self.read_tokens(&snap_locked.account).await?;
+        }
         let Some(refresh_token) = state.tokens.as_ref().and_then(|t| t.refresh_token.clone())
         else {
             return Err(EngineError::NotConnected {

@@ -81,7 +81,7 @@ impl Engine {
             last_failure: failure.as_ref().map(|f| f.verdict.clone()),
             last_failure_at: failure.as_ref().map(|f| f.failed_at).filter(|t| *t > 0),
             next_attempt,
-            access_expires_at: snap.tokens.as_ref().and_then(|t| t.access_expires_at),
+            access_expires_at: snap.facts.as_ref().and_then(|f| f.access_expires_at),
             last_refresh: snap.facts.as_ref().and_then(|f| f.refresh_last_used_at),
             refresh_issued_at: snap.facts.as_ref().and_then(|f| f.refresh_issued_at),
             unsaved_credentials: self.has_unsaved_credentials(name).await,

@@ -137,11 +137,21 @@ impl Rig {
         account.id
     }
 
-    /// Makes the stored access token expired (keeps the refresh token).
+    /// Makes the stored access token expired (keeps the refresh token), in
+    /// the vault and in the token facts, as any writer of tokens does.
     pub fn expire_access_token(&self, id: AccountId) {
         let mut tokens = self.vault.get(id).expect("read").expect("tokens stored");
         tokens.access_expires_at = Some(self.now() - 1);
         self.vault.put(id, &tokens).expect("write");
+        let mut facts = self
+            .store()
+            .token_facts(id)
+            .expect("facts")
+            .expect("facts stored");
+        facts.access_expires_at = tokens.access_expires_at;
+        self.store()
+            .write(|tx| tx.set_token_facts(id, &facts))
+            .expect("facts written");
     }
 
     /// Refresh-token grants the simulator has seen.

@@ -275,34 +275,33 @@ async fn no_token_reaches_a_file_or_an_output_after_add_import_refresh() {
     outputs.push(("import".into(), import));
 
     let refresh = reconnect(&home, &["refresh", "alice"], "");
-    let refresh_stderr = String::from_utf8_lossy(&refresh.stderr).into_owned();
-    if refresh_stderr.contains("not available in this build yet") {
-        eprintln!("NOTE: `reconnect refresh` is not built yet; scanned add → import only");
-    } else {
-        ok(&refresh, "refresh");
-        // The refresh rotated the tokens: look for the new ones too. `token`
-        // prints the access token on stdout by design, so that one stream is
-        // the only place it may appear.
-        let token = reconnect(&home, &["token", "alice"], "");
-        if token.status.success() {
-            let access = String::from_utf8_lossy(&token.stdout).trim().to_owned();
-            scanner.add("access token after refresh", &access);
-            outputs.push((
-                "token (stderr only)".into(),
-                Output {
-                    stdout: Vec::new(),
-                    ..token
-                },
-            ));
-        }
-        outputs.push(("refresh".into(), refresh));
-        let list = accounts_json(&home);
-        assert!(
-            list[0]["token"]["access_expires_at"].is_i64(),
-            "{}",
-            list[0]
-        );
-    }
+    ok(&refresh, "refresh");
+    outputs.push(("refresh".into(), refresh));
+    assert!(
+        sim.state.log().iter().any(|e| e.endpoint == "token"
+            && e.grant_type.as_deref() == Some("refresh_token")
+            && e.status == 200),
+        "the imported refresh token was redeemed at the simulator"
+    );
+    let list = accounts_json(&home);
+    assert!(
+        list[0]["token"]["access_expires_at"].is_i64(),
+        "the refresh stored a new access token: {}",
+        list[0]
+    );
+    // The refresh fetched a new access token: look for it too. `token`
+    // prints it on stdout by design, so that one stream is left out.
+    let token = reconnect(&home, &["token", "alice"], "");
+    let access = ok(&token, "token").trim().to_owned();
+    assert!(access.len() > 20, "an access token on stdout");
+    scanner.add("access token after refresh", &access);
+    outputs.push((
+        "token (stderr only)".into(),
+        Output {
+            stdout: Vec::new(),
+            ..token
+        },
+    ));
     outputs.push((
         "accounts --json".into(),
         reconnect(&home, &["accounts", "--json"], ""),

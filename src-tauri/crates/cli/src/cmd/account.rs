@@ -3,7 +3,7 @@
 //! Metadata goes to the profile's SQLite database; tokens only to the OS
 //! keychain. Every command honours `RECONNECT_HOME`.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -254,6 +254,11 @@ fn run_import(args: ImportArgs) -> anyhow::Result<()> {
     let profile = Profile::open()?;
     // Look the account up before reading a secret for nothing.
     profile.store().account(&args.name)?;
+    if std::io::stdin().is_terminal() {
+        eprintln!(
+            "Paste the refresh token, then press Enter and Ctrl-D (it is not echoed anywhere else)."
+        );
+    }
     let mut input = String::new();
     std::io::stdin()
         .read_to_string(&mut input)

@@ -338,3 +338,89 @@ fn import_keeps_the_token_off_the_command_line() {
     let out = reconnect(&home, &["import", "work"], "");
     assert!(!out.status.success(), "--refresh-token-stdin is required");
 }
+
+/// Several `reconnect` processes at once: parallel `add`s all land, and
+/// parallel `import`s of different valid refresh tokens into one account
+/// leave one complete token set that the simulator accepts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_processes_share_the_database_and_the_keychain() {
+    let sim = Simulator::start(SimConfig::default()).await.expect("sim");
+    let home = TempHome::new();
+    let spawn = |args: Vec<String>| {
+        home.command(binary("reconnect"))
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn")
+    };
+    let adds: Vec<_> = (0..6)
+        .map(|i| {
+            spawn(vec![
+                "add".into(),
+                format!("acct-{i}"),
+                "--client-id".into(),
+                "c".into(),
+            ])
+        })
+        .collect();
+    for child in adds {
+        let out = child.wait_with_output().expect("wait");
+        ok(&out, "parallel add");
+    }
+    assert_eq!(accounts_json(&home).len(), 6);
+
+    ok(
+        &reconnect(
+            &home,
+            &[
+                "add",
+                "alice",
+                "--authority",
+                sim.http_url.trim_end_matches('/'),
+                "--client-id",
+                "parallel-test",
+            ],
+            "",
+        ),
+        "add alice",
+    );
+    let imports: Vec<_> = (0..4)
+        .map(|_| {
+            let grant = sim
+                .state
+                .mint_grant(
+                    &GrantRequest {
+                        upn: "alice@contoso.test".into(),
+                        client_id: "parallel-test".into(),
+                        scope: "openid profile offline_access User.Read".into(),
+                        spa: false,
+                        mfa: false,
+                    },
+                    &sim.http_url,
+                )
+                .expect("mint");
+            let mut child = spawn(vec![
+                "import".into(),
+                "alice".into(),
+                "--refresh-token-stdin".into(),
+            ]);
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(grant["refresh_token"].as_str().expect("rt").as_bytes())
+                .expect("write");
+            child
+        })
+        .collect();
+    for child in imports {
+        ok(&child.wait_with_output().expect("wait"), "parallel import");
+    }
+    ok(
+        &reconnect(&home, &["refresh", "alice"], ""),
+        "refresh after parallel imports",
+    );
+    sim.shutdown().await;
+}

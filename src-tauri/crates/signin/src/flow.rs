@@ -198,7 +198,8 @@ impl Signin<'_> {
             client_id: settings.client_id.clone(),
             scope: settings.scope.clone(),
             redirect_uri: redirect_uri.clone(),
-            login_hint: settings.owner.upn.clone(),
+            // Hinting the current user would defeat an explicit account switch.
+            login_hint: settings.owner.upn.clone().filter(|_| !options.select_account),
             domain_hint: settings.domain_hint.clone(),
             claims,
             select_account: options.select_account,

@@ -171,7 +171,7 @@ pub fn decode_text(text: &str) -> Result<Verdict, DecodeError> {
     if let Some(start) = t.find('{')
         && let Some(end) = t.rfind('}')
         && start < end
-        && let Ok(err) = body::read(t[start..=end].as_bytes(), None)
+        && let Ok(err) = body::read(&t.as_bytes()[start..=end], None)
     {
         return Ok(classify(err, Context::default()));
     }

@@ -65,6 +65,11 @@ pub(crate) struct SlotState {
     pub tokens: Option<TokenSet>,
     /// Set when `tokens` could not be written to the vault.
     pub unsaved: bool,
+    /// The stored facts when the unsaved tokens were obtained: if they have
+    /// changed since, someone stored newer tokens and ours must not win.
+    pub unsaved_base: Option<reconnect_store::TokenFacts>,
+    /// The health last announced for this account by this engine.
+    pub last_health: Option<reconnect_core::health::Health>,
 }
 
 /// Builds an [`Engine`] with injected parts (tests, the demo profile).

@@ -363,9 +363,15 @@ impl Engine {
                 let access_expires_at = fresh.access_expires_at;
                 state.tokens = Some(fresh.clone());
                 state.unsaved = saved.is_err();
+                state.unsaved_base = if saved.is_err() {
+                    snap_locked.facts.clone()
+                } else {
+                    None
+                };
                 slot.generation.fetch_add(1, Ordering::SeqCst);
                 let mut all = actions;
                 all.extend(more);
+                state.last_health = Some(to);
                 self.announce(name, health, to, &all);
                 if saved.is_err() {
                     self.emit(EngineEvent::UnsavedCredentials {
@@ -431,6 +437,7 @@ impl Engine {
                 if let Err(e) = written {
                     tracing::warn!(account = name, error = %e, "could not record the failed refresh in the database");
                 }
+                state.last_health = Some(to);
                 self.announce(name, health, to, &actions);
                 self.check_spikes(now).await;
                 Err(EngineError::Refresh {
@@ -523,9 +530,6 @@ impl Engine {
             let Some(tokens) = state.tokens.clone() else {
                 continue;
             };
-            let Ok(snap) = self.snapshot(&name).await else {
-                continue;
-            };
             let path = lock::lock_path(self.inner.home.dir(), &name);
             let timeout = self.inner.config.lock_timeout;
             let Ok(Ok(_lock)) =
@@ -533,6 +537,18 @@ impl Engine {
             else {
                 continue;
             };
+            let Ok(snap) = self.snapshot(&name).await else {
+                continue;
+            };
+            if snap.facts != state.unsaved_base {
+                // Newer tokens were stored meanwhile (another process, or a
+                // sign-in): they win; ours are dropped.
+                tracing::info!(account = %name, "dropping unsaved tokens: newer ones were stored");
+                state.unsaved = false;
+                state.unsaved_base = None;
+                state.tokens = None;
+                continue;
+            }
             if self.put_tokens(&snap.account, &tokens).await.is_err() {
                 continue;
             }
@@ -559,12 +575,46 @@ impl Engine {
             })
             .await;
             state.unsaved = false;
+            state.unsaved_base = None;
             self.emit(EngineEvent::CredentialsSaved {
                 account: name.clone(),
             });
             saved.push(name);
         }
         saved
+    }
+
+    /// Tells the engine that someone else (an interactive sign-in, an import,
+    /// a removal) changed the account's stored tokens or health: the tokens
+    /// held in memory are dropped, waiters re-read, and the new health is
+    /// announced to subscribers (e.g. "recovered" after a reconnect).
+    pub async fn account_changed(&self, name: &str) -> Result<(), EngineError> {
+        let slot = self.slot(name);
+        let previous = {
+            let mut state = slot.state.lock().await;
+            state.tokens = None;
+            state.unsaved = false;
+            state.unsaved_base = None;
+            slot.generation.fetch_add(1, Ordering::SeqCst);
+            state.last_health
+        };
+        let snap = self.snapshot(name).await?;
+        let (health, _) = self.health_of(&snap, self.now());
+        if let Some(from) = previous
+            && from != health
+        {
+            let notice = (from.is_stopped() || matches!(from, Health::ExpiringSoon { .. }))
+                .then_some(reconnect_core::health::Notice::Recovered)
+                .filter(|_| matches!(health, Health::Healthy));
+            self.emit(EngineEvent::HealthChanged {
+                account: name.to_owned(),
+                from,
+                to: health,
+                notice,
+            });
+        }
+        slot.state.lock().await.last_health = Some(health);
+        Ok(())
     }
 
     /// Whether this process holds tokens the keychain has not accepted yet.
@@ -580,6 +630,9 @@ impl Engine {
             HealthAction::Notify(n) => Some(*n),
             _ => None,
         });
+        if let Ok(mut state) = self.slot(name).state.try_lock() {
+            state.last_health = Some(to);
+        }
         if from != to || notice.is_some() {
             self.emit(EngineEvent::HealthChanged {
                 account: name.to_owned(),

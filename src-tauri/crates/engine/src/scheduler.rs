@@ -92,6 +92,8 @@ impl Engine {
                 }
             }
         }
+        // Failures recorded by other processes (CLI runs) count too.
+        self.check_spikes(self.now()).await;
         Ok(report)
     }
 

@@ -216,3 +216,102 @@ async fn failures_spread_over_days_are_not_a_spike() {
     );
     assert!(rig.engine.spikes().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_scheduler_loop_runs_due_work_and_stops_on_shutdown() {
+    let rig = Rig::with_config(reconnect_engine::EngineConfig {
+        scheduler_poll: std::time::Duration::from_millis(20),
+        ..Default::default()
+    })
+    .await;
+    rig.connect("work", ALICE);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let engine = rig.engine.clone();
+    let task = tokio::spawn(async move {
+        engine
+            .run_scheduler(async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    // The machine "sleeps" eight days: the overdue keep-alive runs by itself.
+    rig.advance(8 * DAY);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while rig.refresh_codes().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "keep-alive never ran");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(rig.refresh_codes(), vec![None]);
+    stop.send(()).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), task)
+        .await
+        .expect("the loop stops on shutdown")
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_reconnect_elsewhere_is_picked_up_and_announced_as_recovered() {
+    let rig = Rig::new().await;
+    let id = rig.connect("work", ALICE);
+    rig.advance(5);
+    rig.sim.state.revoke(ALICE).unwrap();
+    rig.expire_access_token(id);
+    assert!(rig.engine.access_token("work").await.is_err());
+    rig.advance(61);
+    assert!(rig.engine.access_token("work").await.is_err());
+    assert_eq!(
+        rig.engine.status(Some("work")).await.unwrap()[0].health,
+        Health::ReconnectNeeded
+    );
+    // An interactive sign-in (done by the sign-in crate) stores fresh tokens
+    // and clears the failure; the engine is told.
+    rig.advance(5);
+    let fresh_id = {
+        rig.store().set_health(id, "healthy", None).unwrap();
+        let body = rig
+            .sim
+            .state
+            .mint_grant(
+                &reconnect_sim::GrantRequest {
+                    upn: ALICE.into(),
+                    client_id: common::CLIENT.into(),
+                    scope: common::SCOPES.into(),
+                    spa: false,
+                    mfa: false,
+                },
+                &rig.sim.http_url,
+            )
+            .unwrap();
+        let tokens = reconnect_oauth::TokenResponse::parse(body.to_string().as_bytes(), rig.now())
+            .unwrap()
+            .tokens;
+        reconnect_store::Vault::put(rig.vault.as_ref(), id, &tokens).unwrap();
+        let now = rig.now();
+        rig.store()
+            .write(|tx| {
+                tx.set_token_facts(
+                    id,
+                    &reconnect_store::TokenFacts {
+                        access_expires_at: tokens.access_expires_at,
+                        refresh_issued_at: Some(now),
+                        refresh_last_used_at: Some(now),
+                        rotation_count: 0,
+                        spa: false,
+                        stored_at: now,
+                    },
+                )
+            })
+            .unwrap();
+        tokens.access_token.unwrap()
+    };
+    let mut events = rig.engine.subscribe();
+    rig.engine.account_changed("work").await.unwrap();
+    match events.try_recv() {
+        Ok(EngineEvent::HealthChanged { to, notice, .. }) => {
+            assert_eq!(to, Health::Healthy);
+            assert_eq!(notice, Some(reconnect_core::health::Notice::Recovered));
+        }
+        other => panic!("expected a recovery notice, got {other:?}"),
+    }
+    assert_eq!(rig.engine.access_token("work").await.unwrap(), fresh_id);
+}

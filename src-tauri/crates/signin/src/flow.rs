@@ -199,7 +199,11 @@ impl Signin<'_> {
             scope: settings.scope.clone(),
             redirect_uri: redirect_uri.clone(),
             // Hinting the current user would defeat an explicit account switch.
-            login_hint: settings.owner.upn.clone().filter(|_| !options.select_account),
+            login_hint: settings
+                .owner
+                .upn
+                .clone()
+                .filter(|_| !options.select_account),
             domain_hint: settings.domain_hint.clone(),
             claims,
             select_account: options.select_account,

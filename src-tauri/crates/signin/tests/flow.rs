@@ -163,6 +163,11 @@ fn options(timeout: Duration) -> SigninOptions {
     }
 }
 
+/// The app runs sign-ins on spawned tasks, so the flow's future must be `Send`.
+fn must_be_send<F: std::future::Future + Send>(future: F) -> F {
+    future
+}
+
 async fn run(
     store: &MemoryStore,
     browser: &dyn Browser,
@@ -170,14 +175,13 @@ async fn run(
 ) -> Result<KnownUser, SigninError> {
     let client = TokenClient::new(TokenClientConfig::default()).unwrap();
     let progress = |_: &Progress| {};
-    Signin {
+    let signin = Signin {
         client: &client,
         browser,
         store,
         progress: &progress,
-    }
-    .run("work", options)
-    .await
+    };
+    must_be_send(signin.run("work", options)).await
 }
 
 #[tokio::test]

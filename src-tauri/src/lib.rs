@@ -1,9 +1,56 @@
 //! The Reconnect desktop app: a thin Tauri 2 shell.
 //!
 //! Each command is a few lines that call a library crate and map the result to
-//! a webview-safe view type. Nothing secret is ever returned to the webview.
+//! a webview-safe view type ([`views`]). Nothing secret is ever returned to
+//! the webview or emitted as an event.
+//!
+//! - [`profile`] / [`backend`]: which data directory is open (the demo
+//!   profile runs the simulator inside the app, [`demo`]).
+//! - [`commands`]: the commands, one module per view.
+//! - [`refresh`]: refreshes started from the UI and the demo's clock.
+//! - [`attention`]: OS notifications and the tray icon.
 
-mod commands;
+pub mod attention;
+pub mod backend;
+pub mod commands;
+pub mod demo;
+pub mod diagnostics;
+pub mod profile;
+pub mod refresh;
+pub mod views;
+
+use std::sync::Arc;
+
+use tauri::{AppHandle, Manager};
+
+use crate::backend::{AppState, Backend, Failure};
+
+/// Makes `backend` the open profile: installs it, starts its scheduler and
+/// event listener, and for the demo runs the first round of refreshes.
+pub fn activate(app: &AppHandle, result: Result<Backend, Failure>) {
+    let state = app.state::<AppState>();
+    let backend = match result {
+        Ok(b) => Arc::new(b),
+        Err(err) => {
+            tracing::error!("the profile could not be opened: {}", err.0);
+            state.set(Err(err));
+            return;
+        }
+    };
+    state.set_arc(Arc::clone(&backend));
+    attention::listen(app.clone(), Arc::clone(&backend));
+    let engine = backend.engine.clone();
+    let closed = backend.closed();
+    tauri::async_runtime::spawn(async move { engine.run_scheduler(closed).await });
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        if backend.is_demo() {
+            refresh::refresh_all(&app, &backend).await;
+        }
+        attention::update_tray(&app, &backend);
+        commands::accounts_changed(&app);
+    });
+}
 
 /// Builds and runs the app until its last window closes.
 pub fn run() {
@@ -19,9 +66,48 @@ pub fn run() {
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
             commands::focus_main_window(app);
         }))
+        .plugin(tauri_plugin_notification::init())
+        .manage(AppState::default())
+        .on_page_load(|_, payload| {
+            // scripts/bench-startup.sh times the app to this line.
+            if payload.event() == tauri::webview::PageLoadEvent::Finished
+                && std::env::var_os("RECONNECT_BENCH").is_some()
+            {
+                eprintln!("reconnect-bench page-loaded");
+            }
+        })
+        .setup(|app| {
+            if let Err(err) = attention::build_tray(app.handle()) {
+                tracing::warn!("no tray icon: {err}");
+            }
+            // The window paints first; the profile (and the demo's
+            // simulator) opens in the background while commands wait.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                let opened = Backend::open(&profile::from_env()).await;
+                activate(&handle, opened);
+            });
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
-            commands::list_accounts,
-            commands::app_info
+            commands::app::app_info,
+            commands::app::switch_profile,
+            commands::app::open_doc,
+            commands::accounts::list_accounts,
+            commands::accounts::add_account,
+            commands::accounts::remove_account,
+            commands::detail::account_detail,
+            commands::failures::failure_chart,
+            commands::decode::decode_text,
+            commands::tester::tester_state,
+            commands::tester::tester_break,
+            commands::tester::tester_restore,
+            commands::tester::tester_outage,
+            commands::tester::tester_advance_clock,
+            commands::tester::tester_fail_next,
+            commands::reconnect::reconnect_start,
+            commands::reconnect::reconnect_cancel,
+            refresh::refresh_now,
         ])
         .run(tauri::generate_context!())
         .expect("the Reconnect window could not start");

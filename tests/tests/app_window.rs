@@ -26,6 +26,8 @@ async fn invoke(client: &fantoccini::Client, cmd: &str) -> Value {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run through scripts/test.sh"]
 async fn window_renders_shell_and_allows_only_own_commands() {
+    // More than one rustls provider is compiled into this test crate.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let home = TempHome::new();
     let driver = WindowDriver::start(&home, &[]).expect("tauri-driver");
     let client = ClientBuilder::rustls()
@@ -50,8 +52,12 @@ async fn window_renders_shell_and_allows_only_own_commands() {
     assert_eq!(version, format!("v{}", env!("CARGO_PKG_VERSION")));
 
     // The accounts list is fed by the real command; a fresh profile is empty.
-    let accounts = invoke(&client, "list_accounts").await;
-    assert_eq!(accounts, serde_json::json!({ "ok": [] }), "{accounts}");
+    let list = invoke(&client, "list_accounts").await;
+    assert_eq!(list["ok"]["accounts"], serde_json::json!([]), "{list}");
+    assert!(
+        list["ok"]["now"].is_i64(),
+        "the backend's clock comes with the list: {list}"
+    );
     let empty = client.find(Locator::Id("empty")).await.unwrap();
     assert!(empty.is_displayed().await.unwrap(), "empty state is shown");
 

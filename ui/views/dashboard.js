@@ -20,7 +20,7 @@ function signature(account, now) {
 function card(account, now) {
   const [label, tone] = health(account.health);
   const href = `#/account/${encodeURIComponent(account.name)}`;
-  const broken = account.reason && needsAttention(account.health);
+  const broken = account.reason && account.health !== "healthy";
   const forecastText = account.health === "healthy" || account.health === "expiring_soon" ? forecast(account.forecast, now) : null;
   return h(
     "li",
@@ -30,8 +30,8 @@ function card(account, now) {
       h("span", { class: `badge tone-${tone}`, dataset: { health: account.health } }, label),
     ),
     h("dl", { class: "facts" },
-      h("dt", {}, "User"), h("dd", { class: "user" }, account.user || "—"),
-      h("dt", {}, "Tenant"), h("dd", { class: "tenant" }, account.tenant || "—"),
+      h("dt", {}, "User"), h("dd", { class: "user", title: account.user || "" }, account.user || "—"),
+      h("dt", {}, "Tenant"), h("dd", { class: "tenant", title: account.tenant || "" }, account.tenant || "—"),
       h("dt", {}, "Provider"), h("dd", { class: "provider" }, account.provider_label || account.provider),
     ),
     h("p", { class: "last-refresh" },
@@ -75,7 +75,7 @@ function summary(accounts) {
   if (attention) parts.push(`${attention} need${attention === 1 ? "s" : ""} attention`);
   if (counts.healthy) parts.push(`${counts.healthy} healthy`);
   const other = accounts.length - attention - (counts.healthy || 0);
-  if (other) parts.push(`${other} busy`);
+  if (other) parts.push(`${other} retrying`);
   return accounts.length ? `${accounts.length} connection${accounts.length === 1 ? "" : "s"}: ${parts.join(" · ")}` : "";
 }
 
@@ -88,6 +88,18 @@ export function render(list) {
   $("summary").textContent = summary(accounts);
   const seen = new Set();
   const wanted = accounts.filter(matches).sort(order);
+  if (!ul.firstChild) {
+    // First render: build every card off-document and insert once.
+    const fragment = document.createDocumentFragment();
+    for (const account of wanted) {
+      seen.add(account.name);
+      const el = card(account, now);
+      cards.set(account.name, { sig: signature(account, now), el });
+      fragment.append(el);
+    }
+    ul.append(fragment);
+    return;
+  }
   let previous = null;
   for (const account of wanted) {
     seen.add(account.name);

@@ -41,12 +41,8 @@ export function running(name) {
 async function start(name) {
   update({ account: name, phase: "starting" });
   try {
-    const started = await api.reconnectStart(name);
-    const current = progress.get(name);
-    // The event may already have moved further; only fill in what is missing.
-    if (current && current.phase === "starting") {
-      update({ account: name, phase: "waiting_for_browser", ...started });
-    }
+    // Progress (browser opened, countdown, result) arrives as events.
+    await api.reconnectStart(name);
   } catch (err) {
     update({ account: name, phase: "failed", message: String(err) });
   }

@@ -1,0 +1,218 @@
+//! Getting the user's attention: OS notifications when accounts need a
+//! person (several at once give one notification), and the tray icon, whose
+//! picture shows whether anything needs attention. Driven by the engine's
+//! health-change events.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reconnect_core::health::Notice;
+use reconnect_engine::EngineEvent;
+use tauri::image::Image;
+use tauri::menu::{Menu, MenuItem};
+use tauri::tray::{TrayIcon, TrayIconBuilder, TrayIconEvent};
+use tauri::{AppHandle, Emitter, Manager};
+use tauri_plugin_notification::NotificationExt;
+
+use crate::backend::{AppState, Backend};
+
+/// Health states that ask a person to act.
+pub const ATTENTION_STATES: [&str; 4] = [
+    "reconnect_needed",
+    "needs_admin",
+    "app_misconfigured",
+    "expiring_soon",
+];
+
+/// How long notices are gathered into one notification.
+const GATHER: Duration = Duration::from_millis(1500);
+
+const TRAY_ID: &str = "reconnect";
+
+/// The accounts that need attention now, by name.
+pub fn needing_attention(backend: &Backend) -> Vec<String> {
+    let store = backend.data.store();
+    let Ok(accounts) = store.accounts() else {
+        return Vec::new();
+    };
+    accounts
+        .into_iter()
+        .filter(|a| {
+            store
+                .health(a.id)
+                .ok()
+                .flatten()
+                .is_some_and(|h| ATTENTION_STATES.contains(&h.state.as_str()))
+        })
+        .map(|a| a.name)
+        .collect()
+}
+
+/// The text of one notification for `accounts` (at least one).
+pub fn notification_text(accounts: &[(String, Notice)]) -> (String, String) {
+    match accounts {
+        [(name, notice)] => {
+            let body = match notice {
+                Notice::ReconnectNeeded => {
+                    "Sign in again to keep it working. Click to open Reconnect."
+                }
+                Notice::NeedsAdmin => {
+                    "An administrator must act. Click for the details to send them."
+                }
+                Notice::AppMisconfigured => {
+                    "The app registration needs fixing. Click for the details."
+                }
+                Notice::ExpiringSoon => {
+                    "It stops working soon unless you act. Click to open Reconnect."
+                }
+                Notice::Recovered => "It works again.",
+            };
+            (format!("{name} needs attention"), body.to_owned())
+        }
+        many => {
+            let names: Vec<&str> = many.iter().map(|(n, _)| n.as_str()).collect();
+            (
+                format!("{} connections need attention", many.len()),
+                format!("{}. Click to open Reconnect.", names.join(", ")),
+            )
+        }
+    }
+}
+
+/// Builds the tray icon (menu: open, quit).
+pub fn build_tray(app: &AppHandle) -> tauri::Result<TrayIcon> {
+    let open = MenuItem::with_id(app, "open", "Open Reconnect", true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
+    let menu = Menu::with_items(app, &[&open, &quit])?;
+    TrayIconBuilder::with_id(TRAY_ID)
+        .icon(Image::from_bytes(include_bytes!("../../icons/tray.png"))?)
+        .tooltip("Reconnect: all connections healthy")
+        .menu(&menu)
+        .on_menu_event(|app, event| match event.id().as_ref() {
+            "open" => open_on_attention(app),
+            "quit" => app.exit(0),
+            _ => {}
+        })
+        .on_tray_icon_event(|tray, event| {
+            if let TrayIconEvent::DoubleClick { .. } = event {
+                open_on_attention(tray.app_handle());
+            }
+        })
+        .build(app)
+}
+
+/// Shows the window on the first account that needs attention, if any.
+fn open_on_attention(app: &AppHandle) {
+    crate::commands::focus_main_window(app);
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let state = app.state::<AppState>();
+        if let Ok(backend) = state.current().await
+            && let Some(first) = needing_attention(&backend).into_iter().next()
+        {
+            let _ = app.emit("open-account", serde_json::json!({ "name": first }));
+        }
+    });
+}
+
+/// Sets the tray picture and tooltip from the accounts' health.
+pub fn update_tray(app: &AppHandle, backend: &Backend) {
+    let Some(tray) = app.tray_by_id(TRAY_ID) else {
+        return;
+    };
+    let attention = needing_attention(backend);
+    let (icon, tip) = if attention.is_empty() {
+        (
+            &include_bytes!("../../icons/tray.png")[..],
+            "Reconnect: all connections healthy".to_owned(),
+        )
+    } else {
+        (
+            &include_bytes!("../../icons/tray-attention.png")[..],
+            format!("Reconnect: {} need attention", attention.len()),
+        )
+    };
+    if let Ok(image) = Image::from_bytes(icon) {
+        let _ = tray.set_icon(Some(image));
+    }
+    let _ = tray.set_tooltip(Some(tip));
+}
+
+/// Listens to the engine of `backend` until it closes: refreshes the
+/// webview and tray on every health change and gathers notices into one
+/// notification.
+pub fn listen(app: AppHandle, backend: Arc<Backend>) {
+    let mut events = backend.engine.subscribe();
+    let closed = backend.closed();
+    let weak = Arc::downgrade(&backend);
+    drop(backend);
+    tauri::async_runtime::spawn(async move {
+        tokio::pin!(closed);
+        let mut pending: Vec<(String, Notice)> = Vec::new();
+        loop {
+            let wait = async {
+                if pending.is_empty() {
+                    std::future::pending::<()>().await;
+                } else {
+                    tokio::time::sleep(GATHER).await;
+                }
+            };
+            tokio::select! {
+                () = &mut closed => break,
+                () = wait => {
+                    notify(&app, std::mem::take(&mut pending));
+                }
+                event = events.recv() => match event {
+                    Ok(EngineEvent::HealthChanged { account, notice, .. }) => {
+                        if let Some(notice) = notice.filter(|n| *n != Notice::Recovered)
+                            && !pending.iter().any(|(a, _)| *a == account)
+                        {
+                            pending.push((account, notice));
+                        }
+                        if let Some(b) = weak.upgrade() {
+                            update_tray(&app, &b);
+                        }
+                        crate::commands::accounts_changed(&app);
+                    }
+                    Ok(_) => crate::commands::accounts_changed(&app),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                },
+            }
+        }
+    });
+}
+
+fn notify(app: &AppHandle, accounts: Vec<(String, Notice)>) {
+    if accounts.is_empty() || std::env::var_os("RECONNECT_NO_NOTIFICATIONS").is_some() {
+        return;
+    }
+    let (title, body) = notification_text(&accounts);
+    if let Err(err) = app.notification().builder().title(title).body(body).show() {
+        tracing::info!("no notification shown: {err}");
+    }
+    // The window opens on the first account when the user comes to it.
+    let _ = app.emit("attention", serde_json::json!({ "name": accounts[0].0 }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn several_accounts_make_one_notification_that_names_them_all() {
+        let (title, body) = notification_text(&[
+            ("mail".into(), Notice::ReconnectNeeded),
+            ("crm".into(), Notice::NeedsAdmin),
+        ]);
+        assert_eq!(title, "2 connections need attention");
+        assert!(body.contains("mail") && body.contains("crm"), "{body}");
+    }
+
+    #[test]
+    fn one_account_says_who_must_act() {
+        let (title, body) = notification_text(&[("crm".into(), Notice::NeedsAdmin)]);
+        assert_eq!(title, "crm needs attention");
+        assert!(body.contains("administrator"), "{body}");
+    }
+}

@@ -1,0 +1,124 @@
+//! The dashboard's list, and adding and removing accounts.
+
+use serde::Deserialize;
+use tauri::{AppHandle, State};
+
+use crate::backend::{AppState, Backend, Failure};
+use crate::views::{self, AccountList, AccountView};
+
+/// Builds every card of the open profile.
+pub fn cards(backend: &Backend) -> Result<Vec<AccountView>, Failure> {
+    let store = backend.data.store();
+    let now = backend.now();
+    let mut out = Vec::new();
+    for account in store.accounts()? {
+        let health = store.health(account.id)?;
+        let facts = store.token_facts(account.id)?;
+        out.push(views::account_view(
+            &account,
+            health.as_ref(),
+            facts.as_ref(),
+            backend.is_demo(),
+            now,
+        ));
+    }
+    Ok(out)
+}
+
+/// The dashboard's data: every account, "now", and spike alerts.
+#[tauri::command]
+pub async fn list_accounts(state: State<'_, AppState>) -> Result<AccountList, Failure> {
+    let backend = state.current().await?;
+    Ok(AccountList {
+        now: backend.now(),
+        accounts: cards(&backend)?,
+        spikes: crate::commands::failures::spikes(&backend)?,
+    })
+}
+
+/// The add-account form.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AddRequest {
+    /// `microsoft` or `oidc`.
+    pub kind: String,
+    /// Unique label.
+    pub name: String,
+    /// Microsoft tenant.
+    pub tenant: Option<String>,
+    /// OpenID Connect issuer URL.
+    pub issuer: Option<String>,
+    /// The app registration's client id.
+    pub client_id: String,
+    /// Scopes; `openid profile offline_access` are added when missing.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+fn new_account(backend: &Backend, req: AddRequest) -> Result<reconnect_store::NewAccount, Failure> {
+    let mut account = match req.kind.as_str() {
+        "microsoft" => {
+            let mut a = match &backend.demo {
+                Some(demo) => demo.new_account(&req.name),
+                None => reconnect_store::NewAccount::microsoft(&req.name, ""),
+            };
+            if let Some(t) = req.tenant.filter(|t| !t.trim().is_empty()) {
+                a.tenant = Some(t.trim().to_owned());
+            }
+            a
+        }
+        "oidc" => {
+            let issuer = req.issuer.unwrap_or_default();
+            reconnect_store::NewAccount::oidc(&req.name, issuer.trim(), "")
+        }
+        other => {
+            return Err(Failure::msg(format!(
+                "unknown provider kind {other:?} (microsoft or oidc)"
+            )));
+        }
+    };
+    account.client_id = req.client_id.trim().to_owned();
+    let mut scopes: Vec<String> = ["openid", "profile", "offline_access"]
+        .map(String::from)
+        .to_vec();
+    for s in req.scopes {
+        if !scopes.contains(&s) {
+            scopes.push(s);
+        }
+    }
+    account.scopes = scopes;
+    Ok(account)
+}
+
+/// Adds an account (not signed in yet: its card offers Reconnect).
+#[tauri::command]
+pub async fn add_account(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    request: AddRequest,
+) -> Result<AccountView, Failure> {
+    let backend = state.current().await?;
+    let new = new_account(&backend, request)?;
+    new.validate()?;
+    let account = backend.data.store().add_account(&new)?;
+    super::accounts_changed(&app);
+    Ok(views::account_view(
+        &account,
+        None,
+        None,
+        backend.is_demo(),
+        backend.now(),
+    ))
+}
+
+/// Removes an account: its keychain entries first, then its records.
+#[tauri::command]
+pub async fn remove_account(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+) -> Result<(), Failure> {
+    let backend = state.current().await?;
+    backend.data.remove_account(&name)?;
+    super::accounts_changed(&app);
+    Ok(())
+}

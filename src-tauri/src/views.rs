@@ -1,0 +1,233 @@
+//! What the webview sees: plain, serializable views built from the store and
+//! the core. No view holds a token, an authorization code or a PKCE verifier;
+//! the types here have no field that could carry one.
+
+use reconnect_core::forecast::{self, ForecastConfig, Lifetimes, RefreshTokenFacts};
+use reconnect_store::{Account, HealthRecord, Provider, TokenFacts};
+use serde::Serialize;
+use serde_json::Value;
+
+/// The dashboard's data.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountList {
+    /// The backend's "now" (the demo's clock may run ahead of real time).
+    pub now: i64,
+    /// One entry per account.
+    pub accounts: Vec<AccountView>,
+    /// Active spike alerts across accounts.
+    pub spikes: Vec<SpikeView>,
+}
+
+/// One account card.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountView {
+    /// The account's unique label.
+    pub name: String,
+    /// The signed-in user, once known.
+    pub user: Option<String>,
+    /// The tenant (Microsoft) or issuer host (OpenID Connect).
+    pub tenant: Option<String>,
+    /// `microsoft` or `oidc`.
+    pub provider: &'static str,
+    /// The provider in words.
+    pub provider_label: String,
+    /// The health state's name (`reconnect_core::health::Health::name`).
+    pub health: String,
+    /// When a refresh last worked.
+    pub last_refresh_ok_at: Option<i64>,
+    /// When the connection dies if left alone.
+    pub forecast: Option<ForecastView>,
+    /// Why it is broken, when it is.
+    pub reason: Option<ReasonView>,
+    /// Whether the Reconnect button applies.
+    pub can_reconnect: bool,
+}
+
+/// The expiry forecast of one account.
+#[derive(Debug, Clone, Serialize)]
+pub struct ForecastView {
+    /// When it dies.
+    pub dies_at: i64,
+    /// `idle`, `spa_lifetime` or `sign_in_frequency`.
+    pub cause: Option<forecast::Cause>,
+    /// Whether a keep-alive refresh pushes it back.
+    pub preventable: bool,
+}
+
+/// The decoded reason of the last failure, in short.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReasonView {
+    /// The primary AADSTS code.
+    pub code: Option<u64>,
+    /// The OAuth error.
+    pub error: Option<String>,
+    /// A short title.
+    pub title: String,
+    /// Plain words for the user.
+    pub user_message: String,
+    /// `user`, `admin`, `developer` or `nobody`.
+    pub who_acts: String,
+}
+
+/// One spike alert.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpikeView {
+    /// The shared code (`AADSTS50173`) or category.
+    pub label: String,
+    /// The accounts involved.
+    pub accounts: Vec<String>,
+    /// First failure in the window.
+    pub first_at: i64,
+    /// Latest failure in the window.
+    pub last_at: i64,
+    /// The likely cause in plain words.
+    pub likely_cause: String,
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// Reads the short reason out of a stored failure (a decoder verdict as
+/// JSON, possibly wrapped by the engine under `verdict`).
+pub fn reason(stored: &Value) -> Option<ReasonView> {
+    let v = stored.get("verdict").unwrap_or(stored);
+    let title = text(v, "title")?;
+    Some(ReasonView {
+        code: v
+            .get("primary_code")
+            .or_else(|| v.get("code"))
+            .and_then(Value::as_u64),
+        error: text(v, "error"),
+        title,
+        user_message: text(v, "user_message").unwrap_or_default(),
+        who_acts: text(v, "who_acts").unwrap_or_else(|| "user".into()),
+    })
+}
+
+/// The provider in words.
+pub fn provider_label(account: &Account, simulated: bool) -> String {
+    match (account.provider, simulated) {
+        (Provider::Microsoft, true) => "Microsoft Entra ID (simulator)".into(),
+        (Provider::Microsoft, false) => "Microsoft Entra ID".into(),
+        (Provider::Oidc, _) => {
+            url_host(&account.authority).unwrap_or_else(|| "OpenID Connect".into())
+        }
+    }
+}
+
+fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty()).then(|| host.to_owned())
+}
+
+/// The forecast for stored facts at `now`, with the default lifetimes.
+pub fn forecast_of(facts: &TokenFacts, now: i64) -> Option<ForecastView> {
+    let input = RefreshTokenFacts {
+        first_issued_at: facts.refresh_issued_at,
+        last_used_at: facts.refresh_last_used_at,
+        spa: facts.spa,
+    };
+    let f = forecast::forecast(
+        &input,
+        &Lifetimes::default(),
+        &ForecastConfig::default(),
+        now,
+    );
+    Some(ForecastView {
+        dies_at: f.dies_at?,
+        cause: f.cause,
+        preventable: f.cause.is_some_and(forecast::Cause::preventable),
+    })
+}
+
+/// Builds a card from what the store knows.
+pub fn account_view(
+    account: &Account,
+    health: Option<&HealthRecord>,
+    facts: Option<&TokenFacts>,
+    simulated: bool,
+    now: i64,
+) -> AccountView {
+    let state = health.map(|h| h.state.clone()).unwrap_or_else(|| {
+        if facts.is_some() {
+            "healthy"
+        } else {
+            "never_connected"
+        }
+        .into()
+    });
+    let tenant = match account.provider {
+        Provider::Microsoft => account
+            .identity
+            .tid
+            .clone()
+            .filter(|_| {
+                matches!(
+                    account.tenant.as_deref(),
+                    Some("organizations" | "common") | None
+                )
+            })
+            .or_else(|| account.tenant.clone()),
+        Provider::Oidc => url_host(&account.authority),
+    };
+    AccountView {
+        name: account.name.clone(),
+        user: account
+            .identity
+            .upn
+            .clone()
+            .or_else(|| account.identity.display_name.clone()),
+        tenant,
+        provider: account.provider.as_str(),
+        provider_label: provider_label(account, simulated),
+        last_refresh_ok_at: facts.and_then(|f| f.refresh_last_used_at.or(f.refresh_issued_at)),
+        forecast: facts.and_then(|f| forecast_of(f, now)),
+        reason: health
+            .and_then(|h| h.last_failure.as_ref())
+            .and_then(reason),
+        can_reconnect: true,
+        health: state,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reason_reads_a_verdict_and_an_engine_wrapped_verdict() {
+        let verdict = serde_json::json!({
+            "primary_code": 50173, "title": "Grant revoked", "error": "invalid_grant",
+            "user_message": "Sign in again.", "who_acts": "user"
+        });
+        let r = reason(&verdict).expect("a verdict has a reason");
+        assert_eq!(r.code, Some(50173));
+        assert_eq!(r.user_message, "Sign in again.");
+        let wrapped = serde_json::json!({ "verdict": verdict, "failed_at": 1 });
+        assert_eq!(reason(&wrapped).unwrap().title, "Grant revoked");
+        assert!(reason(&serde_json::json!({ "nothing": 1 })).is_none());
+    }
+
+    #[test]
+    fn forecast_of_an_idle_token_says_when_it_dies_and_that_keep_alive_helps() {
+        let facts = TokenFacts {
+            refresh_issued_at: Some(1_000),
+            refresh_last_used_at: Some(2_000),
+            ..TokenFacts::default()
+        };
+        let f = forecast_of(&facts, 3_000).expect("a forecast");
+        assert_eq!(f.dies_at, 2_000 + 90 * 86_400);
+        assert!(f.preventable);
+    }
+
+    #[test]
+    fn hosts_are_read_from_issuer_urls() {
+        assert_eq!(
+            url_host("https://id.example.com/realms/x").as_deref(),
+            Some("id.example.com")
+        );
+        assert_eq!(url_host("not a url"), None);
+    }
+}

@@ -1,0 +1,58 @@
+//! The decode tool in the real window: paste an error, see the verdict.
+
+mod app_support;
+
+use app_support::App;
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run through scripts/test.sh"]
+async fn decode_tool_turns_pasted_errors_into_verdicts() {
+    let app = App::start(&[]).await;
+    app.go("#/decode").await;
+
+    let body = r#"{"error":"invalid_grant","error_description":"AADSTS53003: Access has been blocked by Conditional Access policies. Trace ID: 0a1b Correlation ID: 9f8e Timestamp: 2026-11-26 08:00:00Z","error_codes":[53003],"suberror":"message_only"}"#;
+    let input = app.wait_for("#decode-input").await;
+    input.send_keys(body).await.unwrap();
+    app.click("#decode-run").await;
+    let verdict = app.text("#decode-output .verdict").await;
+    assert!(verdict.contains("AADSTS53003"), "{verdict}");
+    assert!(
+        app.text("#decode-output .who-acts")
+            .await
+            .contains("administrator"),
+        "an admin must act on 53003"
+    );
+    assert!(
+        app.text("#decode-output .fixes").await.contains("No"),
+        "signing in again does not fix 53003"
+    );
+    let raw = app.text("#decode-output table.raw").await;
+    assert!(
+        raw.contains("9f8e") && raw.contains("message_only"),
+        "{raw}"
+    );
+
+    // A bare code works too, and replaces the verdict.
+    input.clear().await.unwrap();
+    input.send_keys("AADSTS700082").await.unwrap();
+    app.click("#decode-run").await;
+    app.client
+        .wait()
+        .at_most(app_support::PATIENCE)
+        .for_element(fantoccini::Locator::XPath(
+            "//*[@id='decode-output']//*[contains(., 'AADSTS700082')]",
+        ))
+        .await
+        .expect("the new verdict");
+    assert!(
+        app.text("#decode-output .who-acts").await.contains("you"),
+        "the user signs in again after idle expiry"
+    );
+
+    // Empty input gets a message, not a crash.
+    input.clear().await.unwrap();
+    app.click("#decode-run").await;
+    assert!(app.text("#decode-output").await.contains("Paste something"));
+    app.screenshot("app-decode").await;
+    app.close().await;
+}

@@ -1,0 +1,204 @@
+//! A full reconnect from the real window: the Reconnect button starts the
+//! sign-in, the progress shows a countdown, "copy link" and cancel, the
+//! simulator's sign-in page is completed in headless Chromium (driven over
+//! chromedriver), and the card ends healthy. Needs Xvfb, tauri-driver,
+//! WebKitWebDriver, chromium + chromedriver and a Secret Service (run
+//! through scripts/test.sh).
+
+mod app_support;
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use app_support::App;
+use fantoccini::{ClientBuilder, Locator};
+use reconnect_e2e::harness::KillOnDrop;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A "browser" for RECONNECT_BROWSER that only writes down the URL, so the
+/// test can hand it to headless Chromium.
+fn url_catcher(dir: &std::path::Path) -> (String, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let script = dir.join("browser.sh");
+    let url_file = dir.join("url");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", url_file.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (script.display().to_string(), url_file)
+}
+
+async fn wait_file(path: &std::path::Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && !text.is_empty()
+        {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the app never handed a sign-in URL to the browser"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Walks the simulator's sign-in page in Chromium until it redirects away.
+async fn sign_in_in_chromium(url: &str, upn: &str) {
+    app_support::install_crypto();
+    let port = free_port();
+    let _driver = KillOnDrop(
+        std::process::Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("chromedriver is installed"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not listen");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), "chrome".into());
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] }),
+    );
+    let chrome = ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a headless Chromium session");
+    chrome.goto(url).await.unwrap();
+    for _ in 0..8 {
+        let step = chrome
+            .find(Locator::Css("body"))
+            .await
+            .unwrap()
+            .attr("data-step")
+            .await
+            .unwrap();
+        match step.as_deref() {
+            Some("user") => {
+                let field = chrome.find(Locator::Id("username")).await.unwrap();
+                if field
+                    .prop("value")
+                    .await
+                    .unwrap()
+                    .unwrap_or_default()
+                    .is_empty()
+                {
+                    field.send_keys(upn).await.unwrap();
+                }
+                chrome
+                    .find(Locator::Id("next"))
+                    .await
+                    .unwrap()
+                    .click()
+                    .await
+                    .unwrap();
+            }
+            Some("password") => {
+                chrome
+                    .find(Locator::Id("password"))
+                    .await
+                    .unwrap()
+                    .send_keys("demo-password")
+                    .await
+                    .unwrap();
+                chrome
+                    .find(Locator::Id("sign-in"))
+                    .await
+                    .unwrap()
+                    .click()
+                    .await
+                    .unwrap();
+            }
+            Some("mfa") => chrome
+                .find(Locator::Id("approve"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap(),
+            Some("consent") => chrome
+                .find(Locator::Id("accept"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap(),
+            _ => break,
+        }
+    }
+    let landed = chrome.current_url().await.unwrap();
+    assert!(
+        !landed.as_str().contains("/oauth2/v2.0/authorize"),
+        "the sign-in page did not finish: {landed}"
+    );
+    let _ = chrome.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Xvfb, tauri-driver, WebKitWebDriver, chromium, chromedriver and a Secret Service: run through scripts/test.sh"]
+async fn reconnect_button_signs_in_through_the_simulator_in_headless_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let (browser, url_file) = url_catcher(dir.path());
+    let app = App::start(&[
+        ("RECONNECT_PROFILE", "demo"),
+        ("RECONNECT_BROWSER", &browser),
+    ])
+    .await;
+    let card = "li.card[data-name='carlos-crm']";
+    app.wait_for(&format!("{card}[data-health='reconnect_needed']"))
+        .await;
+
+    app.click(&format!("{card} button.reconnect-button")).await;
+    // Progress: waiting for the browser, with a countdown, copy link and cancel.
+    app.wait_for(&format!("{card} .reconnect.running .countdown"))
+        .await;
+    app.wait_for(&format!("{card} .reconnect.running button.copy-link"))
+        .await;
+    app.wait_for(&format!("{card} .reconnect.running button.cancel"))
+        .await;
+    let progress = app.text(&format!("{card} .reconnect.running")).await;
+    assert!(
+        progress.contains("Waiting for you to sign in"),
+        "{progress}"
+    );
+    app.screenshot("app-reconnect-progress").await;
+
+    let url = wait_file(&url_file).await;
+    assert!(url.contains("code_challenge="), "PKCE is used: {url}");
+    assert!(
+        !url.contains("code_verifier"),
+        "the verifier never leaves the app"
+    );
+    assert!(
+        url.contains("login_hint=carlos"),
+        "the sign-in is for the same user: {url}"
+    );
+    sign_in_in_chromium(&url, "carlos@contoso.test").await;
+
+    app.wait_for(&format!("{card}[data-health='healthy']"))
+        .await;
+    let text = app.text(card).await;
+    assert!(
+        !text.contains("AADSTS50173"),
+        "the old failure is gone: {text}"
+    );
+    app.close().await;
+}

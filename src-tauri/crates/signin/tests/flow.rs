@@ -411,3 +411,44 @@ async fn a_wrong_issuer_is_refused_before_the_browser_opens() {
     assert!(matches!(err, SigninError::Provider(_)), "{err:?}");
     assert!(browser.seen.lock().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_token_endpoint_outage_during_the_exchange_is_transient_and_stores_nothing() {
+    let sim = sim(Some(ALICE)).await;
+    let outage: reconnect_sim::FaultRequest =
+        serde_json::from_value(serde_json::json!({"outage": "503", "count": 1})).unwrap();
+    sim.state.add_fault(outage).unwrap();
+    let store = MemoryStore::new(microsoft(&sim));
+    let err = run(
+        &store,
+        &ScriptedBrowser::new(Script::Follow),
+        &options(Duration::from_secs(30)),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, SigninError::Exchange { .. }), "{err:?}");
+    assert_eq!(err.outcome(), Outcome::Transient, "{err}");
+    assert!(store.connected.lock().unwrap().is_empty());
+    assert!(!store.failed.lock().unwrap()[0].cancelled);
+}
+
+#[tokio::test]
+async fn a_disabled_account_at_the_exchange_comes_back_decoded_for_the_admin() {
+    let sim = sim(Some(ALICE)).await;
+    let fault: reconnect_sim::FaultRequest =
+        serde_json::from_value(serde_json::json!({"code": 50057, "count": 1})).unwrap();
+    sim.state.add_fault(fault).unwrap();
+    let store = MemoryStore::new(microsoft(&sim));
+    let err = run(
+        &store,
+        &ScriptedBrowser::new(Script::Follow),
+        &options(Duration::from_secs(30)),
+    )
+    .await
+    .unwrap_err();
+    let verdict = err.verdict().expect("decoded");
+    assert_eq!(verdict.primary_code, Some(50057), "{verdict:?}");
+    assert_eq!(err.outcome(), Outcome::NeedsAdmin, "{err}");
+    let failed = store.failed.lock().unwrap();
+    assert_eq!(failed[0].code.as_deref(), Some("AADSTS50057"));
+}

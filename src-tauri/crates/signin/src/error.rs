@@ -31,7 +31,7 @@ pub enum Outcome {
 #[derive(Debug, thiserror::Error)]
 pub enum SigninError {
     /// Reading or writing the profile failed.
-    #[error("storage failed: {0}")]
+    #[error("{0}")]
     Store(#[source] StoreFailure),
     /// The account's authority or issuer could not be used or discovered.
     #[error("could not find the provider's endpoints")]

@@ -201,3 +201,36 @@ async fn signing_in_as_someone_else_keeps_the_connection_and_says_who_is_who() {
         "{accounts}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_keychain_it_fails_before_the_browser_opens() {
+    let world = SigninWorld::start(Some(ALICE)).await;
+    world.add_account("work", &[]).await;
+    let (browser, urls) = world.browser(BrowserScript::Curl);
+    let runtime = world.home.path().join("no-bus-here");
+    std::fs::create_dir_all(&runtime).unwrap();
+    let mut cmd = tokio::process::Command::from(
+        world
+            .home
+            .command(reconnect_e2e::harness::binary("reconnect")),
+    );
+    cmd.args(["signin", "work", "--browser", &browser])
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env("XDG_RUNTIME_DIR", &runtime);
+    let out = cmd.output().await.unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("no keychain"), "{err}");
+    assert!(
+        SigninWorld::last_url(&urls).is_none(),
+        "the browser was not started"
+    );
+    assert!(
+        world
+            .sim
+            .state
+            .log()
+            .iter()
+            .all(|e| e.endpoint != "authorize")
+    );
+}

@@ -67,6 +67,9 @@ pub fn settings_of(account: &Account, last_failure: Option<&Value>) -> AccountSe
 impl SigninStore for Profile {
     fn settings(&self, account: &str) -> Result<AccountSettings, StoreFailure> {
         let stored = self.store().account(account)?;
+        // Reach the keychain now: if it is locked or missing, say so before
+        // the user goes through a sign-in whose tokens could not be kept.
+        self.vault().get(stored.id)?;
         let health = self.store().health(stored.id)?;
         Ok(settings_of(
             &stored,

@@ -12,12 +12,16 @@ use app_support::App;
 /// The accounts (by vault id) that have entries under a Reconnect keychain
 /// service, read with `secret-tool` (the secrets themselves are discarded).
 fn keychain_accounts() -> BTreeSet<String> {
-    let out = std::process::Command::new("secret-tool")
-        .args(["search", "--all", "--unlock", "application", "rust-keyring"])
+    // secret-tool writes the attributes to stderr and the rest to stdout;
+    // one stream keeps each item's lines together.
+    let out = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "secret-tool search --all --unlock application rust-keyring 2>&1",
+        ])
         .output()
         .expect("secret-tool (libsecret-tools) is installed");
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text = String::from_utf8_lossy(&out.stdout);
     let mut accounts = BTreeSet::new();
     let mut service_ok = false;
     let mut user: Option<String> = None;

@@ -119,6 +119,8 @@ pub async fn remove_account(
 ) -> Result<(), Failure> {
     let backend = state.current().await?;
     backend.data.remove_account(&name)?;
+    // Drops any tokens the engine still holds in memory for it.
+    let _ = backend.engine.account_changed(&name).await;
     super::accounts_changed(&app);
     Ok(())
 }

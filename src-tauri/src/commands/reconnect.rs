@@ -108,6 +108,14 @@ async fn run(app: AppHandle, backend: Arc<Backend>, account: String, cancel: Can
     if let Ok(mut running) = backend.signins.lock() {
         running.remove(&account);
     }
+    if end.is_ok()
+        && let Err(err) = backend.engine.account_changed(&account).await
+    {
+        tracing::warn!(
+            "the engine did not take the new tokens: {}",
+            Failure::from(err).0
+        );
+    }
     let event = match end {
         Ok(user) => ProgressEvent {
             message: Some(format!("Connected as {user}.")),

@@ -24,7 +24,7 @@ pub struct App {
 }
 
 /// How long UI changes that involve the engine may take.
-pub const PATIENCE: Duration = Duration::from_secs(45);
+pub const PATIENCE: Duration = Duration::from_secs(90);
 
 impl App {
     /// Starts the app with `env` (plus a temporary HOME/XDG/RECONNECT_HOME)
@@ -91,18 +91,35 @@ impl App {
             .unwrap_or_else(|e| panic!("no element {css}: {e}"))
     }
 
-    /// The text of the first element matching `css`.
+    /// The text of the first element matching `css` (its `textContent`
+    /// with runs of white space collapsed; WebKitWebDriver's element text
+    /// drops ellipsised grid cells).
     pub async fn text(&self, css: &str) -> String {
-        self.wait_for(css).await.text().await.expect("element text")
+        let el = self.wait_for(css).await;
+        let value = self
+            .client
+            .execute(
+                "return arguments[0].textContent.replace(/\\s+/g, ' ').trim();",
+                vec![serde_json::to_value(&el).expect("element reference")],
+            )
+            .await
+            .expect("element text");
+        value.as_str().unwrap_or_default().to_owned()
     }
 
-    /// Clicks the first element matching `css`.
+    /// Clicks the first element matching `css`. Cards are rebuilt when
+    /// their data changes, so an element found a moment ago may be gone: the
+    /// click is retried on a fresh lookup.
     pub async fn click(&self, css: &str) {
-        self.wait_for(css)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        let mut last = None;
+        for _ in 0..5 {
+            match self.wait_for(css).await.click().await {
+                Ok(()) => return,
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        panic!("click {css}: {last:?}");
     }
 
     /// Navigates inside the app (hash routes).

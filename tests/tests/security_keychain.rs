@@ -1,0 +1,345 @@
+//! Keychain trouble in the middle of a run: the Secret Service disappears
+//! (gnome-keyring killed, even while a refresh holds new tokens), or its
+//! collection gets locked. The CLI must say so clearly, never crash or hang,
+//! never fall back to plaintext, never mark the connection "reconnect
+//! needed" (the grant is fine), and work again once the keychain is back.
+//!
+//! Each case runs on its own D-Bus bus with its own gnome-keyring, so killing
+//! it leaves the session other tests use alone. Needs `dbus-daemon`,
+//! `gnome-keyring-daemon` and `gdbus`.
+
+mod security_support;
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use reconnect_e2e::harness::KillOnDrop;
+use reconnect_e2e::secrets::announce;
+use security_support::{World, health};
+
+/// A D-Bus session bus of our own with a gnome-keyring we can kill and restart.
+struct Keyring {
+    address: String,
+    dir: tempfile::TempDir,
+    _bus: KillOnDrop,
+    daemon: Option<KillOnDrop>,
+}
+
+impl Keyring {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = dir.path().join("bus.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\" \
+                 \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n<busconfig><type>session</type>\
+                 <listen>unix:dir={}</listen><auth>EXTERNAL</auth><policy context=\"default\">\
+                 <allow send_destination=\"*\" eavesdrop=\"true\"/><allow eavesdrop=\"true\"/><allow own=\"*\"/>\
+                 </policy></busconfig>\n",
+                dir.path().display()
+            ),
+        )
+        .expect("bus config");
+        let mut bus = Command::new("dbus-daemon")
+            .arg(format!("--config-file={}", config.display()))
+            .args(["--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon must be installed");
+        let mut address = String::new();
+        BufReader::new(bus.stdout.take().expect("stdout"))
+            .read_line(&mut address)
+            .expect("bus address");
+        let mut keyring = Self {
+            address: address.trim().to_owned(),
+            dir,
+            _bus: KillOnDrop(bus),
+            daemon: None,
+        };
+        keyring.up();
+        keyring
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
+        let d = self.dir.path();
+        cmd.env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+            .env("HOME", d)
+            .env("XDG_DATA_HOME", d.join("data"))
+            .env("XDG_RUNTIME_DIR", d)
+            .env_remove("DISPLAY");
+        cmd
+    }
+
+    /// Starts (or restarts, over the same keyring files) gnome-keyring, unlocked.
+    fn up(&mut self) {
+        let mut daemon = self
+            .command("gnome-keyring-daemon")
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gnome-keyring-daemon must be installed");
+        let mut stdin = daemon.stdin.take().expect("stdin");
+        stdin.write_all(b"security-suite-pw").expect("password");
+        drop(stdin);
+        self.daemon = Some(KillOnDrop(daemon));
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !self
+            .call(&["org.freedesktop.Secret.Service.ReadAlias", "default"])
+            .contains("collection/login")
+        {
+            assert!(
+                Instant::now() < deadline,
+                "gnome-keyring did not come up with a login collection"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Kills gnome-keyring outright (SIGKILL): the Secret Service vanishes.
+    fn kill(&mut self) {
+        if let Some(mut d) = self.daemon.take() {
+            let _ = d.0.kill();
+            let _ = d.0.wait();
+        }
+    }
+
+    fn call(&self, method_and_args: &[&str]) -> String {
+        let out = self
+            .command("gdbus")
+            .args([
+                "call",
+                "--session",
+                "--dest",
+                "org.freedesktop.secrets",
+                "--object-path",
+                "/org/freedesktop/secrets",
+            ])
+            .arg("--method")
+            .args(method_and_args)
+            .output()
+            .expect("gdbus must be installed");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn lock(&self) {
+        let out = self.call(&[
+            "org.freedesktop.Secret.Service.Lock",
+            "['/org/freedesktop/secrets/collection/login']",
+        ]);
+        assert!(out.contains("collection/login"), "lock answer: {out}");
+    }
+}
+
+/// Waits for a child, failing the test if it hangs (an unlock prompt, a
+/// D-Bus call without a timeout).
+fn wait_bounded(mut child: Child, what: &str) -> Output {
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("`reconnect {what}` hung for 60 s with the keychain gone");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// Runs `reconnect ARGS` bounded, keeping its output for the scan.
+fn run(world: &World, args: &[&str]) -> Output {
+    let child = world
+        .command(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn reconnect");
+    let out = wait_bounded(child, &args.join(" "));
+    world.keep(&args.join(" "), &out);
+    out
+}
+
+/// The failure must be a clean exit with a message about the keychain: no
+/// panic (exit 101), no signal, no token on stdout.
+fn clean_keychain_failure(out: &Output, what: &str) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let code = out.status.code();
+    assert!(
+        code.is_some(),
+        "`{what}` died from a signal: {:?}",
+        out.status
+    );
+    assert_ne!(code, Some(101), "`{what}` panicked: {stderr}");
+    assert_ne!(code, Some(0), "`{what}` claimed success without a keychain");
+    assert!(!stderr.contains("panicked"), "`{what}` panicked: {stderr}");
+    let lower = stderr.to_lowercase();
+    assert!(
+        ["keychain", "secret service", "keyring"]
+            .iter()
+            .any(|w| lower.contains(w)),
+        "`{what}` does not say the keychain is the problem: {stderr}"
+    );
+    assert!(
+        out.stdout.is_empty() || !String::from_utf8_lossy(&out.stdout).contains('.'),
+        "`{what}` printed a token"
+    );
+    stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty() && !l.contains(" TRACE ") && !l.contains(" DEBUG "))
+        .unwrap_or("")
+        .trim()
+        .to_owned()
+}
+
+/// `reconnect status` either shows a state that is not "broken", or fails
+/// cleanly naming the keychain.
+fn not_broken(world: &World, name: &str, when: &str) -> String {
+    let out = run(world, &["status", name, "--json"]);
+    if !out.status.success() {
+        let said = clean_keychain_failure(&out, &format!("status {name} --json ({when})"));
+        return format!("unavailable (\"{said}\")");
+    }
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let value: serde_json::Value = serde_json::from_str(&text).expect("status --json is JSON");
+    let state = value
+        .as_array()
+        .and_then(|a| a.first())
+        .map(health)
+        .unwrap_or_default();
+    assert!(
+        !["reconnect_needed", "needs_admin", "app_misconfigured"].contains(&state.as_str()),
+        "{when}: a keychain outage marked the connection {state}"
+    );
+    state
+}
+
+fn no_plaintext(world: &World, when: &str) {
+    // The profile's own tokens were noted when minted; nothing else may hold them.
+    let report = world.scan();
+    report.assert_clean(when);
+}
+
+fn data_dir_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_secret_service_vanishing_or_locking_mid_run_is_reported_and_recovered() {
+    let mut keyring = Keyring::start();
+    let mut world = World::start().await;
+    world
+        .env
+        .push(("DBUS_SESSION_BUS_ADDRESS".into(), keyring.address.clone()));
+    tokio::task::block_in_place(|| world.connect("alice", "alice@contoso.test", None));
+    let first =
+        tokio::task::block_in_place(|| world.token("alice")).expect("works with the keychain up");
+    assert!(!first.is_empty());
+    let mut cases = Vec::new();
+
+    // 1. The Secret Service disappears between runs.
+    keyring.kill();
+    let (token, refresh) = tokio::task::block_in_place(|| {
+        (
+            run(&world, &["token", "alice"]),
+            run(&world, &["refresh", "alice"]),
+        )
+    });
+    let said = clean_keychain_failure(&token, "token alice");
+    clean_keychain_failure(&refresh, "refresh alice");
+    let state = tokio::task::block_in_place(|| not_broken(&world, "alice", "keychain gone"));
+    cases.push(format!(
+        "gone: token/refresh fail cleanly (\"{said}\"), status {state}"
+    ));
+    keyring.up();
+    let again = tokio::task::block_in_place(|| world.token("alice"))
+        .expect("works again once the keychain is back");
+    assert!(!again.is_empty());
+
+    // 2. It disappears while a refresh holds new tokens not yet saved.
+    let mut child = world
+        .command(&["refresh", "alice", "--force"])
+        .env("RECONNECT_TEST_PAUSE_AT", "response")
+        .env("RECONNECT_TEST_PAUSE_MS", "1500")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut early = String::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !early.contains("reconnect-test-paused response") {
+        assert!(
+            Instant::now() < deadline,
+            "the refresh never reached its response: {early}"
+        );
+        if stderr.read_line(&mut early).expect("read stderr") == 0 {
+            panic!("the refresh ended before its response: {early}");
+        }
+    }
+    keyring.kill();
+    let mut rest = Vec::new();
+    std::io::Read::read_to_end(&mut stderr, &mut rest).expect("rest of stderr");
+    let mut out = wait_bounded(child, "refresh alice --force (keychain killed mid-refresh)");
+    out.stderr = [early.into_bytes(), rest].concat();
+    world.keep("refresh alice --force (keychain killed mid-refresh)", &out);
+    let code = out.status.code();
+    assert!(
+        code.is_some() && code != Some(101),
+        "killed mid-refresh: {:?}",
+        out.status
+    );
+    let text = String::from_utf8_lossy(&out.stderr).to_lowercase();
+    assert!(
+        code != Some(0)
+            || text.contains("keychain")
+            || text.contains("unsaved")
+            || text.contains("not saved"),
+        "new tokens that could not be saved must be reported"
+    );
+    let state =
+        tokio::task::block_in_place(|| not_broken(&world, "alice", "keychain killed mid-refresh"));
+    cases.push(format!("killed mid-refresh: exit {code:?}, status {state}"));
+    keyring.up();
+    let again = tokio::task::block_in_place(|| world.token("alice"))
+        .expect("works again after the mid-refresh loss");
+    assert!(!again.is_empty());
+
+    // 3. The collection gets locked.
+    keyring.lock();
+    let token = tokio::task::block_in_place(|| run(&world, &["token", "alice"]));
+    let said = clean_keychain_failure(&token, "token alice (locked)");
+    let state = tokio::task::block_in_place(|| not_broken(&world, "alice", "collection locked"));
+    cases.push(format!(
+        "locked: token fails cleanly (\"{said}\"), status {state}"
+    ));
+    keyring.kill();
+    keyring.up();
+    let again =
+        tokio::task::block_in_place(|| world.token("alice")).expect("works again once unlocked");
+    assert!(!again.is_empty());
+    let status = tokio::task::block_in_place(|| world.status("alice"));
+    assert_eq!(
+        health(&status),
+        "healthy",
+        "after every keychain outage: {status}"
+    );
+
+    assert!(
+        data_dir_files(&world.data_dir()) > 0,
+        "the scan below covers a real data dir"
+    );
+    no_plaintext(&world, "after the keychain outages");
+    announce(&format!(
+        "keychain trouble: {}/3 cases clear, no crash, no plaintext, recovered: {}",
+        cases.len(),
+        cases.join("; ")
+    ));
+}

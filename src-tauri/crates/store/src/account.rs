@@ -66,7 +66,7 @@ pub struct Redirect {
 impl Default for Redirect {
     fn default() -> Self {
         Self {
-            host: "127.0.0.1".into(),
+            host: "localhost".into(),
             port_min: 0,
             port_max: 0,
             path: "/".into(),

@@ -44,8 +44,9 @@ pub struct AddArgs {
     /// The identity provider.
     #[arg(long, value_enum, default_value = "microsoft")]
     pub provider: ProviderArg,
-    /// Loopback host for the sign-in redirect.
-    #[arg(long, value_name = "HOST", default_value = "127.0.0.1")]
+    /// Loopback host for the sign-in redirect (`localhost` listens on both
+    /// 127.0.0.1 and ::1, whichever the browser resolves).
+    #[arg(long, value_name = "HOST", default_value = "localhost")]
     pub redirect_host: String,
     /// Port or port range for the sign-in redirect, e.g. `8400` or `8400-8410`
     /// (default: any free port).

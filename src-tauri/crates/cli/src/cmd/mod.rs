@@ -22,9 +22,3 @@ pub mod exit {
     /// Sign-in was cancelled or timed out.
     pub const CANCELLED: u8 = 5;
 }
-
-/// Prints a message for a command that is not built yet and fails.
-pub(crate) fn not_yet(what: &str) -> std::process::ExitCode {
-    eprintln!("reconnect: `{what}` is not available in this build yet");
-    std::process::ExitCode::from(exit::OTHER)
-}

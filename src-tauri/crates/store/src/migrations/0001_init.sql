@@ -9,7 +9,7 @@ CREATE TABLE accounts (
     tenant          TEXT,                   -- Microsoft only
     client_id       TEXT NOT NULL,
     scopes          TEXT NOT NULL,          -- space-separated
-    redirect_host   TEXT NOT NULL DEFAULT '127.0.0.1',
+    redirect_host   TEXT NOT NULL DEFAULT 'localhost',
     redirect_port_min INTEGER NOT NULL DEFAULT 0,  -- 0..0 = any free port
     redirect_port_max INTEGER NOT NULL DEFAULT 0,
     redirect_path   TEXT NOT NULL DEFAULT '/',

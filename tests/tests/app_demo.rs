@@ -152,6 +152,24 @@ async fn tester_panel_breaks_an_account_and_restores_it() {
     app.wait_for("li.card[data-name='adele-mail'][data-health='healthy']")
         .await;
 
+    // "Make the next refresh fail with code N" works without the simulator:
+    // a disabled user (50057) is for an admin.
+    let armed = app
+        .invoke(
+            "tester_fail_next",
+            json!({ "name": "adele-mail", "code": 50057 }),
+        )
+        .await;
+    assert!(armed.get("ok").is_some(), "{armed}");
+    app.go("#/tester").await;
+    app.wait_for(&format!("{row} .badge.armed")).await;
+    app.click(&format!("{row} button.refresh-now")).await;
+    app.go("#/").await;
+    app.wait_for("li.card[data-name='adele-mail'][data-health='needs_admin']")
+        .await;
+    let card = app.text("li.card[data-name='adele-mail']").await;
+    assert!(card.contains("AADSTS50057"), "{card}");
+
     // Outages and the clock are driven from the same panel.
     let advanced = app
         .invoke("tester_advance_clock", json!({ "seconds": 3600 }))

@@ -200,5 +200,28 @@ async fn reconnect_button_signs_in_through_the_simulator_in_headless_chromium() 
         !text.contains("AADSTS50173"),
         "the old failure is gone: {text}"
     );
+    let detail = app
+        .invoke(
+            "account_detail",
+            serde_json::json!({ "name": "carlos-crm" }),
+        )
+        .await;
+    let newest = &detail["ok"]["timeline"][0];
+    assert!(
+        newest["kind"] == "signin" && newest["ok"] == true,
+        "the sign-in is the newest attempt: {detail}"
+    );
+
+    // Cancel ends a running sign-in and gives the button back.
+    let other = "li.card[data-name='diego-teams']";
+    app.click(&format!("{other} button.reconnect-button")).await;
+    app.click(&format!("{other} .reconnect.running button.cancel"))
+        .await;
+    let result = app.text(&format!("{other} .reconnect-result")).await;
+    assert!(result.contains("cancelled"), "{result}");
+    app.wait_for(&format!("{other} button.reconnect-button"))
+        .await;
+    app.wait_for(&format!("{other}[data-health='reconnect_needed']"))
+        .await;
     app.close().await;
 }

@@ -88,7 +88,7 @@ function render(d) {
   const a = d.account;
   const [label, tone] = health(a.health);
   const section = $("view-detail");
-  const forecastText = forecast(a.forecast, d.now);
+  const forecastText = ["healthy", "expiring_soon"].includes(a.health) ? forecast(a.forecast, d.now) : null;
   section.replaceChildren(
     h("div", { class: "view-head" },
       h("a", { href: "#/", class: "back" }, "← All connections"),

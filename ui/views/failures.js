@@ -8,6 +8,8 @@ const W = 720;
 const H = 240;
 const PAD = { left: 36, right: 8, top: 10, bottom: 28 };
 
+const sentence = (text) => (text ? text[0].toUpperCase() + text.slice(1) : "");
+
 function chart(data) {
   const codes = data.codes.map((c) => c.key);
   const series = new Map(codes.map((k, i) => [k, i % 8]));
@@ -74,7 +76,7 @@ export function banner(spikes) {
   el.replaceChildren(...spikes.map((s) =>
     h("p", { class: "spike" },
       h("strong", {}, `Spike: ${s.label} across ${s.accounts.length} accounts`),
-      ` since ${relative(s.first_at, s.now ?? s.last_at)}. ${s.likely_cause} `,
+      ` since ${relative(s.first_at, s.now ?? s.last_at)}. Likely cause: ${s.likely_cause}. `,
       h("a", { href: "#/failures" }, "See failures"))));
 }
 
@@ -102,7 +104,7 @@ export async function show(hours = 24) {
     ),
     data.spikes && data.spikes.length
       ? h("div", { class: "panel spikes" }, data.spikes.map((s) =>
-          h("p", {}, h("strong", {}, s.label), ` — ${s.accounts.length} accounts (${s.accounts.slice(0, 8).join(", ")}${s.accounts.length > 8 ? ", …" : ""}). ${s.likely_cause}`)))
+          h("p", {}, h("strong", {}, s.label), ` — ${s.accounts.length} accounts (${s.accounts.slice(0, 8).join(", ")}${s.accounts.length > 8 ? ", …" : ""}). ${sentence(s.likely_cause)}.`)))
       : null,
     h("div", { class: "panel" }, total ? chart(data) : h("p", { class: "muted" }, "Nothing failed. Break an account in the Tester view to see the chart move."), total ? table(data) : null),
   );

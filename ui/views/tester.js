@@ -38,7 +38,8 @@ function clockPanel(state) {
 function accountRow(a, kinds) {
   const [label, tone] = health(a.health);
   const cells = [h("th", { scope: "row" }, h("a", { href: `#/account/${encodeURIComponent(a.name)}` }, a.name)),
-    h("td", {}, h("span", { class: `badge tone-${tone}`, dataset: { health: a.health } }, label))];
+    h("td", {}, h("span", { class: `badge tone-${tone}`, dataset: { health: a.health } }, label),
+      a.fail_next ? h("span", { class: "badge tone-warn armed" }, ` next refresh fails: AADSTS${a.fail_next}`) : null)];
   const code = h("input", { type: "number", class: "code-input", min: "1", placeholder: "code", "aria-label": `AADSTS code for ${a.name}` });
   if (a.simulated) {
     const kind = h("select", { class: "break-kind", "aria-label": `How to break ${a.name}` },
@@ -56,7 +57,7 @@ function accountRow(a, kinds) {
     cells.push(h("td", {}, h("div", { class: "row" }, h("span", { class: "muted" }, "Next refresh fails with"), code,
       h("button", { type: "button", class: "fail-next", "aria-label": `Make the next refresh of ${a.name} fail`,
         onclick: () => act(api.testerFailNext(a.name, Number(code.value)), `${a.name}: the next refresh will fail with AADSTS${code.value}.`) }, "Arm"),
-      a.fail_next ? h("span", { class: "badge tone-warn" }, `armed: AADSTS${a.fail_next}`) : null)));
+    )));
   }
   cells.push(h("td", {}, h("button", { type: "button", class: "refresh-now", "aria-label": `Refresh ${a.name} now`,
     onclick: () => act(api.refreshNow(a.name)) }, "Refresh now")));

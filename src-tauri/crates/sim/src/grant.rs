@@ -138,9 +138,10 @@ pub fn refresh(
     }
     queued_fault(world, facts.user.as_deref())?;
     check_client(world, client_id, params)?;
-    let token = token.ok_or_else(|| missing("refresh_token"))?;
+    if token.is_none() {
+        return Err(missing("refresh_token"));
+    }
     let (Some(claims), Some(session)) = (claims, session) else {
-        let _ = token;
         return Err(Failure::with_text(
             9002313,
             "Invalid request. Request is malformed or invalid.".into(),

@@ -25,7 +25,7 @@ pub struct LogEntry {
     pub user: Option<String>,
     /// The client id.
     pub client_id: Option<String>,
-    /// HTTP status answered (for authorize: of the final redirect, 302).
+    /// HTTP status answered (authorize: 200 for a page, 302 for the redirect; 0 when the connection was dropped).
     pub status: u16,
     /// The AADSTS code answered, if any.
     pub code: Option<u32>,

@@ -134,6 +134,13 @@ async fn drop_outage_closes_the_connection_without_an_answer() {
     assert!(dropped, "the client saw no complete answer");
     let ok = refresh(&client, &sim.http_url, rt).await.expect("answer");
     assert_eq!(ok.status(), 200, "one drop only");
+    let statuses: Vec<(u16, Option<String>)> = sim
+        .state
+        .log()
+        .into_iter()
+        .map(|e| (e.status, e.fault))
+        .collect();
+    assert_eq!(statuses, vec![(0, Some("drop".to_owned())), (200, None)]);
 }
 
 #[tokio::test]

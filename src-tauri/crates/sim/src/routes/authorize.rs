@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use axum::extract::{Query, RawForm, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
@@ -181,7 +181,7 @@ pub async fn start(
 }
 
 /// A form post from one of the page's steps.
-pub async fn step(State(state): State<SimState>, RawForm(body): RawForm) -> Response {
+pub async fn step(State(state): State<SimState>, body: axum::body::Bytes) -> Response {
     let form = super::form(&body);
     let flow_id = form.get("flow").cloned().unwrap_or_default();
     let (response, log) = {

@@ -2,7 +2,7 @@
 //! refresh_token grants, with queued outages and faults applied first and
 //! every request logged.
 
-use axum::extract::{RawForm, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
@@ -20,7 +20,7 @@ pub async fn token(
     State(state): State<SimState>,
     BaseUrl(base): BaseUrl,
     headers: HeaderMap,
-    RawForm(body): RawForm,
+    body: axum::body::Bytes,
 ) -> Response {
     let correlation = correlation_id(&headers);
     let params = form(&body);
@@ -45,8 +45,13 @@ pub async fn token(
 
     let (step, fault) = serve_outage(&state, &correlation).await;
     entry.fault = fault.map(str::to_owned);
-    if let OutageStep::Answered(response, _) = step {
-        entry.status = response.status().as_u16();
+    if let OutageStep::Answered(response, name) = step {
+        // A dropped connection never answered: logged with status 0.
+        entry.status = if name == "drop" {
+            0
+        } else {
+            response.status().as_u16()
+        };
         if let Some(code) = response_code(&response) {
             entry.code = Some(code.0);
             entry.error = Some(code.1.to_owned());

@@ -1,0 +1,128 @@
+//! Profiles and scale in the real window: switching between a real profile
+//! and the demo is visible and never mixes their accounts; the dashboard
+//! renders and filters a thousand accounts. Needs Xvfb, tauri-driver,
+//! WebKitWebDriver and a Secret Service (run through scripts/test.sh).
+
+mod app_support;
+
+use std::time::Instant;
+
+use app_support::App;
+use fantoccini::Locator;
+use serde_json::json;
+
+async fn card_names(app: &App) -> Vec<String> {
+    let cards = app.client.find_all(Locator::Css("li.card")).await.unwrap();
+    let mut names = Vec::new();
+    for c in cards {
+        names.push(c.attr("data-name").await.unwrap().unwrap_or_default());
+    }
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Xvfb, tauri-driver, WebKitWebDriver and a Secret Service: run through scripts/test.sh"]
+async fn switching_profiles_is_visible_and_never_mixes_accounts() {
+    let app = App::start(&[]).await;
+    let added = app
+        .invoke(
+            "add_account",
+            json!({ "request": { "kind": "microsoft", "name": "mine", "tenant": "contoso.com",
+                     "issuer": null, "client_id": "11111111-2222-3333-4444-555555555555", "scopes": [] } }),
+        )
+        .await;
+    assert!(added.get("ok").is_some(), "{added}");
+    app.wait_for("li.card[data-name='mine']").await;
+    assert!(
+        !app.wait_for("#demo-banner")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+
+    app.wait_for("#profile-select option[value='demo']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.wait_for("body[data-profile='demo']").await;
+    app.wait_for("li.card[data-name='diego-teams']").await;
+    assert!(
+        app.wait_for("#demo-banner")
+            .await
+            .is_displayed()
+            .await
+            .unwrap(),
+        "the demo is labelled"
+    );
+    let demo = card_names(&app).await;
+    assert_eq!(
+        demo,
+        ["adele-mail", "bianca-files", "carlos-crm", "diego-teams"]
+    );
+    let info = app.invoke("app_info", json!({})).await;
+    assert!(
+        info["ok"]["data_dir"]
+            .as_str()
+            .unwrap()
+            .ends_with("profiles/demo"),
+        "{info}"
+    );
+
+    app.wait_for("#profile-select option[value='default']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.wait_for("body[data-profile='default']").await;
+    app.wait_gone("li.card[data-name='diego-teams']").await;
+    assert_eq!(card_names(&app).await, ["mine"]);
+    assert!(
+        !app.wait_for("#demo-banner")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Xvfb, tauri-driver, WebKitWebDriver and a Secret Service: run through scripts/test.sh"]
+async fn dashboard_renders_and_filters_a_thousand_accounts() {
+    let app = App::start(&[]).await;
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        (async () => {
+          for (let i = 0; i < 1000; i += 50) {
+            await Promise.all(Array.from({ length: 50 }, (_, j) => {
+              const n = String(i + j).padStart(4, "0");
+              return window.__TAURI__.core.invoke("add_account", { request: {
+                kind: "microsoft", name: `acct-${n}`, tenant: "contoso.com", issuer: null,
+                client_id: "11111111-2222-3333-4444-555555555555", scopes: [] } });
+            }));
+          }
+        })().then(() => done("ok"), (e) => done(String(e)));
+    "#;
+    let added = app.client.execute_async(script, vec![]).await.unwrap();
+    assert_eq!(added, json!("ok"));
+
+    let started = Instant::now();
+    app.wait_for("li.card[data-name='acct-0999']").await;
+    let cards = app.client.find_all(Locator::Css("li.card")).await.unwrap();
+    assert_eq!(cards.len(), 1000);
+    eprintln!(
+        "1,000 cards on screen {} ms after the last add",
+        started.elapsed().as_millis()
+    );
+    assert!(app.text("#summary").await.contains("1000 connections"));
+
+    let filter = app.wait_for("#filter").await;
+    filter.send_keys("acct-042").await.unwrap();
+    app.wait_gone("li.card[data-name='acct-0001']").await;
+    let names = card_names(&app).await;
+    assert_eq!(names.len(), 10, "acct-0420 … acct-0429: {names:?}");
+    app.close().await;
+}

@@ -100,6 +100,9 @@ async fn broken_account_detail_shows_verdict_raw_fields_diagnostics_and_claims()
         !diagnostics.contains("carlos@"),
         "the user name is shortened: {diagnostics}"
     );
+    app.click("#view-detail button.copy-diagnostics").await;
+    app.wait_for("#view-detail button.copy-diagnostics[data-copied='true']")
+        .await;
 
     let timeline = app.text("#view-detail .timeline").await;
     assert!(

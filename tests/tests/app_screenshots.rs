@@ -1,7 +1,9 @@
-//! Saves screenshots of the main views of the demo profile to
-//! `docs/screenshots/` (linked from the README). Run on demand:
+//! Screenshots of the main views of the demo profile. With
+//! `RECONNECT_UPDATE_SCREENSHOTS=1` they replace `docs/screenshots/` (linked
+//! from the README); otherwise they go to `artifacts/screenshots/`:
 //!
-//!     scripts/with-session.sh xvfb-run -a -s "-screen 0 1280x800x24" \
+//!     RECONNECT_UPDATE_SCREENSHOTS=1 scripts/with-session.sh \
+//!       xvfb-run -a -s "-screen 0 1280x800x24" \
 //!       cargo test -p reconnect-e2e --test app_screenshots -- --ignored
 //!
 //! It also checks that each view rendered what the picture is meant to show.
@@ -10,17 +12,22 @@ mod app_support;
 
 use app_support::App;
 use reconnect_e2e::harness::workspace_root;
+use reconnect_e2e::window::artifacts_dir;
 use serde_json::json;
 
 async fn save(app: &App, name: &str) {
     let png = app.client.screenshot().await.expect("screenshot");
-    let dir = workspace_root().join("docs/screenshots");
+    let dir = if std::env::var_os("RECONNECT_UPDATE_SCREENSHOTS").is_some() {
+        workspace_root().join("docs/screenshots")
+    } else {
+        artifacts_dir().join("screenshots")
+    };
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "writes docs/screenshots; needs Xvfb, tauri-driver, WebKitWebDriver and a Secret Service"]
+#[ignore = "needs Xvfb, tauri-driver, WebKitWebDriver and a Secret Service"]
 async fn screenshots_of_the_main_views() {
     let app = App::demo().await;
     app.client.set_window_size(1280, 860).await.unwrap();

@@ -144,6 +144,9 @@ impl SimState {
             auto_approve: config.auto_approve.clone().map(|u| u.to_lowercase()),
             ..World::default()
         };
+        for upn in config.users.iter().chain(config.auto_approve.iter()) {
+            check_upn(upn)?;
+        }
         for upn in &config.users {
             let user = User::new(upn, None);
             world.users.insert(upn.to_lowercase(), user);
@@ -204,17 +207,7 @@ impl SimState {
     /// Creates a user. Fails when the UPN is taken or not of the form `name@domain`.
     pub fn add_user(&self, upn: &str, password: Option<String>) -> Result<User, SimError> {
         let upn = upn.trim();
-        let valid = upn
-            .split_once('@')
-            .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
-            && !upn
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control() || "<>\"'&/".contains(c));
-        if !valid {
-            return Err(SimError::Invalid(format!(
-                "`{upn}` is not a user principal name (name@domain)"
-            )));
-        }
+        check_upn(upn)?;
         let mut world = self.world();
         let key = upn.to_lowercase();
         if world.users.contains_key(&key) {
@@ -336,6 +329,23 @@ impl SimState {
                 .ok_or_else(|| SimError::NotFound(format!("no user {}", request.upn)))?
         };
         mint(self.keys(), &input)
+    }
+}
+
+/// Checks that `upn` looks like `name@domain` and is safe to show and route.
+pub fn check_upn(upn: &str) -> Result<(), SimError> {
+    let valid = upn
+        .split_once('@')
+        .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
+        && !upn
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>\"'&/?#%".contains(c));
+    if valid {
+        Ok(())
+    } else {
+        Err(SimError::Invalid(format!(
+            "`{upn}` is not a user principal name (name@domain)"
+        )))
     }
 }
 

@@ -168,3 +168,23 @@ async fn dropping_the_handle_stops_serving() {
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert!(client.get(&url).send().await.is_err());
 }
+
+#[tokio::test]
+async fn refuses_seed_users_that_are_not_upns() {
+    let config = SimConfig {
+        users: vec!["not a upn".into()],
+        ..SimConfig::default()
+    };
+    assert!(matches!(
+        Simulator::start(config).await,
+        Err(SimError::Invalid(_))
+    ));
+    let config = SimConfig {
+        auto_approve: Some("nobody".into()),
+        ..SimConfig::default()
+    };
+    assert!(matches!(
+        Simulator::start(config).await,
+        Err(SimError::Invalid(_))
+    ));
+}

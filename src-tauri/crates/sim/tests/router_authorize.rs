@@ -505,3 +505,27 @@ async fn bad_authorize_requests() {
     .await;
     assert!(!hostile.text.contains("<script>"), "hints are escaped");
 }
+
+#[tokio::test]
+async fn authorize_requests_may_also_arrive_as_a_post() {
+    let (router, state) = sim();
+    state.set_auto_approve(Some(ALICE));
+    let uri = authorize_uri(&[]);
+    let query = uri.split_once('?').map_or("", |(_, q)| q);
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let borrowed: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let answer = post_form(&router, "/common/oauth2/v2.0/authorize", &borrowed).await;
+    let params = redirect_params(&answer);
+    assert_eq!(params["state"], "st-123");
+    assert_eq!(
+        redeem(&router, &params["code"], VERIFIER, REDIRECT)
+            .await
+            .status,
+        StatusCode::OK
+    );
+}

@@ -134,12 +134,21 @@ pub async fn start(
     State(state): State<SimState>,
     Query(query): Query<std::collections::HashMap<String, String>>,
 ) -> Response {
+    begin(&state, &query, "GET")
+}
+
+/// Checks an authorize request and shows its first step (or redirects at once).
+fn begin(
+    state: &SimState,
+    query: &std::collections::HashMap<String, String>,
+    method: &str,
+) -> Response {
     let (response, log) = {
         let mut world = state.world();
         world.flows.retain(|_, f| f.created.elapsed() < FLOW_TTL);
-        match signin::parse_request(&query, &world) {
+        match signin::parse_request(query, &world) {
             Err(e) => {
-                let mut log = entry("GET", None);
+                let mut log = entry(method, None);
                 log.client_id = query.get("client_id").cloned();
                 log.code = Some(e.code);
                 log.status = 400;
@@ -172,17 +181,21 @@ pub async fn start(
                     (None, Some(upn)) => signin::auto_approve(&mut world, &mut flow, &upn),
                     (None, None) => signin::first_step(&world, &mut flow),
                 };
-                respond(&mut world, &flow_id, flow, outcome, "GET")
+                respond(&mut world, &flow_id, flow, outcome, method)
             }
         }
     };
-    record(&state, log);
+    record(state, log);
     response
 }
 
-/// A form post from one of the page's steps.
+/// A form post from one of the page's steps, or an authorize request sent
+/// as a POST (no `flow` field, but a `client_id`).
 pub async fn step(State(state): State<SimState>, body: axum::body::Bytes) -> Response {
     let form = super::form(&body);
+    if !form.contains_key("flow") && form.contains_key("client_id") {
+        return begin(&state, &form, "POST");
+    }
     let flow_id = form.get("flow").cloned().unwrap_or_default();
     let (response, log) = {
         let mut world = state.world();

@@ -95,7 +95,7 @@ pub fn render(flow_id: &str, flow: &Flow, users: &[String], message: Option<&str
             format!(
                 "<p id=\"account\">{who}</p>{err}<p>Your organization requires a second verification step{why}.</p>\
 <form method=\"post\" action=\"authorize\" id=\"mfa-form\">{h}<button type=\"submit\" id=\"approve\" name=\"action\" value=\"approve\">Approve</button></form>{cancel}",
-                why = if flow.request.claims.is_some() {
+                why = if flow.request.has_claims_challenge() {
                     " (the app passed a claims challenge)"
                 } else {
                     ""

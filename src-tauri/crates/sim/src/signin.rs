@@ -58,6 +58,25 @@ pub struct AuthorizeRequest {
     pub response_mode: String,
 }
 
+impl AuthorizeRequest {
+    /// Whether `claims` holds a real challenge (e.g. `acrs` or `capolids`),
+    /// not just the client's declared capabilities (`xms_cc`, such as `cp1`),
+    /// which every Conditional-Access-aware client sends and which asks for
+    /// no extra step. A value that is not JSON counts as a challenge.
+    pub fn has_claims_challenge(&self) -> bool {
+        let Some(raw) = self.claims.as_deref() else {
+            return false;
+        };
+        let Ok(serde_json::Value::Object(targets)) = serde_json::from_str(raw) else {
+            return true;
+        };
+        targets.values().any(|target| match target {
+            serde_json::Value::Object(claims) => claims.keys().any(|k| k != "xms_cc"),
+            _ => true,
+        })
+    }
+}
+
 /// A sign-in page in progress.
 #[derive(Debug, Clone)]
 pub struct Flow {
@@ -256,7 +275,7 @@ fn after_auth(world: &mut World, flow: &mut Flow) -> Outcome {
     let Some(user) = world.user(&upn) else {
         return Outcome::Show(Step::User, None);
     };
-    if !flow.mfa_done && (user.mfa_required || flow.request.claims.is_some()) {
+    if !flow.mfa_done && (user.mfa_required || flow.request.has_claims_challenge()) {
         flow.step = Step::Mfa;
         return Outcome::Show(Step::Mfa, None);
     }
@@ -403,5 +422,41 @@ pub fn advance(world: &mut World, flow: &mut Flow, form: &HashMap<String, String
                 )
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AuthorizeRequest;
+
+    fn request(claims: Option<&str>) -> AuthorizeRequest {
+        AuthorizeRequest {
+            client_id: "c".into(),
+            redirect_uri: "http://localhost/".into(),
+            state: None,
+            nonce: None,
+            scope: "openid".into(),
+            challenge: None,
+            claims: claims.map(str::to_owned),
+            prompt: None,
+            login_hint: None,
+            response_mode: "query".into(),
+        }
+    }
+
+    #[test]
+    fn client_capabilities_alone_are_not_a_challenge() {
+        assert!(!request(None).has_claims_challenge());
+        let cp1 = r#"{"access_token":{"xms_cc":{"values":["cp1"]}}}"#;
+        assert!(!request(Some(cp1)).has_claims_challenge());
+    }
+
+    #[test]
+    fn a_real_challenge_with_or_without_cp1_counts() {
+        let merged = r#"{"access_token":{"capolids":{"essential":true,"values":["p1"]},"xms_cc":{"values":["cp1"]}}}"#;
+        assert!(request(Some(merged)).has_claims_challenge());
+        let acrs = r#"{"id_token":{"acrs":{"essential":true,"value":"c1"}}}"#;
+        assert!(request(Some(acrs)).has_claims_challenge());
+        assert!(request(Some("not json")).has_claims_challenge());
     }
 }

@@ -31,7 +31,7 @@ fn entry(method: &str, flow: Option<&Flow>) -> LogEntry {
         status: 200,
         code: None,
         error: None,
-        claims_passed: flow.is_some_and(|f| f.request.claims.is_some()),
+        claims_passed: flow.is_some_and(|f| f.request.has_claims_challenge()),
         mfa: flow.map(|f| f.mfa_done),
         fault: None,
     }

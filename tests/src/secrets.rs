@@ -78,9 +78,13 @@ impl ScanReport {
 
     /// One line for the test log: what was scanned and what was found.
     pub fn summary(&self, what: &str) -> String {
+        let looked_for = if self.secrets == 0 {
+            "token-shaped text looked for".to_owned()
+        } else {
+            format!("{} secrets and token-shaped text looked for", self.secrets)
+        };
         format!(
-            "secret scan ({what}): {} secrets looked for in {} sources ({} bytes), {} found",
-            self.secrets,
+            "secret scan ({what}): {looked_for} in {} sources ({} bytes), {} found",
             self.sources,
             self.bytes,
             self.findings.len()
@@ -239,6 +243,60 @@ impl SecretScanner {
     }
 }
 
+/// Finds signed-JWT-shaped text (`eyJ…` header, `eyJ…` payload, a signature
+/// of at least 20 base64url characters): every token the simulator and
+/// Microsoft issue looks like this, so an artefact holding one leaks a token
+/// even when the test did not see that token itself.
+pub fn token_shapes(origin: &str, bytes: &[u8]) -> ScanReport {
+    let b64url = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    let run = |from: usize| bytes[from..].iter().take_while(|b| b64url(**b)).count();
+    let mut findings = Vec::new();
+    let mut at = 0;
+    while let Some(rel) = find(&bytes[at..], b"eyJ") {
+        let start = at + rel;
+        let header = run(start);
+        let dot1 = start + header;
+        let shaped = header >= 10
+            && bytes.get(dot1) == Some(&b'.')
+            && bytes[dot1 + 1..].starts_with(b"eyJ")
+            && {
+                let payload = run(dot1 + 1);
+                let dot2 = dot1 + 1 + payload;
+                payload >= 10 && bytes.get(dot2) == Some(&b'.') && run(dot2 + 1) >= 20
+            };
+        if shaped {
+            findings.push(Finding {
+                label: "a signed JWT (token-shaped text)".into(),
+                origin: origin.to_owned(),
+                offset: start,
+            });
+            break;
+        }
+        at = start + 3;
+    }
+    ScanReport {
+        sources: 1,
+        bytes: bytes.len() as u64,
+        secrets: 0,
+        findings,
+    }
+}
+
+/// [`token_shapes`] over every file under `path` (missing paths are skipped).
+pub fn token_shapes_under(path: &Path) -> std::io::Result<ScanReport> {
+    let mut report = ScanReport::default();
+    if !path.exists() {
+        return Ok(report);
+    }
+    for file in files_under(path)? {
+        report.merge(token_shapes(
+            &file.display().to_string(),
+            &read_capped(&file)?,
+        ));
+    }
+    Ok(report)
+}
+
 fn read_capped(file: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
     let mut bytes = Vec::new();
@@ -343,6 +401,23 @@ mod tests {
         assert_eq!(s.len(), 1);
         let report = s.scan_bytes("log", b"abc refreshed alice; expires in 3600 s");
         assert!(report.findings.is_empty());
+    }
+
+    #[test]
+    fn token_shaped_text_is_found_and_prose_is_not() {
+        assert_eq!(
+            token_shapes("log", format!("Bearer {TOKEN}x").as_bytes())
+                .findings
+                .len(),
+            1
+        );
+        assert!(
+            token_shapes("log", b"eyJ alone, eyJhbGciOiJSUzI1NiJ9 and a.b.c")
+                .findings
+                .is_empty()
+        );
+        let unsigned = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9.";
+        assert!(token_shapes("log", unsigned.as_bytes()).findings.is_empty());
     }
 
     #[test]

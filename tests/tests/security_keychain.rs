@@ -189,11 +189,10 @@ fn clean_keychain_failure(out: &Output, what: &str) -> String {
         out.stdout.is_empty() || !String::from_utf8_lossy(&out.stdout).contains('.'),
         "`{what}` printed a token"
     );
-    stderr
+    security_support::messages(&out.stderr)
         .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty() && !l.contains(" TRACE ") && !l.contains(" DEBUG "))
-        .unwrap_or("")
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default()
         .trim()
         .to_owned()
 }
@@ -208,11 +207,9 @@ fn not_broken(world: &World, name: &str, when: &str) -> String {
     }
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let value: serde_json::Value = serde_json::from_str(&text).expect("status --json is JSON");
-    let state = value
-        .as_array()
-        .and_then(|a| a.first())
-        .map(health)
-        .unwrap_or_default();
+    let entry = value.as_array().and_then(|a| a.first()).unwrap_or(&value);
+    let state = health(entry);
+    assert!(!state.is_empty(), "{when}: status shows no health: {text}");
     assert!(
         !["reconnect_needed", "needs_admin", "app_misconfigured"].contains(&state.as_str()),
         "{when}: a keychain outage marked the connection {state}"

@@ -12,7 +12,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
 
 use reconnect_e2e::harness::{TempHome, binary};
-use reconnect_e2e::secrets::{ScanReport, SecretScanner};
+use reconnect_e2e::secrets::{ScanReport, SecretScanner, token_shapes, token_shapes_under};
 use reconnect_sim::{GrantRequest, RunningSim, SimConfig, Simulator};
 
 /// The client id the security suites register.
@@ -222,6 +222,17 @@ impl World {
         let mut report = scanner.scan_path(self.home.path()).expect("scan the home");
         for (what, bytes) in self.outputs.lock().expect("outputs").iter() {
             report.merge(scanner.scan_bytes(what, bytes));
+            report.merge(token_shapes(what, bytes));
+        }
+        let shapes = token_shapes_under(self.home.path()).expect("scan the home for token shapes");
+        report.findings.extend(shapes.findings);
+        if self.data_dir() != self.home.reconnect_home() {
+            report.merge(
+                scanner
+                    .scan_path(&self.data_dir())
+                    .expect("scan the data dir"),
+            );
+            report.merge(token_shapes_under(&self.data_dir()).expect("scan the data dir"));
         }
         report
     }

@@ -645,3 +645,138 @@ mod sim_handlers {
         ));
     }
 }
+
+mod callback_queries {
+    use std::time::Duration;
+
+    use reconnect_signin::{Callback, Limits, Loopback, LoopbackConfig};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::TcpStream;
+
+    use super::*;
+
+    const STATE: &str = "Zq3-genuine-state-of-this-sign-in_x9";
+
+    /// A query value: random text, near-misses of the real state, or junk escapes.
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "\\PC{0,40}",
+            Just(format!("{STATE}x")),
+            Just(STATE[..STATE.len() - 1].to_owned()),
+            Just(STATE.to_uppercase()),
+            Just(format!(" {STATE}")),
+            prop::sample::select(vec![
+                "%zz", "%", "%00", "%ff%fe", "+", "=", "&&", "%2526", "a=b=c"
+            ])
+            .prop_map(str::to_owned),
+            "[a-z]{1,4}".prop_map(|s| s.repeat(700)),
+        ]
+    }
+
+    /// A raw query string: pairs of known and random keys, encoded or raw.
+    fn query() -> impl Strategy<Value = String> {
+        let key = prop_oneof![
+            3 => prop::sample::select(vec![
+                "code", "state", "error", "error_description", "error_subcode", "error_uri", "iss", "session_state",
+            ]).prop_map(str::to_owned),
+            1 => "\\PC{0,8}",
+        ];
+        prop::collection::vec((key, value(), any::<bool>()), 0..8).prop_map(|pairs| {
+            pairs
+                .into_iter()
+                .map(|(k, v, encode)| {
+                    let enc = |s: &str| {
+                        url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+                    };
+                    let raw = |s: &str| {
+                        // Unencoded, except what a request line cannot carry.
+                        s.chars()
+                            .map(|c| {
+                                if c.is_ascii_graphic() && c != '#' {
+                                    c.to_string()
+                                } else {
+                                    c.to_string().bytes().map(|b| format!("%{b:02X}")).collect()
+                                }
+                            })
+                            .collect::<String>()
+                    };
+                    if encode {
+                        format!("{}={}", enc(&k), enc(&v))
+                    } else {
+                        format!("{}={}", raw(&k), raw(&v))
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("&")
+        })
+    }
+
+    async fn get(addr: std::net::SocketAddr, target: &str) -> String {
+        let Ok(mut stream) = TcpStream::connect(addr).await else {
+            return String::new();
+        };
+        let request =
+            format!("GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        let _ = stream.write_all(request.as_bytes()).await;
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut out)).await;
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[test]
+    fn callback_query_parser_survives_hostile_queries_and_only_the_genuine_callback_counts() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let config = LoopbackConfig {
+            host: "127.0.0.1".into(),
+            limits: Limits {
+                max_requests: 1_000_000,
+                ..Limits::default()
+            },
+            ..LoopbackConfig::default()
+        };
+        let mut listener = rt
+            .block_on(Loopback::start(&config, STATE.into()))
+            .expect("listener starts");
+        let addr = listener.addrs()[0];
+        hold(
+            "callback query parser (real listener)",
+            1_500,
+            (query(), prop::bool::ANY),
+            |(q, on_path)| {
+                let target = if on_path {
+                    format!("/?{q}")
+                } else {
+                    format!("/elsewhere?{q}")
+                };
+                let answer = rt.block_on(get(addr, &target));
+                let status: u16 = answer
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
+                prop_assert!(
+                    (400..500).contains(&status),
+                    "{target} answered {status} (0 = connection dropped): {}",
+                    answer.lines().next().unwrap_or_default()
+                );
+                prop_assert!(!answer.contains("SECRET"), "echoed input");
+                Ok(())
+            },
+        );
+        // The listener still takes the one genuine callback.
+        let code = "genuine-code-0123456789";
+        let answer = rt.block_on(get(addr, &format!("/?code={code}&state={STATE}")));
+        assert!(
+            answer.starts_with("HTTP/1.1 303"),
+            "the genuine callback after the hostile ones: {answer}"
+        );
+        match rt.block_on(listener.callback()).expect("a callback") {
+            Callback::Code { code: got, .. } => assert_eq!(got.expose(), code),
+            other => panic!("expected the code, got {other:?}"),
+        }
+    }
+}

@@ -94,18 +94,6 @@ async function start() {
     await api.listen("open-account", (p) => {
       location.hash = `#/account/${encodeURIComponent(p.name)}`;
     });
-    // After a notification, the next time the window comes to the front
-    // (clicking the notification focuses the app) it opens on that account.
-    let attention = null;
-    await api.listen("attention", (p) => {
-      attention = { name: p.name, at: Date.now() };
-    });
-    window.addEventListener("focus", () => {
-      if (attention && Date.now() - attention.at < 10 * 60 * 1000) {
-        location.hash = `#/account/${encodeURIComponent(attention.name)}`;
-      }
-      attention = null;
-    });
     await loadAccounts();
     route();
   } catch (err) {

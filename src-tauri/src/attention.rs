@@ -29,6 +29,31 @@ const GATHER: Duration = Duration::from_millis(1500);
 
 const TRAY_ID: &str = "reconnect";
 
+/// The notification's extra field naming the account to open on a click.
+const ACCOUNT_KEY: &str = "account";
+
+/// A click on one of our notifications brings the window to the front on
+/// the account it named (the first one, when it named several).
+pub fn open_on_click(app: &AppHandle) {
+    let handle = app.clone();
+    let _ = app.notification().on_action(move |action| {
+        if action.action_id() != "tap" {
+            return;
+        }
+        crate::commands::focus_main_window(&handle);
+        let account = action
+            .notification()
+            .and_then(|n| n.extra().get(ACCOUNT_KEY))
+            .and_then(serde_json::Value::as_str);
+        match account {
+            Some(name) => {
+                let _ = handle.emit("open-account", serde_json::json!({ "name": name }));
+            }
+            None => open_on_attention(&handle),
+        }
+    });
+}
+
 /// The accounts that need attention now, by name.
 pub fn needing_attention(backend: &Backend) -> Vec<String> {
     let store = backend.data.store();
@@ -188,11 +213,16 @@ fn notify(app: &AppHandle, accounts: Vec<(String, Notice)>) {
         return;
     }
     let (title, body) = notification_text(&accounts);
-    if let Err(err) = app.notification().builder().title(title).body(body).show() {
+    let shown = app
+        .notification()
+        .builder()
+        .title(title)
+        .body(body)
+        .extra(ACCOUNT_KEY, &accounts[0].0)
+        .show();
+    if let Err(err) = shown {
         tracing::info!("no notification shown: {err}");
     }
-    // The window opens on the first account when the user comes to it.
-    let _ = app.emit("attention", serde_json::json!({ "name": accounts[0].0 }));
 }
 
 #[cfg(test)]

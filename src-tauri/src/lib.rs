@@ -80,6 +80,7 @@ pub fn run() {
             if let Err(err) = attention::build_tray(app.handle()) {
                 tracing::warn!("no tray icon: {err}");
             }
+            attention::open_on_click(app.handle());
             // The window paints first; the profile (and the demo's
             // simulator) opens in the background while commands wait.
             let handle = app.handle().clone();

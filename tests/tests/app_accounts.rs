@@ -103,6 +103,10 @@ async fn adding_and_removing_accounts_updates_the_dashboard_and_the_keychain() {
     // Removing asks once, then removes.
     for name in ["lab-mail", "adele-mail"] {
         app.go(&format!("#/account/{name}")).await;
+        app.wait_for(&format!(
+            "#view-detail:not([hidden]) h2[data-account='{name}']"
+        ))
+        .await;
         app.click("#view-detail button.remove").await;
         app.wait_for("#view-detail button.remove[data-armed='true']")
             .await;

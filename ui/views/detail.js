@@ -55,17 +55,29 @@ function timeline(entries, now) {
   );
 }
 
+/** The account whose Remove button was pressed once, and until when. */
+let armed = null;
+
+function isArmed(name) {
+  return armed && armed.name === name && Date.now() < armed.until;
+}
+
 async function remove(name, button) {
   // Two steps, inside the page: the first click asks, the second removes.
-  if (button.dataset.armed !== "true") {
+  // The armed state survives a re-render of the view.
+  if (!isArmed(name)) {
+    armed = { name, until: Date.now() + 6000 };
     button.dataset.armed = "true";
     button.textContent = "Confirm: remove and delete its tokens";
     setTimeout(() => {
-      button.dataset.armed = "false";
-      button.textContent = "Remove";
-    }, 6000);
+      if (!isArmed(name)) {
+        button.dataset.armed = "false";
+        button.textContent = "Remove";
+      }
+    }, 6100);
     return;
   }
+  armed = null;
   try {
     await api.removeAccount(name);
     toast(`${name} removed.`, "ok");
@@ -92,13 +104,14 @@ function render(d) {
   section.replaceChildren(
     h("div", { class: "view-head" },
       h("a", { href: "#/", class: "back" }, "← All connections"),
-      h("h2", { id: "detail-heading" }, a.name, " ", h("span", { class: `badge tone-${tone}`, dataset: { health: a.health } }, label)),
+      h("h2", { id: "detail-heading", dataset: { account: a.name } }, a.name, " ", h("span", { class: `badge tone-${tone}`, dataset: { health: a.health } }, label)),
       h("p", { class: "muted" }, [a.user, a.tenant, a.provider_label].filter(Boolean).join(" · ")),
     ),
     h("div", { class: "detail-actions" },
       a.can_reconnect ? reconnect.control(a.name) : null,
       h("button", { type: "button", class: "refresh-now", onclick: () => refresh(a.name) }, "Refresh now"),
-      h("button", { type: "button", class: "danger remove", "aria-label": `Remove ${a.name}`, onclick: (e) => remove(a.name, e.currentTarget) }, "Remove"),
+      h("button", { type: "button", class: "danger remove", "aria-label": `Remove ${a.name}`, dataset: { armed: isArmed(a.name) ? "true" : "false" },
+        onclick: (e) => remove(a.name, e.currentTarget) }, isArmed(a.name) ? "Confirm: remove and delete its tokens" : "Remove"),
     ),
     h("div", { class: "detail-grid" },
       h("section", { class: "panel", "aria-labelledby": "verdict-heading" },

@@ -5,6 +5,9 @@ import * as api from "../api.js";
 import { h, $, span, toast } from "../dom.js";
 import { health } from "./words.js";
 
+/** The break kind picked per account; the table is rebuilt on every change. */
+const chosen = new Map();
+
 async function act(promise, done) {
   try {
     await promise;
@@ -43,8 +46,11 @@ function accountRow(a, kinds) {
   const code = h("input", { type: "number", class: "code-input", min: "1", placeholder: "code", "aria-label": `AADSTS code for ${a.name}` });
   if (a.simulated) {
     const kind = h("select", { class: "break-kind", "aria-label": `How to break ${a.name}` },
-      kinds.map((k) => h("option", { value: k.id }, k.label)));
-    const syncCode = () => { code.hidden = kind.value !== "code"; };
+      kinds.map((k) => h("option", { value: k.id, selected: chosen.get(a.name) === k.id }, k.label)));
+    const syncCode = () => {
+      code.hidden = kind.value !== "code";
+      chosen.set(a.name, kind.value);
+    };
     kind.addEventListener("change", syncCode);
     syncCode();
     cells.push(h("td", {}, h("div", { class: "row" }, kind, code,

@@ -112,7 +112,7 @@ impl App {
     /// click is retried on a fresh lookup.
     pub async fn click(&self, css: &str) {
         let mut last = None;
-        for _ in 0..5 {
+        for _ in 0..20 {
             match self.wait_for(css).await.click().await {
                 Ok(()) => return,
                 Err(e) => last = Some(e),

@@ -43,7 +43,7 @@ impl App {
             .expect("a WebDriver session on the real window");
         client
             .wait()
-            .at_most(Duration::from_secs(30))
+            .at_most(PATIENCE)
             .for_element(Locator::Css("body[data-ready='true']"))
             .await
             .expect("the UI finished its first render");

@@ -126,3 +126,57 @@ async fn dashboard_renders_and_filters_a_thousand_accounts() {
     assert_eq!(names.len(), 10, "acct-0420 … acct-0429: {names:?}");
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Xvfb, tauri-driver, WebKitWebDriver and a Secret Service: run through scripts/test.sh"]
+async fn keyboard_reaches_the_filter_and_moves_between_cards() {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let app = App::start(&[]).await;
+    for name in ["kb-a", "kb-b", "kb-c"] {
+        let r = app
+            .invoke(
+                "add_account",
+                json!({ "request": { "kind": "microsoft", "name": name, "tenant": null, "issuer": null,
+                         "client_id": "11111111-2222-3333-4444-555555555555", "scopes": [] } }),
+            )
+            .await;
+        assert!(r.get("ok").is_some(), "{r}");
+    }
+    app.wait_for("li.card[data-name='kb-c']").await;
+    let active = || async {
+        app.client
+            .execute(
+                "const a = document.activeElement; return a.id || (a.closest('li.card')?.dataset.name ?? a.tagName);",
+                vec![],
+            )
+            .await
+            .unwrap()
+    };
+    let press = |key: char| {
+        KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key })
+    };
+
+    // "/" jumps to the filter.
+    app.client
+        .execute("document.activeElement.blur();", vec![])
+        .await
+        .unwrap();
+    app.client.perform_actions(press('/')).await.unwrap();
+    assert_eq!(active().await, json!("filter"));
+
+    // Arrow keys move between cards.
+    app.client
+        .execute(
+            "document.querySelector(\"li.card[data-name='kb-a'] a.name\").focus();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    app.client.perform_actions(press('\u{E015}')).await.unwrap(); // ArrowDown
+    assert_eq!(active().await, json!("kb-b"));
+    app.client.perform_actions(press('\u{E013}')).await.unwrap(); // ArrowUp
+    assert_eq!(active().await, json!("kb-a"));
+    app.close().await;
+}

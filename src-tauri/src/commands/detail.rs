@@ -251,3 +251,36 @@ pub async fn account_detail(
         diagnostics,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_verdict_keys_cross_to_the_webview_whatever_was_stored() {
+        let stored = serde_json::json!({
+            "verdict": { "primary_code": 50173, "title": "Grant revoked", "who_acts": "user",
+                          "refresh_token": "0.AAA-secret", "access_token": "eyJ.secret" },
+            "fingerprint": "client+scope+3",
+            "failed_at": 1
+        });
+        let view = VerdictView::from_stored(&stored).expect("a verdict");
+        let sent = serde_json::to_string(&view).unwrap();
+        assert!(sent.contains("Grant revoked"));
+        for secret in [
+            "0.AAA-secret",
+            "eyJ.secret",
+            "refresh_token",
+            "access_token",
+            "fingerprint",
+        ] {
+            assert!(!sent.contains(secret), "{secret} leaked: {sent}");
+        }
+    }
+
+    #[test]
+    fn a_stored_value_without_a_title_is_not_a_verdict() {
+        assert!(VerdictView::from_stored(&serde_json::json!({ "class": "transient" })).is_none());
+        assert!(VerdictView::from_stored(&serde_json::json!("text")).is_none());
+    }
+}

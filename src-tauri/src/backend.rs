@@ -129,7 +129,12 @@ impl Backend {
                 tenant: d.tenant().to_owned(),
                 client_id: demo::CLIENT_ID.to_owned(),
                 scopes: "offline_access User.Read".to_owned(),
-                issuer: None,
+                // The simulator is an OpenID provider too.
+                issuer: Some(format!(
+                    "{}/{}/v2.0",
+                    d.url().trim_end_matches('/'),
+                    d.tenant()
+                )),
             },
             None => AddDefaults {
                 tenant: reconnect_store::account::DEFAULT_MICROSOFT_TENANT.to_owned(),

@@ -67,11 +67,9 @@ async fn adding_and_removing_accounts_updates_the_dashboard_and_the_keychain() {
         .send_keys("lab-idp")
         .await
         .unwrap();
-    app.wait_for("#acct-issuer")
-        .await
-        .send_keys("ftp://nowhere")
-        .await
-        .unwrap();
+    let issuer = app.wait_for("#acct-issuer").await;
+    issuer.clear().await.unwrap();
+    issuer.send_keys("ftp://nowhere").await.unwrap();
     app.wait_for("#acct-client")
         .await
         .send_keys("client-1")

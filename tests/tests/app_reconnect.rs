@@ -225,3 +225,57 @@ async fn reconnect_button_signs_in_through_the_simulator_in_headless_chromium() 
         .await;
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Xvfb, tauri-driver, WebKitWebDriver, chromium, chromedriver and a Secret Service: run through scripts/test.sh"]
+async fn a_generic_openid_account_is_added_by_issuer_and_signs_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let (browser, url_file) = url_catcher(dir.path());
+    let app = App::start(&[
+        ("RECONNECT_PROFILE", "demo"),
+        ("RECONNECT_BROWSER", &browser),
+    ])
+    .await;
+    app.wait_for("li.card[data-name='diego-teams']").await;
+
+    // The demo offers its simulator's issuer as the default.
+    app.click("#add-account").await;
+    app.wait_for("#add-dialog input[name='kind'][value='oidc']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let issuer = app.wait_for("#acct-issuer").await;
+    let value = issuer.prop("value").await.unwrap().unwrap_or_default();
+    assert!(
+        value.starts_with("http://127.0.0.1:") && value.ends_with("/v2.0"),
+        "{value}"
+    );
+    app.wait_for("#acct-name")
+        .await
+        .send_keys("lab-oidc")
+        .await
+        .unwrap();
+    app.click("#add-submit").await;
+    app.wait_for("#view-detail h2[data-account='lab-oidc']")
+        .await;
+    app.go("#/").await;
+    let card = "li.card[data-name='lab-oidc']";
+    assert!(
+        app.text(card).await.contains("127.0.0.1"),
+        "the provider is the issuer's host"
+    );
+
+    app.click(&format!("{card} button.reconnect-button")).await;
+    let url = wait_file(&url_file).await;
+    assert!(url.contains("code_challenge="), "{url}");
+    sign_in_in_chromium(&url, "adele@contoso.test").await;
+    app.wait_for(&format!("{card}[data-health='healthy']"))
+        .await;
+    let text = app.text(card).await;
+    assert!(
+        text.contains("adele"),
+        "the signed-in user is shown: {text}"
+    );
+    app.close().await;
+}

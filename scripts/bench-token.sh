@@ -5,6 +5,7 @@
 #      keychain + database write);
 # beside a raw `curl` POST of the same refresh-token grant to the simulator.
 # Prints min / median / mean / p90 in milliseconds. Figures, not asserts.
+# Then the engine's own overhead in process (examples/refresh_overhead.rs).
 #
 # Usage: scripts/bench-token.sh [RUNS]   (default 30)
 # Env:   RECONNECT_BIN=path/to/reconnect (default: a release build in
@@ -14,15 +15,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-30}
 
-if [ -z "${RECONNECT_IN_SESSION:-}" ]; then
-  exec scripts/with-session.sh "$0" "$@"
-fi
-
 target=${CARGO_TARGET_DIR:-$PWD/target}
-BIN=${RECONNECT_BIN:-$target/release/reconnect}
 if [ -z "${RECONNECT_BIN:-}" ]; then
+  # Build first, outside the keyring session (a long build can outlive it).
   echo "building the release CLI…" >&2
   cargo build --release -p reconnect-cli --quiet
+  export RECONNECT_BIN=$target/release/reconnect
+fi
+BIN=$RECONNECT_BIN
+
+if [ -z "${RECONNECT_IN_SESSION:-}" ]; then
+  exec scripts/with-session.sh "$0" "$@"
 fi
 command -v curl >/dev/null || { echo "curl is required" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "python3 is required" >&2; exit 1; }
@@ -89,3 +92,7 @@ refreshes=$(curl -sf "$url/_sim/log" | python3 -c '
 import json, sys
 print(sum(1 for e in json.load(sys.stdin)["requests"] if e.get("grant_type") == "refresh_token"))')
 echo "refresh requests seen by the simulator: $refreshes (expected $(( 2 * RUNS + 1 )))"
+
+echo
+echo "The same refresh inside one process, without the OS keychain (engine overhead alone):"
+cargo run --release --quiet -p reconnect-engine --example refresh_overhead 200

@@ -230,7 +230,7 @@ fn wrong_issuer_audience_nonce_and_expiry_are_refused() {
             c.insert("aud".into(), json!("22222222-0000-0000-0000-000000000000"));
         }),
         |e| matches!(e, IdTokenError::Audience),
-        "another application",
+        "not addressed to this application",
     );
     refused(
         "with another sign-in's nonce",
@@ -292,4 +292,16 @@ fn another_user_does_not_pass_the_same_account_guard() {
         "same UPN, new oid"
     );
     announce("id_token same-account guard: 3/3 other users refused, owner accepted");
+}
+
+#[test]
+fn id_token_without_audience_is_refused() {
+    refused(
+        "without an audience",
+        &with(|c| {
+            c.remove("aud");
+        }),
+        |e| matches!(e, IdTokenError::Audience),
+        "aud missing",
+    );
 }

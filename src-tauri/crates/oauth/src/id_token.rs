@@ -88,8 +88,8 @@ pub enum IdTokenError {
     /// The signature (or the token's shape) did not verify.
     #[error("the id_token's signature does not verify")]
     Signature(#[source] jsonwebtoken::errors::Error),
-    /// Wrong audience.
-    #[error("the id_token was issued for another application (aud)")]
+    /// Missing or wrong audience.
+    #[error("the id_token is not addressed to this application (aud missing or different)")]
     Audience,
     /// Wrong issuer.
     #[error("the id_token was issued by `{found}`, expected `{expected}`")]
@@ -189,7 +189,9 @@ impl IdTokenValidator {
             DecodingKey::from_jwk(jwk).map_err(|source| IdTokenError::BadKey { kid, source })?;
         let mut validation = Validation::new(alg);
         validation.validate_exp = false;
-        validation.required_spec_claims.clear();
+        // `aud` must be present: jsonwebtoken checks the audience only when
+        // the claim exists, so a token without one would otherwise pass.
+        validation.set_required_spec_claims(&["aud"]);
         validation.set_audience(&[client_id]);
         let data =
             jsonwebtoken::decode::<IdTokenClaims>(text, &key, &validation).map_err(|e| match e

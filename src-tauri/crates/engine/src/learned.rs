@@ -8,6 +8,10 @@
 use std::path::{Path, PathBuf};
 
 use reconnect_core::forecast::{LifetimeObservation, learn_lifetime};
+use reconnect_core::tokens::UnixTime;
+use reconnect_store::{Account, TokenFacts};
+
+use crate::engine::Engine;
 use serde::{Deserialize, Serialize};
 
 /// How many observations of each kind are kept.
@@ -69,6 +73,43 @@ impl LearnedLifetimes {
         let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
         std::fs::write(&tmp, json)?;
         std::fs::rename(&tmp, &path)
+    }
+}
+
+impl Engine {
+    /// Remembers a lifetime revealed by a failure (70043, 70008/700082).
+    pub(crate) fn learn(
+        &self,
+        account: &Account,
+        verdict: &reconnect_core::decode::Verdict,
+        facts: Option<&TokenFacts>,
+        mut learned: LearnedLifetimes,
+        now: UnixTime,
+    ) {
+        use reconnect_core::forecast::LifetimeObservation;
+        let to_i64 = |s: u64| i64::try_from(s).ok();
+        match verdict.primary_code {
+            Some(70043) => LearnedLifetimes::observe(
+                &mut learned.sign_in_frequency,
+                LifetimeObservation {
+                    issued_at: facts.and_then(|f| f.refresh_issued_at),
+                    failed_at: now,
+                    stated_lifetime: verdict.details.lifetime_seconds.and_then(to_i64),
+                },
+            ),
+            Some(70008 | 700082) => LearnedLifetimes::observe(
+                &mut learned.idle,
+                LifetimeObservation {
+                    issued_at: facts.and_then(|f| f.refresh_last_used_at.or(f.refresh_issued_at)),
+                    failed_at: now,
+                    stated_lifetime: None,
+                },
+            ),
+            _ => return,
+        }
+        if let Err(e) = learned.save(self.inner.home.dir(), &account.name) {
+            tracing::warn!(account = %account.name, error = %e, "could not save learned lifetimes");
+        }
     }
 }
 

@@ -25,9 +25,11 @@ pub mod hooks;
 pub mod learned;
 pub mod lock;
 pub mod notify;
+mod persist;
 mod records;
 mod refresh;
 mod scheduler;
+mod snapshot;
 mod status;
 
 pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};

@@ -1,9 +1,11 @@
 //! What the engine tells its listeners (the desktop app's notifications and
 //! tray, the UI): health changes, spikes, and tokens that could not be saved.
 
-use reconnect_core::health::{Health, Notice};
+use reconnect_core::health::{Health, HealthAction, Notice};
 use reconnect_core::spike::SpikeAlert;
 use serde::Serialize;
+
+use crate::engine::Engine;
 
 /// One notification, sent on the engine's broadcast channel.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -33,4 +35,25 @@ pub enum EngineEvent {
         /// The account.
         account: String,
     },
+}
+
+impl Engine {
+    /// Broadcasts a health change and its notice.
+    pub(crate) fn announce(&self, name: &str, from: Health, to: Health, actions: &[HealthAction]) {
+        let notice = actions.iter().find_map(|a| match a {
+            HealthAction::Notify(n) => Some(*n),
+            _ => None,
+        });
+        if let Ok(mut state) = self.slot(name).state.try_lock() {
+            state.last_health = Some(to);
+        }
+        if from != to || notice.is_some() {
+            self.emit(EngineEvent::HealthChanged {
+                account: name.to_owned(),
+                from,
+                to,
+                notice,
+            });
+        }
+    }
 }

@@ -8,12 +8,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use reconnect_core::health::{self, Health, HealthAction, HealthEvent};
+use reconnect_core::health::{self, Health, HealthEvent};
 use reconnect_core::secret::AccessToken;
 use reconnect_core::tokens::{TokenSet, UnixTime};
 use reconnect_oauth::endpoints::{ProviderEndpoints, ProviderMetadata};
 use reconnect_store::events::{kind, outcome};
-use reconnect_store::{Account, HealthRecord, NewEvent, Provider, TokenFacts};
+use reconnect_store::{Account, NewEvent, Provider, TokenFacts};
 use serde::Serialize;
 use url::Url;
 
@@ -21,7 +21,6 @@ use crate::engine::{Engine, SlotState};
 use crate::error::EngineError;
 use crate::failure::{FailureRecord, verdict_of};
 use crate::hooks::PausePoint;
-use crate::learned::LearnedLifetimes;
 use crate::lock;
 use crate::notify::EngineEvent;
 use crate::records;
@@ -52,17 +51,6 @@ pub struct RefreshOutcome {
     pub unsaved_credentials: bool,
 }
 
-/// What the database (and the learned-lifetimes file) say about one
-/// account. The keychain is read separately and only when needed: every
-/// decision is taken from the token facts, which are written right after
-/// each vault write.
-pub(crate) struct Snapshot {
-    pub account: Account,
-    pub facts: Option<TokenFacts>,
-    pub health: Option<HealthRecord>,
-    pub learned: LearnedLifetimes,
-}
-
 impl Engine {
     /// A valid access token for the account `name`, refreshing first if it
     /// expires within the configured margin.
@@ -80,93 +68,6 @@ impl Engine {
     /// (an identical failing request is still never repeated within 60 s).
     pub async fn refresh(&self, name: &str, force: bool) -> Result<RefreshOutcome, EngineError> {
         Ok(self.obtain(name, Mode::Explicit { force }).await?.1)
-    }
-
-    pub(crate) async fn snapshot(&self, name: &str) -> Result<Snapshot, EngineError> {
-        let store = Arc::clone(&self.inner.store);
-        let dir = self.inner.home.dir().to_path_buf();
-        let name = name.to_owned();
-        tokio::task::spawn_blocking(move || {
-            let account = match store.find_account(&name)? {
-                Some(a) => a,
-                None => return Err(EngineError::UnknownAccount { name }),
-            };
-            let facts = store.token_facts(account.id)?;
-            let health = store.health(account.id)?;
-            let learned = LearnedLifetimes::load(&dir, &account.name);
-            Ok(Snapshot {
-                account,
-                facts,
-                health,
-                learned,
-            })
-        })
-        .await?
-    }
-
-    /// The token set in the vault.
-    pub(crate) async fn read_tokens(
-        &self,
-        account: &Account,
-    ) -> Result<Option<TokenSet>, EngineError> {
-        let vault = Arc::clone(&self.inner.vault);
-        let id = account.id;
-        Ok(tokio::task::spawn_blocking(move || vault.get(id)).await??)
-    }
-
-    pub(crate) fn health_of(
-        &self,
-        snap: &Snapshot,
-        now: UnixTime,
-    ) -> (Health, Option<FailureRecord>) {
-        let forecast =
-            records::forecast_for(&self.inner.config, snap.facts.as_ref(), &snap.learned, now);
-        records::load_health(snap.health.as_ref(), snap.facts.is_some(), &forecast, now)
-    }
-
-    /// Refuses to send when policy says not to.
-    fn gate(
-        &self,
-        snap: &Snapshot,
-        mode: Mode,
-        now: UnixTime,
-    ) -> Result<(Health, Option<FailureRecord>), EngineError> {
-        let name = &snap.account.name;
-        let (health, failure) = self.health_of(snap, now);
-        if snap.facts.is_none() {
-            return Err(EngineError::NotConnected { name: name.clone() });
-        }
-        let forced = matches!(mode, Mode::Explicit { force: true });
-        if health.is_stopped() && !forced {
-            return Err(EngineError::Stopped {
-                name: name.clone(),
-                health,
-                failure: failure.map(Box::new),
-            });
-        }
-        if let Some(f) = &failure {
-            let fp = records::fingerprint(&snap.account, snap.facts.as_ref());
-            if let Some(until) = records::deferred_until(&self.inner.config, f, &fp, now) {
-                return Err(EngineError::Deferred {
-                    name: name.clone(),
-                    until,
-                    failure: Box::new(f.clone()),
-                });
-            }
-        }
-        if mode == Mode::Background
-            && let Health::Retrying { next_attempt, .. } = health
-            && next_attempt > now
-        {
-            return Err(EngineError::Deferred {
-                name: name.clone(),
-                until: next_attempt,
-                failure: Box::new(
-                    failure.unwrap_or_else(|| FailureRecord::from_stored(&serde_json::Value::Null)),
-                ),
-            });
-        }
-        Ok((health, failure))
     }
 
     pub(crate) async fn obtain(
@@ -470,211 +371,6 @@ impl Engine {
                 .await
                 .map_err(bad)?
                 .token_endpoint),
-        }
-    }
-
-    /// Writes the token set to the vault, retrying a few times.
-    async fn put_tokens(
-        &self,
-        account: &Account,
-        tokens: &TokenSet,
-    ) -> Result<(), reconnect_store::VaultError> {
-        let attempts = self.inner.config.persist_attempts.max(1);
-        let mut last = None;
-        for attempt in 0..attempts {
-            if attempt > 0 {
-                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt.min(6))).await;
-            }
-            let vault = Arc::clone(&self.inner.vault);
-            let id = account.id;
-            let set = tokens.clone();
-            match tokio::task::spawn_blocking(move || vault.put(id, &set)).await {
-                Ok(Ok(())) => return Ok(()),
-                Ok(Err(e)) => {
-                    tracing::warn!(account = %account.name, attempt, error = %e, "keychain write failed");
-                    last = Some(e);
-                }
-                Err(join) => {
-                    tracing::warn!(account = %account.name, error = %join, "keychain write task failed");
-                }
-            }
-        }
-        Err(
-            last.unwrap_or_else(|| reconnect_store::VaultError::Damaged {
-                account: account.id,
-                what: "the keychain write task did not finish",
-            }),
-        )
-    }
-
-    /// Retries the keychain write of tokens that are only in memory.
-    /// Returns the accounts whose tokens are now saved.
-    pub async fn save_unsaved(&self) -> Vec<String> {
-        let slots: Vec<(String, Arc<crate::engine::Slot>)> = {
-            let slots = self
-                .inner
-                .slots
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            slots
-                .iter()
-                .map(|(k, v)| (k.clone(), Arc::clone(v)))
-                .collect()
-        };
-        let mut saved = Vec::new();
-        for (name, slot) in slots {
-            let mut state = slot.state.lock().await;
-            if !state.unsaved {
-                continue;
-            }
-            let Some(tokens) = state.tokens.clone() else {
-                continue;
-            };
-            let path = lock::lock_path(self.inner.home.dir(), &name);
-            let timeout = self.inner.config.lock_timeout;
-            let Ok(Ok(_lock)) =
-                tokio::task::spawn_blocking(move || lock::acquire(&path, timeout)).await
-            else {
-                continue;
-            };
-            let Ok(snap) = self.snapshot(&name).await else {
-                continue;
-            };
-            if snap.facts != state.unsaved_base {
-                // Newer tokens were stored meanwhile (another process, or a
-                // sign-in): they win; ours are dropped.
-                tracing::info!(account = %name, "dropping unsaved tokens: newer ones were stored");
-                state.unsaved = false;
-                state.unsaved_base = None;
-                state.tokens = None;
-                continue;
-            }
-            if self.put_tokens(&snap.account, &tokens).await.is_err() {
-                continue;
-            }
-            let now = self.now();
-            let old = snap.facts.clone().unwrap_or_default();
-            let facts = TokenFacts {
-                access_expires_at: tokens.access_expires_at,
-                refresh_issued_at: old.refresh_issued_at.or(Some(now)),
-                refresh_last_used_at: Some(now),
-                rotation_count: old.rotation_count.saturating_add(1),
-                spa: old.spa,
-                stored_at: now,
-            };
-            let mut event = NewEvent::new(now, Some(&snap.account), kind::REFRESH, outcome::OK);
-            event.message = Some("tokens kept in memory are now saved to the keychain".into());
-            let store = Arc::clone(&self.inner.store);
-            let id = snap.account.id;
-            let _ = tokio::task::spawn_blocking(move || {
-                store.write(|tx| {
-                    tx.set_token_facts(id, &facts)?;
-                    tx.append_event(&event)?;
-                    Ok(())
-                })
-            })
-            .await;
-            state.unsaved = false;
-            state.unsaved_base = None;
-            self.emit(EngineEvent::CredentialsSaved {
-                account: name.clone(),
-            });
-            saved.push(name);
-        }
-        saved
-    }
-
-    /// Tells the engine that someone else (an interactive sign-in, an import,
-    /// a removal) changed the account's stored tokens or health: the tokens
-    /// held in memory are dropped, waiters re-read, and the new health is
-    /// announced to subscribers (e.g. "recovered" after a reconnect).
-    pub async fn account_changed(&self, name: &str) -> Result<(), EngineError> {
-        let slot = self.slot(name);
-        let previous = {
-            let mut state = slot.state.lock().await;
-            state.tokens = None;
-            state.unsaved = false;
-            state.unsaved_base = None;
-            slot.generation.fetch_add(1, Ordering::SeqCst);
-            state.last_health
-        };
-        let snap = self.snapshot(name).await?;
-        let (health, _) = self.health_of(&snap, self.now());
-        if let Some(from) = previous
-            && from != health
-        {
-            let notice = (from.is_stopped() || matches!(from, Health::ExpiringSoon { .. }))
-                .then_some(reconnect_core::health::Notice::Recovered)
-                .filter(|_| matches!(health, Health::Healthy));
-            self.emit(EngineEvent::HealthChanged {
-                account: name.to_owned(),
-                from,
-                to: health,
-                notice,
-            });
-        }
-        slot.state.lock().await.last_health = Some(health);
-        Ok(())
-    }
-
-    /// Whether this process holds tokens the keychain has not accepted yet.
-    pub async fn has_unsaved_credentials(&self, name: &str) -> bool {
-        let slot = self.slot(name);
-        let state = slot.state.lock().await;
-        state.unsaved
-    }
-
-    /// Broadcasts a health change and its notice.
-    pub(crate) fn announce(&self, name: &str, from: Health, to: Health, actions: &[HealthAction]) {
-        let notice = actions.iter().find_map(|a| match a {
-            HealthAction::Notify(n) => Some(*n),
-            _ => None,
-        });
-        if let Ok(mut state) = self.slot(name).state.try_lock() {
-            state.last_health = Some(to);
-        }
-        if from != to || notice.is_some() {
-            self.emit(EngineEvent::HealthChanged {
-                account: name.to_owned(),
-                from,
-                to,
-                notice,
-            });
-        }
-    }
-
-    /// Remembers a lifetime revealed by a failure (70043, 70008/700082).
-    fn learn(
-        &self,
-        account: &Account,
-        verdict: &reconnect_core::decode::Verdict,
-        facts: Option<&TokenFacts>,
-        mut learned: LearnedLifetimes,
-        now: UnixTime,
-    ) {
-        use reconnect_core::forecast::LifetimeObservation;
-        let to_i64 = |s: u64| i64::try_from(s).ok();
-        match verdict.primary_code {
-            Some(70043) => LearnedLifetimes::observe(
-                &mut learned.sign_in_frequency,
-                LifetimeObservation {
-                    issued_at: facts.and_then(|f| f.refresh_issued_at),
-                    failed_at: now,
-                    stated_lifetime: verdict.details.lifetime_seconds.and_then(to_i64),
-                },
-            ),
-            Some(70008 | 700082) => LearnedLifetimes::observe(
-                &mut learned.idle,
-                LifetimeObservation {
-                    issued_at: facts.and_then(|f| f.refresh_last_used_at.or(f.refresh_issued_at)),
-                    failed_at: now,
-                    stated_lifetime: None,
-                },
-            ),
-            _ => return,
-        }
-        if let Err(e) = learned.save(self.inner.home.dir(), &account.name) {
-            tracing::warn!(account = %account.name, error = %e, "could not save learned lifetimes");
         }
     }
 }

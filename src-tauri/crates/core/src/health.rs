@@ -174,7 +174,7 @@ pub fn transition(
         HealthEvent::RefreshStarted => (
             Health::Refreshing {
                 streak: state.streak(),
-                recovering: needs_attention(&state)
+                recovering: is_broken(&state)
                     || matches!(
                         state,
                         Health::Refreshing {
@@ -187,7 +187,7 @@ pub fn transition(
         ),
         HealthEvent::RefreshSucceeded => {
             let mut actions = vec![A::ClearFailure, A::ScheduleKeepAlive];
-            if needs_attention(&state)
+            if is_broken(&state)
                 || matches!(
                     state,
                     Health::Refreshing {
@@ -253,6 +253,14 @@ pub fn transition(
             stopped => (stopped, vec![]),
         },
     }
+}
+
+/// A state a refresh alone does not get out of: a success from it is news.
+fn is_broken(state: &Health) -> bool {
+    matches!(
+        state,
+        Health::ReconnectNeeded | Health::NeedsAdmin | Health::AppMisconfigured
+    )
 }
 
 fn needs_attention(state: &Health) -> bool {
@@ -439,6 +447,18 @@ mod tests {
         );
         assert!(matches!(s, Health::Retrying { .. }));
         assert!(run(Health::NeedsAdmin, HealthEvent::Resumed).1.is_empty());
+    }
+
+    #[test]
+    fn refreshing_an_expiring_account_is_not_announced_as_a_recovery() {
+        let expiring = Health::ExpiringSoon { deadline: NOW + 60 };
+        let (s, _) = run(expiring, HealthEvent::RefreshStarted);
+        let (s, actions) = run(s, HealthEvent::RefreshSucceeded);
+        assert_eq!(s, Health::Healthy);
+        assert!(
+            !actions.contains(&A::Notify(Notice::Recovered)),
+            "{actions:?}"
+        );
     }
 
     #[test]

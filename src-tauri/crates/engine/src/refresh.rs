@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use reconnect_core::health::{self, Health, HealthEvent};
+use reconnect_core::health::{self, Health, HealthAction, HealthEvent};
 use reconnect_core::secret::AccessToken;
 use reconnect_core::tokens::{TokenSet, UnixTime};
 use reconnect_oauth::endpoints::{ProviderEndpoints, ProviderMetadata};
@@ -271,7 +271,13 @@ impl Engine {
                 };
                 slot.generation.fetch_add(1, Ordering::SeqCst);
                 let mut all = actions;
-                all.extend(more);
+                // Still expiring soon after a refresh (a fixed lifetime): no
+                // second notice for the same deadline.
+                let was_expiring = matches!(health, Health::ExpiringSoon { .. });
+                all.extend(more.into_iter().filter(|a| {
+                    !(was_expiring
+                        && *a == HealthAction::Notify(reconnect_core::health::Notice::ExpiringSoon))
+                }));
                 state.last_health = Some(to);
                 self.announce(name, health, to, &all);
                 if saved.is_err() {

@@ -315,3 +315,31 @@ async fn a_reconnect_elsewhere_is_picked_up_and_announced_as_recovered() {
     }
     assert_eq!(rig.engine.access_token("work").await.unwrap(), fresh_id);
 }
+
+#[tokio::test]
+async fn an_spa_account_is_announced_expiring_soon_once_not_on_every_refresh() {
+    let rig = Rig::new().await;
+    let id = rig.connect_with("spa", ALICE, true);
+    let mut events = rig.engine.subscribe();
+    rig.engine.tick().await.unwrap();
+    for _ in 0..3 {
+        rig.advance(2 * 3600);
+        rig.expire_access_token(id);
+        rig.engine.access_token("spa").await.unwrap();
+    }
+    let notices: Vec<_> = std::iter::from_fn(|| events.try_recv().ok())
+        .filter_map(|e| match e {
+            EngineEvent::HealthChanged { notice, .. } => notice,
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        notices,
+        vec![reconnect_core::health::Notice::ExpiringSoon],
+        "one notice for one deadline"
+    );
+    assert!(matches!(
+        rig.engine.status(Some("spa")).await.unwrap()[0].health,
+        Health::ExpiringSoon { .. }
+    ));
+}

@@ -141,7 +141,9 @@ fn relative(at: UnixTime, now: UnixTime) -> String {
             _ => format!("{} days", s / 86_400),
         }
     };
-    let rel = if delta >= 0 {
+    let rel = if delta.abs() < 5 {
+        "just now".to_owned()
+    } else if delta >= 0 {
         format!("in {}", span(delta))
     } else {
         format!("{} ago", span(delta))
@@ -255,5 +257,6 @@ mod tests {
     fn relative_times_read_naturally() {
         assert!(relative(1_000 + 63 * 86_400, 1_000).starts_with("in 63 days"));
         assert!(relative(1_000 - 90, 1_000).starts_with("90 s ago"));
+        assert!(relative(1_001, 1_000).starts_with("just now"));
     }
 }

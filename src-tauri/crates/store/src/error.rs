@@ -37,7 +37,7 @@ pub enum StoreError {
     #[error("the database holds an unexpected value in {0}")]
     Corrupt(&'static str),
     /// SQLite failed.
-    #[error("database error: {0}")]
+    #[error("database error: {}", sqlite_message(.0))]
     Sqlite(#[from] rusqlite::Error),
     /// The data directory is unusable.
     #[error(transparent)]
@@ -54,5 +54,57 @@ impl StoreError {
             Self::Vault(v) => v.keychain(),
             _ => None,
         }
+    }
+}
+
+/// Says in plain words what a SQLite failure means for the user, keeping
+/// SQLite's own text in parentheses for whoever debugs it.
+fn sqlite_message(err: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode;
+    let plain = match err.sqlite_error_code() {
+        Some(ErrorCode::DiskFull) => {
+            "the disk holding the data directory is full; free some space and try again \
+             (nothing already stored was lost)"
+        }
+        Some(ErrorCode::ReadOnly) => {
+            "the data directory is read-only; make it writable (or point RECONNECT_HOME \
+             elsewhere) and try again (nothing already stored was lost)"
+        }
+        Some(ErrorCode::SystemIoFailure) => {
+            "the data directory could not be written; the disk may be full, read-only or \
+             failing (nothing already stored was lost)"
+        }
+        Some(ErrorCode::CannotOpen) => {
+            "the database file could not be opened; check that the data directory exists \
+             and is writable"
+        }
+        _ => return err.to_string(),
+    };
+    format!("{plain} ({err})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite(code: i32) -> StoreError {
+        StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(code),
+            None,
+        ))
+    }
+
+    #[test]
+    fn disk_trouble_is_explained_in_plain_words() {
+        let full = sqlite(rusqlite::ffi::SQLITE_FULL).to_string();
+        assert!(
+            full.contains("disk holding the data directory is full"),
+            "{full}"
+        );
+        let read_only = sqlite(rusqlite::ffi::SQLITE_READONLY).to_string();
+        assert!(read_only.contains("read-only"), "{read_only}");
+        let io = sqlite(rusqlite::ffi::SQLITE_IOERR).to_string();
+        assert!(io.contains("may be full, read-only or failing"), "{io}");
+        assert!(io.contains("nothing already stored was lost"), "{io}");
     }
 }

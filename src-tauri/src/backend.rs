@@ -193,11 +193,6 @@ impl AppState {
         }
     }
 
-    /// Marks the profile as being (re)opened: commands wait.
-    pub fn opening(&self) {
-        self.tx.send_replace(None);
-    }
-
     /// Installs the result of opening a profile.
     pub fn set(&self, result: Result<Backend, Failure>) {
         self.tx.send_replace(Some(result.map(Arc::new)));

@@ -50,7 +50,11 @@ function card(account, now) {
         )
       : null,
     h("div", { class: "card-actions" },
-      account.can_reconnect && (needsAttention(account.health) || reconnect.running(account.name)) ? reconnect.control(account.name) : null,
+      account.can_reconnect && (needsAttention(account.health) || reconnect.running(account.name))
+        // When an admin or the app's developer must act first, signing in is
+        // offered, but not as the main action.
+        ? reconnect.control(account.name, { primary: !["needs_admin", "app_misconfigured"].includes(account.health) })
+        : null,
       h("a", { href, class: "details-link", "aria-label": `Details for ${account.name}` }, "Details"),
     ),
   );

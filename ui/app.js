@@ -84,6 +84,8 @@ async function start() {
   $("add-account").addEventListener("click", () => accounts.open());
   $("profile-select").addEventListener("change", (e) => switchProfile(e.target.value));
   window.addEventListener("hashchange", route);
+  // The demo starts its simulator and seeds accounts first; say so.
+  $("summary").textContent = "Opening the profile…";
   try {
     showInfo(await api.appInfo());
     await api.listen("accounts-changed", changed);

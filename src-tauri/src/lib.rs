@@ -52,6 +52,23 @@ pub fn activate(app: &AppHandle, result: Result<Backend, Failure>) {
     });
 }
 
+/// The single-instance key: one window per data directory, so a second
+/// launch on the same data focuses the running window, while separate data
+/// directories (`RECONNECT_HOME`, e.g. tests or a second user profile root)
+/// run side by side.
+fn instance_id() -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    reconnect_store::Home::default_path()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .hash(&mut hasher);
+    format!(
+        "app.reconnect.desktop.h{:012x}",
+        hasher.finish() & 0xffff_ffff_ffff
+    )
+}
+
 /// Builds and runs the app until its last window closes.
 pub fn run() {
     let _ = tracing_subscriber::fmt()
@@ -63,9 +80,12 @@ pub fn run() {
         .try_init();
 
     tauri::Builder::default()
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            commands::focus_main_window(app);
-        }))
+        .plugin(
+            tauri_plugin_single_instance::Builder::new()
+                .callback(|app, _argv, _cwd| commands::focus_main_window(app))
+                .dbus_id(instance_id())
+                .build(),
+        )
         .plugin(tauri_plugin_notification::init())
         .manage(AppState::default())
         .on_page_load(|_, payload| {

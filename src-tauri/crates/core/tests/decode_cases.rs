@@ -549,6 +549,21 @@ fn a_5xx_or_429_oauth_body_stays_transient() {
         ),
     );
     assert!(v.transient && !v.needs_reconnect());
+    // A grant-killing code inside a server failure is still a server failure:
+    // wait and retry, but keep the code for the admin.
+    let v = token(
+        500,
+        &body(
+            "invalid_grant",
+            &[700082],
+            "AADSTS700082: The refresh token has expired due to inactivity.",
+            "",
+        ),
+    );
+    assert!(v.transient && !v.needs_reconnect(), "{v:?}");
+    assert_eq!(v.who_acts, WhoActs::Nobody);
+    assert_eq!(v.primary_code, Some(700082));
+    assert!(v.admin_message.contains("HTTP 500"), "{}", v.admin_message);
     let v = token(
         429,
         &body("invalid_grant", &[70000], "AADSTS70000: throttled.", ""),

@@ -106,8 +106,20 @@ pub fn classify(err: OAuthError, ctx: Context) -> Verdict {
             b.user = "Microsoft's sign-in service asked Reconnect to slow down. It will try again later.".to_owned();
             b.admin = "HTTP 429: the token endpoint is throttling this client; the error code in the body is not the cause to act on.".to_owned();
         }
-        Some(s) if s >= 500 && (!known || b.transient) => {
-            if !known {
+        Some(s) if s >= 500 => {
+            // A server failure is never the grant's fault, whatever code its
+            // body names: Entra reports a dead grant as HTTP 400. Keep the
+            // code for the admin, but wait and retry instead of asking anyone
+            // to reconnect.
+            if !known || !b.transient {
+                if known {
+                    b.admin = format!(
+                        "HTTP {s}: the token endpoint failed while naming this code, so the \
+                         code is not treated as the grant's verdict. Reconnect will retry; if the \
+                         same code keeps coming with a 4xx status, act on it then. ({})",
+                        b.admin
+                    );
+                }
                 b.category = Category::Service;
                 b.who = WhoActs::Nobody;
                 b.fixes = ReconnectFixes::No;

@@ -21,8 +21,15 @@ cargo build --quiet --workspace --bins
 export RECONNECT_BIN="$root/${CARGO_TARGET_DIR:-target}/debug/reconnect"
 
 step "tests (real keychain, real window under Xvfb)"
-xvfb-run -a -s "-screen 0 1280x800x24" scripts/with-session.sh \
+# Every test binary runs through scripts/with-session.sh (cargo's target
+# runner): its own D-Bus session, unlocked gnome-keyring and throwaway
+# HOME/XDG dirs, so binaries never share keychain state or a daemon.
+host=$(rustc -vV | sed -n 's/^host: //p')
+runner_var="CARGO_TARGET_$(printf '%s' "$host" | tr 'a-z-' 'A-Z_')_RUNNER"
+export "$runner_var=$root/scripts/with-session.sh"
+xvfb-run -a -s "-screen 0 1280x800x24" \
   cargo test --workspace --no-fail-fast -- --include-ignored
+unset "$runner_var"
 
 for extra in scripts/ci/*.sh; do
   [ -e "$extra" ] || continue

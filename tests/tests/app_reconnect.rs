@@ -84,13 +84,7 @@ async fn sign_in_in_chromium(url: &str, upn: &str) {
         .expect("a headless Chromium session");
     chrome.goto(url).await.unwrap();
     for _ in 0..8 {
-        let step = chrome
-            .find(Locator::Css("body"))
-            .await
-            .unwrap()
-            .attr("data-step")
-            .await
-            .unwrap();
+        let step = current_step(&chrome).await;
         match step.as_deref() {
             Some("user") => {
                 let field = chrome.find(Locator::Id("username")).await.unwrap();
@@ -278,4 +272,18 @@ async fn a_generic_openid_account_is_added_by_issuer_and_signs_in() {
         "the signed-in user is shown: {text}"
     );
     app.close().await;
+}
+
+/// The simulator page's `data-step`, read again if the page is replaced
+/// between finding `<body>` and reading it (a submit still navigating).
+async fn current_step(chrome: &fantoccini::Client) -> Option<String> {
+    for _ in 0..50 {
+        if let Ok(body) = chrome.find(Locator::Css("body")).await
+            && let Ok(step) = body.attr("data-step").await
+        {
+            return step;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the sign-in page never settled enough to read its step");
 }

@@ -17,6 +17,19 @@ if [ -z "${RECONNECT_IN_SESSION:-}" ]; then
   rm -rf "$scratch"
   exit $status
 fi
-echo -n reconnect-test-pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+# gnome-keyring runs in the foreground as our own child: daemonized, it was
+# seen to vanish mid-run, after which D-Bus activation started a *locked*
+# replacement. The password goes in on stdin, which then closes.
+printf '%s' reconnect-test-pw | gnome-keyring-daemon --foreground --unlock --components=secrets \
+  >/dev/null 2>&1 &
+keyring=$!
 gdbus wait --session --timeout 10 org.freedesktop.secrets
-exec "$@"
+for _ in $(seq 1 100); do
+  gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets \
+    --method org.freedesktop.Secret.Service.ReadAlias default 2>/dev/null | grep -q login && break
+  sleep 0.1
+done
+status=0
+"$@" || status=$?
+kill "$keyring" 2>/dev/null || true
+exit $status

@@ -47,8 +47,20 @@ impl OsKeychain {
     }
 }
 
+/// One Secret Service conversation at a time per process: gnome-keyring was
+/// seen to crash (and come back locked through D-Bus activation) when many
+/// threads opened encrypted sessions and wrote large items at once.
+static CALLS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn turn() -> std::sync::MutexGuard<'static, ()> {
+    CALLS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 impl Keychain for OsKeychain {
     fn check(&self) -> Result<(), KeychainError> {
+        let _turn = turn();
         #[cfg(target_os = "linux")]
         {
             secret_service_probe::check()
@@ -60,6 +72,7 @@ impl Keychain for OsKeychain {
     }
 
     fn read(&self, entry: &str) -> Result<Option<String>, KeychainError> {
+        let _turn = turn();
         match self.entry(entry)?.get_password() {
             Ok(value) => Ok(Some(value)),
             Err(keyring::Error::NoEntry) => Ok(None),
@@ -68,12 +81,14 @@ impl Keychain for OsKeychain {
     }
 
     fn write(&self, entry: &str, value: &str) -> Result<(), KeychainError> {
+        let _turn = turn();
         self.entry(entry)?
             .set_password(value)
             .map_err(KeychainError::from_keyring)
     }
 
     fn erase(&self, entry: &str) -> Result<(), KeychainError> {
+        let _turn = turn();
         match self.entry(entry)?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(err) => Err(KeychainError::from_keyring(err)),

@@ -9,17 +9,6 @@ use reconnect_store::{
     AccountId, Home, Keychain, KeychainVault, NewAccount, OsKeychain, Profile, TokenFacts, Vault,
 };
 
-/// gnome-keyring has been seen to drop off the bus when several large
-/// writes from different clients arrive at once right after it starts; the
-/// tests here take turns so a failure means our code, not that daemon.
-static KEYRING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn keyring_turn() -> std::sync::MutexGuard<'static, ()> {
-    KEYRING
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 fn token_set(seed: &str, bytes: usize) -> TokenSet {
     let third = bytes / 3;
     let fill = |tag: &str| {
@@ -54,7 +43,6 @@ fn vault_in(dir: &tempfile::TempDir) -> (Home, KeychainVault) {
 
 #[test]
 fn a_64_kib_token_set_round_trips_through_the_real_keychain() {
-    let _turn = keyring_turn();
     let dir = tempfile::tempdir().unwrap();
     let (home, vault) = vault_in(&dir);
     vault
@@ -92,7 +80,6 @@ fn a_64_kib_token_set_round_trips_through_the_real_keychain() {
 
 #[test]
 fn profiles_in_different_directories_never_share_entries() {
-    let _turn = keyring_turn();
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
     let (_, vault_a) = vault_in(&a);
@@ -114,7 +101,6 @@ fn profiles_in_different_directories_never_share_entries() {
 
 #[test]
 fn entries_are_plain_keychain_items_readable_by_name() {
-    let _turn = keyring_turn();
     let dir = tempfile::tempdir().unwrap();
     let (home, vault) = vault_in(&dir);
     vault.put(AccountId(9), &token_set("m", 100)).unwrap();
@@ -128,7 +114,6 @@ fn entries_are_plain_keychain_items_readable_by_name() {
 
 #[test]
 fn profile_saves_then_removes_keychain_entries_with_the_account() {
-    let _turn = keyring_turn();
     let dir = tempfile::tempdir().unwrap();
     let home = Home::at(dir.path()).unwrap();
     let profile = Profile::open_at(home.clone()).unwrap();
@@ -152,7 +137,6 @@ fn profile_saves_then_removes_keychain_entries_with_the_account() {
 
 #[test]
 fn import_stores_the_refresh_token_only_in_the_keychain() {
-    let _turn = keyring_turn();
     let dir = tempfile::tempdir().unwrap();
     let home = Home::at(dir.path()).unwrap();
     let profile = Profile::open_at(home.clone()).unwrap();

@@ -51,6 +51,27 @@ impl Default for Lifetimes {
     }
 }
 
+impl Lifetimes {
+    /// These lifetimes with what an account's own failures revealed
+    /// (see [`learn_lifetime`]). A learned span is an upper bound taken
+    /// from a real failure, so it can only shorten a lifetime: a learned idle
+    /// limit replaces this one when it is shorter, and a learned sign-in
+    /// frequency applies unless a shorter one is already known. Nonsense
+    /// (zero or negative) is ignored.
+    pub fn with_learned(self, idle_limit: Option<i64>, sign_in_frequency: Option<i64>) -> Self {
+        let idle = idle_limit.filter(|s| *s > 0);
+        let frequency = sign_in_frequency.filter(|s| *s > 0);
+        Self {
+            idle_limit: idle.map_or(self.idle_limit, |s| s.min(self.idle_limit)),
+            spa_lifetime: self.spa_lifetime,
+            sign_in_frequency: match (self.sign_in_frequency, frequency) {
+                (Some(known), Some(learned)) => Some(known.min(learned)),
+                (known, learned) => learned.or(known),
+            },
+        }
+    }
+}
+
 /// Tunables of the forecast. Seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForecastConfig {
@@ -320,6 +341,51 @@ mod tests {
         assert_eq!(f.cause, Some(Cause::SignInFrequency));
         assert_eq!(f.expiring_deadline, None);
         assert_eq!(f.keep_alive_at, Some(NOW + 7 * DAY));
+    }
+
+    #[test]
+    fn learned_lifetimes_only_ever_shorten_the_defaults() {
+        let defaults = Lifetimes::default();
+        let learned = defaults.with_learned(Some(3 * DAY), Some(12 * 3600));
+        assert_eq!(learned.idle_limit, 3 * DAY);
+        assert_eq!(learned.sign_in_frequency, Some(12 * 3600));
+        assert_eq!(learned.spa_lifetime, defaults.spa_lifetime);
+        // An idle failure after 120 days says the limit is at most 120 days:
+        // the 90-day default stays.
+        assert_eq!(defaults.with_learned(Some(120 * DAY), None), defaults);
+        // Nothing (or nonsense) learned changes nothing.
+        assert_eq!(defaults.with_learned(None, None), defaults);
+        assert_eq!(defaults.with_learned(Some(0), Some(-5)), defaults);
+        // A configured sign-in frequency gives way to a shorter learned one only.
+        let configured = Lifetimes {
+            sign_in_frequency: Some(DAY),
+            ..defaults
+        };
+        assert_eq!(
+            configured
+                .with_learned(None, Some(2 * DAY))
+                .sign_in_frequency,
+            Some(DAY)
+        );
+        assert_eq!(
+            configured.with_learned(None, Some(3600)).sign_in_frequency,
+            Some(3600)
+        );
+    }
+
+    #[test]
+    fn a_learned_idle_limit_moves_the_forecast() {
+        let learned = Lifetimes::default().with_learned(Some(10 * DAY), None);
+        let f = forecast(&facts(30, 2), &learned, &ForecastConfig::default(), NOW);
+        assert_eq!(f.dies_at, Some(NOW + 8 * DAY));
+        assert_eq!(f.cause, Some(Cause::Idle));
+        let plain = forecast(
+            &facts(30, 2),
+            &Lifetimes::default(),
+            &ForecastConfig::default(),
+            NOW,
+        );
+        assert_eq!(plain.dies_at, Some(NOW + 88 * DAY));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use reconnect_oauth::{TokenClient, TokenClientConfig};
 use reconnect_store::{Home, KeychainVault, Store, Vault};
 use tokio::sync::broadcast;
 
+use crate::armed::ArmedCodes;
 use crate::clock::{Clock, OffsetClock, SystemClock};
 use crate::config::EngineConfig;
 use crate::error::EngineError;
@@ -47,6 +48,8 @@ pub(crate) struct Inner {
     pub spikes: Mutex<SpikeTracker>,
     pub jitter: Jitter,
     pub hooks: TestHooks,
+    /// Failures armed for the next refresh (see [`crate::armed`]).
+    pub armed: ArmedCodes,
 }
 
 /// In-process state of one account: the single-flight gate and the tokens
@@ -158,6 +161,7 @@ impl EngineBuilder {
                 spikes: Mutex::new(SpikeTracker::default()),
                 jitter: self.jitter.unwrap_or_else(|| Arc::new(rand::random::<f64>)),
                 hooks: self.hooks,
+                armed: ArmedCodes::default(),
             }),
         })
     }

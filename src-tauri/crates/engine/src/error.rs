@@ -40,6 +40,12 @@ pub enum EngineError {
         /// The name asked for.
         name: String,
     },
+    /// A failure code to arm must be a positive AADSTS number.
+    #[error("{code} is not an AADSTS code; enter one such as 50173")]
+    InvalidCode {
+        /// The code given.
+        code: u32,
+    },
     /// The account has no refresh token yet.
     #[error("account {name:?} is not connected yet: run `reconnect signin {name}`")]
     NotConnected {

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use reconnect_core::forecast::{LifetimeObservation, learn_lifetime};
+use reconnect_core::forecast::{Forecast, LifetimeObservation, Lifetimes, learn_lifetime};
 use reconnect_core::tokens::UnixTime;
 use reconnect_store::{Account, TokenFacts};
 
@@ -77,6 +77,21 @@ impl LearnedLifetimes {
 }
 
 impl Engine {
+    /// The lifetimes that apply to account `name`: the configured defaults,
+    /// shortened by what its own failures revealed.
+    pub fn lifetimes(&self, name: &str) -> Lifetimes {
+        let learned = LearnedLifetimes::load(self.inner.home.dir(), name);
+        crate::records::lifetimes_for(&self.inner.config, &learned)
+    }
+
+    /// The forecast for account `name` from its stored token facts, with the
+    /// lifetimes of [`Engine::lifetimes`] (what `status` reports; the app's
+    /// cards use it without a round trip through the engine's async API).
+    pub fn forecast(&self, name: &str, facts: Option<&TokenFacts>, now: UnixTime) -> Forecast {
+        let learned = LearnedLifetimes::load(self.inner.home.dir(), name);
+        crate::records::forecast_for(&self.inner.config, facts, &learned, now)
+    }
+
     /// Remembers a lifetime revealed by a failure (70043, 70008/700082).
     pub(crate) fn learn(
         &self,

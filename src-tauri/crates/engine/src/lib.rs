@@ -10,12 +10,14 @@
 //!
 //! - [`Engine`]: open it on a data directory; [`Engine::access_token`],
 //!   [`Engine::refresh`], [`Engine::status`], [`Engine::events`],
-//!   [`Engine::tick`] / [`Engine::run_scheduler`], [`Engine::subscribe`].
+//!   [`Engine::tick`] / [`Engine::run_scheduler`], [`Engine::subscribe`],
+//!   [`Engine::fail_next`] (a local failure for testing, see [`armed`]).
 //! - [`clock`]: the injected clock ([`SystemClock`], [`ManualClock`],
 //!   [`OffsetClock`]) and wall-clock jump detection.
 //! - [`lock`]: the per-account cross-process lock file.
 //! - [`hooks`]: test-only pause points and clock offset, from the environment.
 
+pub mod armed;
 pub mod clock;
 pub mod config;
 mod engine;
@@ -28,6 +30,7 @@ pub mod notify;
 mod persist;
 mod records;
 mod refresh;
+mod request;
 mod scheduler;
 mod snapshot;
 mod status;

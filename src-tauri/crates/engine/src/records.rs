@@ -84,13 +84,9 @@ pub(crate) fn facts_for_forecast(facts: Option<&TokenFacts>) -> RefreshTokenFact
 /// The lifetimes that apply to an account: the configured defaults with
 /// anything learned from its past failures.
 pub(crate) fn lifetimes_for(config: &EngineConfig, learned: &LearnedLifetimes) -> Lifetimes {
-    Lifetimes {
-        idle_limit: learned.idle_limit().unwrap_or(config.lifetimes.idle_limit),
-        spa_lifetime: config.lifetimes.spa_lifetime,
-        sign_in_frequency: learned
-            .sign_in_frequency()
-            .or(config.lifetimes.sign_in_frequency),
-    }
+    config
+        .lifetimes
+        .with_learned(learned.idle_limit(), learned.sign_in_frequency())
 }
 
 /// The forecast for an account.

@@ -11,11 +11,9 @@ use std::time::Instant;
 use reconnect_core::health::{self, Health, HealthAction, HealthEvent};
 use reconnect_core::secret::AccessToken;
 use reconnect_core::tokens::{TokenSet, UnixTime};
-use reconnect_oauth::endpoints::{ProviderEndpoints, ProviderMetadata};
 use reconnect_store::events::{kind, outcome};
-use reconnect_store::{Account, NewEvent, Provider, TokenFacts};
+use reconnect_store::{NewEvent, TokenFacts};
 use serde::Serialize;
-use url::Url;
 
 use crate::engine::{Engine, SlotState};
 use crate::error::EngineError;
@@ -136,14 +134,23 @@ impl Engine {
         }
         let now = self.now();
         let (health, _) = self.gate(&snap_locked, mode, now)?;
-        if !state.unsaved || state.tokens.is_none() {
-            state.tokens = self.read_tokens(&snap_locked.account).await?;
-        }
-        let Some(refresh_token) = state.tokens.as_ref().and_then(|t| t.refresh_token.clone())
-        else {
-            return Err(EngineError::NotConnected {
-                name: name.to_owned(),
-            });
+        // A failure armed for testing stands in for the request: nothing is
+        // sent and the keychain is not read.
+        let armed = self.take_armed(name);
+        let refresh_token = if armed.is_some() {
+            None
+        } else {
+            if !state.unsaved || state.tokens.is_none() {
+                state.tokens = self.read_tokens(&snap_locked.account).await?;
+            }
+            match state.tokens.as_ref().and_then(|t| t.refresh_token.clone()) {
+                Some(token) => Some(token),
+                None => {
+                    return Err(EngineError::NotConnected {
+                        name: name.to_owned(),
+                    });
+                }
+            }
         };
 
         let account = &snap_locked.account;
@@ -155,38 +162,29 @@ impl Engine {
         )
         .0;
         self.announce(name, health, started, &[]);
-        let fingerprint = records::fingerprint(account, snap_locked.facts.as_ref());
+        let fingerprint = match armed {
+            Some(code) => format!("armed|{code}|{now}"),
+            None => records::fingerprint(account, snap_locked.facts.as_ref()),
+        };
         let clock = Instant::now();
-        let result = match self.token_endpoint(account).await {
-            Ok(endpoint) => {
-                // Ask for the account's configured scopes: the granted scope
-                // list that comes back often omits `offline_access`, and
-                // without it no new refresh token would be issued.
-                let scope = match account.scope_string() {
-                    s if !s.is_empty() => s,
-                    _ => state
-                        .tokens
-                        .as_ref()
-                        .map(|t| t.scope.clone())
-                        .unwrap_or_default(),
-                };
-                self.inner
-                    .http
-                    .refresh(&endpoint, &account.client_id, &refresh_token, &scope, None)
-                    .await
+        let result = match (armed, refresh_token) {
+            (Some(code), _) => Err(crate::armed::endpoint_answer(code)),
+            (None, Some(token)) => self
+                .send_refresh(account, &state, &token)
+                .await?
+                .map(|response| (response, token)),
+            (None, None) => {
+                return Err(EngineError::NotConnected {
+                    name: name.to_owned(),
+                });
             }
-            Err(EngineError::Endpoints {
-                source: reconnect_oauth::endpoints::EndpointError::Fetch(fetch),
-                ..
-            }) => Err(fetch_as_token_error(fetch)),
-            Err(other) => return Err(other),
         };
         let elapsed = i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX);
         self.inner.hooks.at(PausePoint::Response).await;
         let now = self.now();
 
         match result {
-            Ok(response) => {
+            Ok((response, refresh_token)) => {
                 let spa = response.refresh_token_expires_in.is_some();
                 let mut fresh = response.tokens;
                 if fresh.refresh_token.is_none() {
@@ -314,13 +312,16 @@ impl Engine {
                     record.next_attempt = Some(next_attempt);
                     record.streak = streak;
                 }
-                self.learn(
-                    account,
-                    &verdict,
-                    snap_locked.facts.as_ref(),
-                    snap_locked.learned.clone(),
-                    now,
-                );
+                // An armed failure reveals nothing about the real lifetimes.
+                if armed.is_none() {
+                    self.learn(
+                        account,
+                        &verdict,
+                        snap_locked.facts.as_ref(),
+                        snap_locked.learned.clone(),
+                        now,
+                    );
+                }
                 let mut event = NewEvent::new(now, Some(account), kind::REFRESH, outcome::FAILED);
                 event.duration_ms = Some(elapsed);
                 event.code = verdict.primary_code.map(|c| format!("AADSTS{c}"));
@@ -328,7 +329,15 @@ impl Engine {
                 event.suberror.clone_from(&verdict.suberror);
                 event.trace_id.clone_from(&verdict.trace_id);
                 event.correlation_id.clone_from(&verdict.correlation_id);
-                event.message = Some(format!("{} [{}]", verdict.title, verdict.category.as_str()));
+                let note = match armed {
+                    Some(_) => format!(" ({})", crate::armed::ARMED_NOTE),
+                    None => String::new(),
+                };
+                event.message = Some(format!(
+                    "{}{note} [{}]",
+                    verdict.title,
+                    verdict.category.as_str()
+                ));
                 let store = Arc::clone(&self.inner.store);
                 let id = account.id;
                 let failure_json = records::failure_json(&to, Some(&record));
@@ -352,31 +361,6 @@ impl Engine {
                     failure: Box::new(record),
                 })
             }
-        }
-    }
-
-    /// Where the account's token endpoint is.
-    async fn token_endpoint(&self, account: &Account) -> Result<Url, EngineError> {
-        let bad = |source| EngineError::Endpoints {
-            name: account.name.clone(),
-            source,
-        };
-        let base = Url::parse(&account.authority).map_err(|_| {
-            bad(reconnect_oauth::endpoints::EndpointError::BadBase(
-                account.authority.clone(),
-            ))
-        })?;
-        match account.provider {
-            Provider::Microsoft => {
-                let tenant = account.tenant.as_deref().unwrap_or("organizations");
-                Ok(ProviderEndpoints::microsoft(&base, tenant)
-                    .map_err(bad)?
-                    .token)
-            }
-            Provider::Oidc => Ok(ProviderMetadata::discover(&self.inner.http, &base)
-                .await
-                .map_err(bad)?
-                .token_endpoint),
         }
     }
 }
@@ -406,16 +390,4 @@ fn reuse(
             },
         )
     })
-}
-
-/// A failed discovery request counts as a transport failure of the refresh.
-fn fetch_as_token_error(fetch: reconnect_oauth::FetchError) -> reconnect_oauth::TokenError {
-    match fetch {
-        reconnect_oauth::FetchError::Transport { kind, source, .. } => {
-            reconnect_oauth::TokenError::Transport { kind, source }
-        }
-        other => reconnect_oauth::TokenError::InvalidSuccess {
-            reason: format!("OpenID discovery failed: {other}"),
-        },
-    }
 }

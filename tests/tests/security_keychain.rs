@@ -3,6 +3,9 @@
 //! collection gets locked. The CLI must say so clearly, never crash or hang,
 //! never fall back to plaintext, never mark the connection "reconnect
 //! needed" (the grant is fine), and work again once the keychain is back.
+//! `reconnect status` keeps answering throughout: it says the keychain is
+//! unavailable or locked and that tokens cannot be refreshed until it is
+//! back, and shows the stored health unchanged, marked "last known".
 //!
 //! Each case runs on its own D-Bus bus with its own gnome-keyring, so killing
 //! it leaves the session other tests use alone. Needs `dbus-daemon`,
@@ -197,24 +200,55 @@ fn clean_keychain_failure(out: &Output, what: &str) -> String {
         .to_owned()
 }
 
-/// `reconnect status` either shows a state that is not "broken", or fails
-/// cleanly naming the keychain.
-fn not_broken(world: &World, name: &str, when: &str) -> String {
+/// `reconnect status` while the keychain cannot be used: it still answers
+/// (exit 0, no crash), says the keychain is `expect` (JSON `keychain`, plus a
+/// human line that tokens cannot be refreshed until it is back), and shows
+/// the last stored health, which must not be "broken". Returns the health.
+fn status_during_outage(world: &World, name: &str, when: &str, expect: &str) -> String {
     let out = run(world, &["status", name, "--json"]);
-    if !out.status.success() {
-        let said = clean_keychain_failure(&out, &format!("status {name} --json ({when})"));
-        return format!("unavailable (\"{said}\")");
-    }
+    assert!(
+        out.status.success(),
+        "{when}: `status --json` failed ({:?}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let value: serde_json::Value = serde_json::from_str(&text).expect("status --json is JSON");
-    let entry = value.as_array().and_then(|a| a.first()).unwrap_or(&value);
-    let state = health(entry);
+    let entry: serde_json::Value = serde_json::from_str(&text).expect("status --json is JSON");
+    assert_eq!(
+        entry["keychain"], expect,
+        "{when}: status --json must say the keychain is {expect}: {text}"
+    );
+    let message = entry["keychain_message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("cannot be read or refreshed"),
+        "{when}: keychain_message must say tokens cannot be refreshed: {text}"
+    );
+    let state = health(&entry);
     assert!(!state.is_empty(), "{when}: status shows no health: {text}");
     assert!(
         !["reconnect_needed", "needs_admin", "app_misconfigured"].contains(&state.as_str()),
         "{when}: a keychain outage marked the connection {state}"
     );
-    state
+    let human = run(world, &["status", name]);
+    assert!(human.status.success(), "{when}: `status` failed");
+    let human = String::from_utf8_lossy(&human.stdout).into_owned();
+    let first = human.lines().next().unwrap_or_default().to_owned();
+    assert!(
+        first.starts_with("Keychain") && first.contains("cannot be read or refreshed"),
+        "{when}: `status` must open with the keychain problem: {human}"
+    );
+    assert!(
+        human.contains("(last known)"),
+        "{when}: the health must be marked as the last known: {human}"
+    );
+    format!("{state} (last known), keychain {expect}: \"{first}\"")
+}
+
+/// The keychain is usable again: `status --json` says so and has no message.
+fn keychain_available(world: &World, name: &str, when: &str) {
+    let status = world.status(name);
+    assert_eq!(status["keychain"], "available", "{when}: {status}");
+    assert!(status.get("keychain_message").is_none(), "{when}: {status}");
 }
 
 fn no_plaintext(world: &World, when: &str) {
@@ -238,6 +272,12 @@ async fn the_secret_service_vanishing_or_locking_mid_run_is_reported_and_recover
     let first =
         tokio::task::block_in_place(|| world.token("alice")).expect("works with the keychain up");
     assert!(!first.is_empty());
+    let stored = tokio::task::block_in_place(|| world.status("alice"));
+    assert_eq!(
+        stored["keychain"], "available",
+        "the keychain is up: {stored}"
+    );
+    let stored = health(&stored);
     let mut cases = Vec::new();
 
     // 1. The Secret Service disappears between runs.
@@ -250,11 +290,18 @@ async fn the_secret_service_vanishing_or_locking_mid_run_is_reported_and_recover
     });
     let said = clean_keychain_failure(&token, "token alice");
     clean_keychain_failure(&refresh, "refresh alice");
-    let state = tokio::task::block_in_place(|| not_broken(&world, "alice", "keychain gone"));
+    let state = tokio::task::block_in_place(|| {
+        status_during_outage(&world, "alice", "keychain gone", "unavailable")
+    });
+    assert!(
+        state.starts_with(&format!("{stored} ")),
+        "the stored health ({stored}) must be shown unchanged: {state}"
+    );
     cases.push(format!(
         "gone: token/refresh fail cleanly (\"{said}\"), status {state}"
     ));
     keyring.up();
+    tokio::task::block_in_place(|| keychain_available(&world, "alice", "after gone"));
     let again = tokio::task::block_in_place(|| world.token("alice"))
         .expect("works again once the keychain is back");
     assert!(!again.is_empty());
@@ -301,8 +348,14 @@ async fn the_secret_service_vanishing_or_locking_mid_run_is_reported_and_recover
             || text.contains("not saved"),
         "new tokens that could not be saved must be reported"
     );
-    let state =
-        tokio::task::block_in_place(|| not_broken(&world, "alice", "keychain killed mid-refresh"));
+    let state = tokio::task::block_in_place(|| {
+        status_during_outage(
+            &world,
+            "alice",
+            "keychain killed mid-refresh",
+            "unavailable",
+        )
+    });
     cases.push(format!("killed mid-refresh: exit {code:?}, status {state}"));
     keyring.up();
     let again = tokio::task::block_in_place(|| world.token("alice"))
@@ -313,7 +366,9 @@ async fn the_secret_service_vanishing_or_locking_mid_run_is_reported_and_recover
     keyring.lock();
     let token = tokio::task::block_in_place(|| run(&world, &["token", "alice"]));
     let said = clean_keychain_failure(&token, "token alice (locked)");
-    let state = tokio::task::block_in_place(|| not_broken(&world, "alice", "collection locked"));
+    let state = tokio::task::block_in_place(|| {
+        status_during_outage(&world, "alice", "collection locked", "locked")
+    });
     cases.push(format!(
         "locked: token fails cleanly (\"{said}\"), status {state}"
     ));
@@ -328,6 +383,7 @@ async fn the_secret_service_vanishing_or_locking_mid_run_is_reported_and_recover
         "healthy",
         "after every keychain outage: {status}"
     );
+    tokio::task::block_in_place(|| keychain_available(&world, "alice", "after every outage"));
 
     assert!(
         data_dir_files(&world.data_dir()) > 0,

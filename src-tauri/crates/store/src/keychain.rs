@@ -23,6 +23,14 @@ impl KeychainVault {
     }
 }
 
+/// Whether the OS keychain can be used right now, without prompting: one
+/// look at the Secret Service on Linux (bus, provider, default collection
+/// unlocked). For status displays: the error says why tokens cannot be read
+/// or refreshed until the keychain is back. Changes nothing.
+pub fn probe(home: &Home) -> Result<(), KeychainError> {
+    OsKeychain::new(home.keychain_service()).check()
+}
+
 /// Entries of one keychain service in the OS keychain.
 #[derive(Debug, Clone)]
 pub struct OsKeychain {

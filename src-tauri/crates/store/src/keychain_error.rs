@@ -93,6 +93,21 @@ impl KeychainError {
         }
     }
 
+    /// What a status display calls the keychain when this error stops it
+    /// being used: `locked`, `denied` (access refused) or `unavailable`
+    /// (no bus, no provider, or any other failure).
+    pub fn availability(&self) -> &'static str {
+        match self {
+            Self::Locked { .. } => "locked",
+            Self::AccessDenied { .. } => "denied",
+            Self::NoSession { .. }
+            | Self::NoProvider { .. }
+            | Self::TooLarge { .. }
+            | Self::Platform { .. }
+            | Self::Injected(_) => "unavailable",
+        }
+    }
+
     /// Classifies an error from the `keyring` crate.
     pub fn from_keyring(err: keyring::Error) -> Self {
         use keyring::Error as K;
@@ -290,6 +305,21 @@ mod tests {
         for (err, want) in cases {
             let shown = format!("{err}");
             assert_eq!(KeychainError::from_keyring(err).kind(), want, "{shown}");
+        }
+    }
+
+    #[test]
+    fn availability_names_locked_denied_and_unavailable() {
+        let cause = || -> Cause { Box::new(std::io::Error::other("x")) };
+        let cases = [
+            (KeychainError::Locked { cause: None }, "locked"),
+            (KeychainError::AccessDenied { cause: cause() }, "denied"),
+            (KeychainError::NoSession { cause: cause() }, "unavailable"),
+            (KeychainError::NoProvider { cause: cause() }, "unavailable"),
+            (KeychainError::Platform { cause: cause() }, "unavailable"),
+        ];
+        for (err, want) in cases {
+            assert_eq!(err.availability(), want, "{}", err.kind());
         }
     }
 

@@ -4,6 +4,13 @@
 //! decoder's verdict; with `--json`, exactly the JSON `reconnect decode
 //! --json` prints) and next attempt, plus any failure spike across accounts.
 //! `events` shows the recorded refresh and sign-in attempts, newest first.
+//!
+//! `status` also looks once at the keychain (no prompt). When it cannot be
+//! used (gone, locked, access refused) it says so first, and that tokens can
+//! neither be read nor refreshed until it is back; the health shown is then
+//! the last one stored, which it leaves unchanged. `--json` adds
+//! `"keychain": "available" | "locked" | "denied" | "unavailable"` and, when
+//! not available, `"keychain_message"`.
 
 use std::process::ExitCode;
 
@@ -33,25 +40,49 @@ pub fn status(args: StatusArgs) -> ExitCode {
         let engine = open_engine()?;
         let accounts = engine.status(name.as_deref()).await?;
         let spikes = engine.spikes().await?;
-        Ok((engine.now(), accounts, spikes))
+        // Only worth a look when there are tokens to read.
+        let keychain = if accounts.is_empty() {
+            Ok(())
+        } else {
+            reconnect_store::keychain::probe(engine.home())
+        };
+        Ok((engine.now(), accounts, spikes, keychain))
     });
-    let (now, accounts, spikes) = match result {
+    let (now, accounts, spikes, keychain) = match result {
         Ok(r) => r,
         Err(err) => return failure(&err),
     };
+    let outage = keychain.err().map(|err| KeychainOutage::from(&err));
     if args.json {
-        let value = match (&args.name, accounts.first()) {
+        let mut value = match (&args.name, accounts.first()) {
             (Some(_), Some(one)) => json!(one),
             _ => json!({ "accounts": accounts, "spikes": spikes }),
         };
+        if let Some(object) = value.as_object_mut() {
+            let state = outage.as_ref().map_or("available", |o| o.state);
+            object.insert("keychain".into(), json!(state));
+            if let Some(o) = &outage {
+                object.insert("keychain_message".into(), json!(o.headline()));
+            }
+        }
         println!("{value:#}");
         return ExitCode::SUCCESS;
+    }
+    if let Some(o) = &outage {
+        println!("{}", o.headline());
+        println!("  {}", o.detail);
     }
     if accounts.is_empty() {
         println!("No accounts yet. Add one with `reconnect add NAME --client-id ID`.");
     }
     for account in &accounts {
-        print!("{}", describe(account, now));
+        let mut text = describe(account, now);
+        if outage.is_some()
+            && let Some(end) = text.find('\n')
+        {
+            text.insert_str(end, " (last known)");
+        }
+        print!("{text}");
     }
     for spike in &spikes {
         println!(
@@ -62,6 +93,38 @@ pub fn status(args: StatusArgs) -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+/// Why the keychain cannot be used right now, for the status display.
+struct KeychainOutage {
+    /// `locked`, `denied` or `unavailable`.
+    state: &'static str,
+    /// The keychain error's own explanation (what to do about it).
+    detail: String,
+}
+
+impl From<&reconnect_store::KeychainError> for KeychainOutage {
+    fn from(err: &reconnect_store::KeychainError) -> Self {
+        Self {
+            state: err.availability(),
+            detail: err.to_string(),
+        }
+    }
+}
+
+impl KeychainOutage {
+    /// One line saying what it means for the connections.
+    fn headline(&self) -> String {
+        let (what, until) = match self.state {
+            "locked" => ("is locked", "it is unlocked"),
+            "denied" => ("refused access", "access is allowed"),
+            _ => ("cannot be reached", "it is back"),
+        };
+        format!(
+            "Keychain {what}: tokens cannot be read or refreshed until {until}. \
+             The health shown is the last known."
+        )
+    }
 }
 
 fn describe(s: &AccountStatus, now: UnixTime) -> String {
@@ -251,6 +314,25 @@ mod tests {
         assert!(parse_duration("5y").is_err());
         assert!(parse_duration("m").is_err());
         assert!(parse_duration("99999999999999999d").is_err());
+    }
+
+    #[test]
+    fn a_keychain_outage_says_tokens_cannot_be_refreshed_until_it_is_back() {
+        let locked = KeychainOutage::from(&reconnect_store::KeychainError::Locked { cause: None });
+        assert_eq!(locked.state, "locked");
+        assert!(
+            locked.headline().contains("locked"),
+            "{}",
+            locked.headline()
+        );
+        assert!(locked.headline().contains("until it is unlocked"));
+        assert!(locked.detail.contains("Unlock"), "{}", locked.detail);
+        let gone = KeychainOutage::from(&reconnect_store::KeychainError::NoProvider {
+            cause: "nobody owns org.freedesktop.secrets".into(),
+        });
+        assert_eq!(gone.state, "unavailable");
+        assert!(gone.headline().contains("cannot be reached"));
+        assert!(gone.headline().contains("cannot be read or refreshed"));
     }
 
     #[test]

@@ -1,11 +1,8 @@
 //! Refreshing from the app: "Refresh now", the refresh that follows a tester
-//! action, the demo's first round, the shared clock of simulator and engine,
-//! and the tester's locally armed failures.
+//! action, the demo's first round, and the shared clock of simulator and
+//! engine. (A tester's "fail the next refresh" is armed in the engine, see
+//! `Engine::fail_next`, so it takes the engine's normal failure path.)
 
-use reconnect_core::decode;
-use reconnect_engine::FailureRecord;
-use reconnect_store::NewEvent;
-use reconnect_store::events::{kind, outcome};
 use tauri::{AppHandle, State};
 
 use crate::backend::{AppState, Backend, Failure};
@@ -22,10 +19,6 @@ pub async fn refresh_and_report(app: &AppHandle, backend: &Backend, name: &str) 
 }
 
 async fn refresh(backend: &Backend, name: &str) -> Result<(), reconnect_engine::EngineError> {
-    if let Some(code) = take_armed(backend, name) {
-        record_local_failure(backend, name, code);
-        return Ok(());
-    }
     backend.engine.refresh(name, true).await.map(|_| ())
 }
 
@@ -69,71 +62,6 @@ pub fn advance_clock(backend: &Backend, seconds: i64) -> Result<i64, Failure> {
     let now = demo.sim().advance_clock(seconds)?;
     backend.clock.advance(seconds);
     Ok(now)
-}
-
-/// The code armed for `name`, if any.
-pub fn armed(backend: &Backend, name: &str) -> Option<u32> {
-    backend.armed.lock().ok()?.get(name).copied()
-}
-
-/// Arms a local failure: the next refresh of `name` fails with `code`
-/// without any request leaving the machine.
-pub fn arm(backend: &Backend, name: &str, code: u32) -> Result<(), Failure> {
-    if code == 0 {
-        return Err(Failure::msg("enter an AADSTS code, e.g. 50173"));
-    }
-    backend
-        .armed
-        .lock()
-        .map_err(|_| Failure::msg("the tester state is unavailable"))?
-        .insert(name.to_owned(), code);
-    Ok(())
-}
-
-fn take_armed(backend: &Backend, name: &str) -> Option<u32> {
-    backend.armed.lock().ok()?.remove(name)
-}
-
-/// Records a failure for `code` as if the token endpoint had answered it:
-/// the decoder's verdict, the health it leads to, and a failed `refresh`
-/// event marked as simulated.
-fn record_local_failure(backend: &Backend, name: &str, code: u32) {
-    let Ok(account) = backend.data.store().account(name) else {
-        return;
-    };
-    let now = backend.now();
-    let verdict = decode::decode_code(code);
-    let state = if verdict.is_transient() {
-        "retrying"
-    } else if verdict.who_acts == decode::WhoActs::Developer {
-        "app_misconfigured"
-    } else if verdict.who_acts == decode::WhoActs::Admin {
-        "needs_admin"
-    } else {
-        "reconnect_needed"
-    };
-    let record = FailureRecord::new(&verdict, now, format!("tester-local-{code}"));
-    let Ok(stored) = serde_json::to_value(&record) else {
-        return;
-    };
-    let mut event = NewEvent::new(now, Some(&account), kind::REFRESH, outcome::FAILED);
-    event.code = Some(format!("AADSTS{code}"));
-    event.error = verdict.error.clone();
-    event.message = Some(format!(
-        "{} (simulated locally by the tester panel)",
-        verdict.title
-    ));
-    let result = backend.data.store().write(|tx| {
-        tx.set_health(account.id, state, Some(&stored))?;
-        tx.append_event(&event)?;
-        Ok(())
-    });
-    if let Err(err) = result {
-        tracing::warn!(
-            "could not record the simulated failure: {}",
-            Failure::from(err).0
-        );
-    }
 }
 
 /// Refreshes one account now.

@@ -2,7 +2,7 @@
 //! the core. No view holds a token, an authorization code or a PKCE verifier;
 //! the types here have no field that could carry one.
 
-use reconnect_core::forecast::{self, ForecastConfig, Lifetimes, RefreshTokenFacts};
+use reconnect_core::forecast::{self, Forecast};
 use reconnect_store::{Account, HealthRecord, Provider, TokenFacts};
 use serde::Serialize;
 use serde_json::Value;
@@ -122,19 +122,9 @@ fn url_host(url: &str) -> Option<String> {
     (!host.is_empty()).then(|| host.to_owned())
 }
 
-/// The forecast for stored facts at `now`, with the default lifetimes.
-pub fn forecast_of(facts: &TokenFacts, now: i64) -> Option<ForecastView> {
-    let input = RefreshTokenFacts {
-        first_issued_at: facts.refresh_issued_at,
-        last_used_at: facts.refresh_last_used_at,
-        spa: facts.spa,
-    };
-    let f = forecast::forecast(
-        &input,
-        &Lifetimes::default(),
-        &ForecastConfig::default(),
-        now,
-    );
+/// The card's part of a forecast (the engine's, with the lifetimes it
+/// learned from the account's own failures). Nothing known: no forecast.
+pub fn forecast_view(f: &Forecast) -> Option<ForecastView> {
     Some(ForecastView {
         dies_at: f.dies_at?,
         cause: f.cause,
@@ -142,13 +132,13 @@ pub fn forecast_of(facts: &TokenFacts, now: i64) -> Option<ForecastView> {
     })
 }
 
-/// Builds a card from what the store knows.
+/// Builds a card from what the store knows and the engine's forecast.
 pub fn account_view(
     account: &Account,
     health: Option<&HealthRecord>,
     facts: Option<&TokenFacts>,
     simulated: bool,
-    now: i64,
+    forecast: Option<&Forecast>,
 ) -> AccountView {
     let state = health.map(|h| h.state.clone()).unwrap_or_else(|| {
         if facts.is_some() {
@@ -183,7 +173,7 @@ pub fn account_view(
         provider: account.provider.as_str(),
         provider_label: provider_label(account, simulated),
         last_refresh_ok_at: facts.and_then(|f| f.refresh_last_used_at.or(f.refresh_issued_at)),
-        forecast: facts.and_then(|f| forecast_of(f, now)),
+        forecast: forecast.filter(|_| facts.is_some()).and_then(forecast_view),
         reason: health
             .and_then(|h| h.last_failure.as_ref())
             .and_then(reason),
@@ -195,6 +185,7 @@ pub fn account_view(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reconnect_core::forecast::{ForecastConfig, Lifetimes, RefreshTokenFacts};
 
     #[test]
     fn reason_reads_a_verdict_and_an_engine_wrapped_verdict() {
@@ -210,16 +201,35 @@ mod tests {
         assert!(reason(&serde_json::json!({ "nothing": 1 })).is_none());
     }
 
+    fn forecast_with(lifetimes: &Lifetimes, facts: &TokenFacts, now: i64) -> Option<ForecastView> {
+        let input = RefreshTokenFacts {
+            first_issued_at: facts.refresh_issued_at,
+            last_used_at: facts.refresh_last_used_at,
+            spa: facts.spa,
+        };
+        forecast_view(&forecast::forecast(
+            &input,
+            lifetimes,
+            &ForecastConfig::default(),
+            now,
+        ))
+    }
+
     #[test]
-    fn forecast_of_an_idle_token_says_when_it_dies_and_that_keep_alive_helps() {
+    fn the_card_forecast_follows_a_learned_idle_limit() {
         let facts = TokenFacts {
             refresh_issued_at: Some(1_000),
             refresh_last_used_at: Some(2_000),
             ..TokenFacts::default()
         };
-        let f = forecast_of(&facts, 3_000).expect("a forecast");
+        let f = forecast_with(&Lifetimes::default(), &facts, 3_000).expect("a forecast");
         assert_eq!(f.dies_at, 2_000 + 90 * 86_400);
         assert!(f.preventable);
+        let learned = Lifetimes::default().with_learned(Some(4 * 86_400), None);
+        let f = forecast_with(&learned, &facts, 3_000).expect("a forecast");
+        assert_eq!(f.dies_at, 2_000 + 4 * 86_400);
+        // Nothing known about the token: no forecast on the card.
+        assert!(forecast_with(&learned, &TokenFacts::default(), 3_000).is_none());
     }
 
     #[test]

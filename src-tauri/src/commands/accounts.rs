@@ -6,21 +6,26 @@ use tauri::{AppHandle, State};
 use crate::backend::{AppState, Backend, Failure};
 use crate::views::{self, AccountList, AccountView};
 
+/// Builds one card; its forecast is the engine's, with the lifetimes it
+/// learned from the account's own failures.
+pub fn card(
+    backend: &Backend,
+    account: &reconnect_store::Account,
+    health: Option<&reconnect_store::HealthRecord>,
+    facts: Option<&reconnect_store::TokenFacts>,
+) -> AccountView {
+    let forecast = backend.engine.forecast(&account.name, facts, backend.now());
+    views::account_view(account, health, facts, backend.is_demo(), Some(&forecast))
+}
+
 /// Builds every card of the open profile.
 pub fn cards(backend: &Backend) -> Result<Vec<AccountView>, Failure> {
     let store = backend.data.store();
-    let now = backend.now();
     let mut out = Vec::new();
     for account in store.accounts()? {
         let health = store.health(account.id)?;
         let facts = store.token_facts(account.id)?;
-        out.push(views::account_view(
-            &account,
-            health.as_ref(),
-            facts.as_ref(),
-            backend.is_demo(),
-            now,
-        ));
+        out.push(card(backend, &account, health.as_ref(), facts.as_ref()));
     }
     Ok(out)
 }
@@ -101,13 +106,7 @@ pub async fn add_account(
     new.validate()?;
     let account = backend.data.store().add_account(&new)?;
     super::accounts_changed(&app);
-    Ok(views::account_view(
-        &account,
-        None,
-        None,
-        backend.is_demo(),
-        backend.now(),
-    ))
+    Ok(card(&backend, &account, None, None))
 }
 
 /// Removes an account: its keychain entries first, then its records.

@@ -145,7 +145,7 @@ pub async fn tester_state(state: State<'_, AppState>) -> Result<TesterState, Fai
     let accounts = crate::commands::accounts::cards(&backend)?
         .into_iter()
         .map(|c| TesterAccount {
-            fail_next: crate::refresh::armed(&backend, &c.name),
+            fail_next: backend.engine.armed_failure(&c.name),
             simulated: backend.is_demo(),
             name: c.name,
             health: c.health,
@@ -313,7 +313,8 @@ pub async fn tester_advance_clock(
     Ok(now)
 }
 
-/// For any account: makes its next refresh fail locally with `code`.
+/// For any account: makes its next refresh fail locally with `code` (the
+/// engine handles it as the token endpoint's answer; nothing is sent).
 #[tauri::command]
 pub async fn tester_fail_next(
     app: AppHandle,
@@ -322,8 +323,7 @@ pub async fn tester_fail_next(
     code: u32,
 ) -> Result<(), Failure> {
     let backend = state.current().await?;
-    backend.data.store().account(&name)?;
-    crate::refresh::arm(&backend, &name, code)?;
+    backend.engine.fail_next(&name, code)?;
     super::accounts_changed(&app);
     Ok(())
 }

@@ -62,8 +62,6 @@ pub struct Backend {
     pub demo: Option<Demo>,
     /// Running sign-ins, per account, with their cancel handles.
     pub signins: Mutex<HashMap<String, reconnect_signin::CancellationToken>>,
-    /// Failure codes armed by the tester panel, per account.
-    pub armed: Mutex<HashMap<String, u32>>,
     /// Dropped with the backend: its background tasks see the channel
     /// close and stop.
     pub shutdown: watch::Sender<()>,
@@ -96,7 +94,6 @@ impl Backend {
             clock,
             demo,
             signins: Mutex::new(HashMap::new()),
-            armed: Mutex::new(HashMap::new()),
             shutdown: watch::channel(()).0,
         })
     }

@@ -10,7 +10,7 @@ use tauri::State;
 
 use crate::backend::{AppState, Backend, Failure};
 use crate::diagnostics;
-use crate::views::{self, AccountView};
+use crate::views::AccountView;
 
 /// Everything the detail view shows.
 #[derive(Debug, Clone, Serialize)]
@@ -228,13 +228,7 @@ pub async fn account_detail(
     let health = store.health(account.id)?;
     let facts = store.token_facts(account.id)?;
     let now = backend.now();
-    let view = views::account_view(
-        &account,
-        health.as_ref(),
-        facts.as_ref(),
-        backend.is_demo(),
-        now,
-    );
+    let view = super::accounts::card(&backend, &account, health.as_ref(), facts.as_ref());
     let verdict = health
         .as_ref()
         .and_then(|h| h.last_failure.as_ref())

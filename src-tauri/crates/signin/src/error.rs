@@ -45,12 +45,6 @@ pub enum SigninError {
     /// The browser could not be started.
     #[error(transparent)]
     Browser(#[from] BrowserError),
-    /// The browser command ended with a failure before the sign-in finished.
-    #[error("the browser command exited with {status} before the sign-in finished")]
-    BrowserExited {
-        /// Its exit status, as text.
-        status: String,
-    },
     /// Nothing came back in time.
     #[error(
         "no answer from the browser within {} s (was the sign-in page closed?); nothing was changed",

@@ -66,6 +66,15 @@ pub enum Progress {
         /// Whether a claims challenge is being passed.
         claims_challenge: bool,
     },
+    /// The browser could not be opened (it failed to start, or its command
+    /// ended with a failure). The sign-in keeps waiting: the user can open
+    /// `url` in a browser themselves.
+    BrowserFailed {
+        /// The authorize URL to open by hand.
+        url: String,
+        /// What went wrong, in words.
+        reason: String,
+    },
     /// The browser came back; tokens are being fetched.
     Exchanging,
 }
@@ -209,15 +218,33 @@ impl Signin<'_> {
             select_account: options.select_account,
         };
         let url = authorize_url(&provider.endpoints.authorize, &params, &secrets);
-        let launched = self.browser.open(&url)?;
+        // A browser that cannot be opened does not end the sign-in: the link
+        // still works when the user opens it by hand.
+        let launched = self.browser.open(&url);
         (self.progress)(&Progress::BrowserOpened {
             url: url.to_string(),
             browser: self.browser.describe(),
             timeout: options.timeout,
             claims_challenge: settings.claims_challenge.is_some(),
         });
+        let launched = match launched {
+            Ok(launched) => Some(launched),
+            Err(err) => {
+                (self.progress)(&Progress::BrowserFailed {
+                    url: url.to_string(),
+                    reason: crate::browser::describe_error(&err),
+                });
+                None
+            }
+        };
 
-        let callback = wait_for_callback(&mut listener, launched, options).await?;
+        let callback = wait_for_callback(&mut listener, launched, options, &|status: String| {
+            (self.progress)(&Progress::BrowserFailed {
+                url: url.to_string(),
+                reason: format!("{} exited with {status}", self.browser.describe()),
+            });
+        })
+        .await?;
         let result = self
             .complete(
                 settings,
@@ -335,16 +362,20 @@ fn elapsed_ms(started: Instant) -> i64 {
     i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
 
+/// Waits for the redirect. A watched browser command that ends with a
+/// failure is reported through `browser_failed` and the wait goes on (the
+/// link can still be opened by hand).
 async fn wait_for_callback(
     listener: &mut Loopback,
-    launched: Launched,
+    launched: Option<Launched>,
     options: &SigninOptions,
+    browser_failed: &(dyn Fn(String) + Sync),
 ) -> Result<Callback, SigninError> {
     let deadline = tokio::time::sleep(options.timeout);
     tokio::pin!(deadline);
     let mut browser_exit = match launched {
-        Launched::Watched(rx) => Some(rx),
-        Launched::Detached => None,
+        Some(Launched::Watched(rx)) => Some(rx),
+        Some(Launched::Detached) | None => None,
     };
     loop {
         tokio::select! {
@@ -357,8 +388,8 @@ async fn wait_for_callback(
                     Ok(Ok(status)) if status.success() => {
                         tracing::debug!("the browser command finished; still waiting for the redirect");
                     }
-                    Ok(Ok(status)) => return Err(SigninError::BrowserExited { status: status.to_string() }),
-                    Ok(Err(e)) => return Err(SigninError::BrowserExited { status: e.to_string() }),
+                    Ok(Ok(status)) => browser_failed(status.to_string()),
+                    Ok(Err(e)) => browser_failed(e.to_string()),
                     Err(_) => {}
                 }
             }

@@ -1,6 +1,6 @@
 //! The whole sign-in against the real simulator on loopback, with scripted
 //! browsers and an in-memory store: success, the same-account guard, error
-//! callbacks, a wrong state, timeout, cancel, a failing browser command, the
+//! callbacks, a wrong state, timeout, cancel, a browser that cannot open, the
 //! claims challenge and an OpenID provider found by discovery.
 
 use std::collections::HashMap;
@@ -10,9 +10,8 @@ use std::time::Duration;
 use reconnect_oauth::{TokenClient, TokenClientConfig};
 use reconnect_signin::store::StoreFailure;
 use reconnect_signin::{
-    AccountSettings, Browser, CommandBrowser, Connected, FailedAttempt, KnownUser, Launched,
-    LoopbackConfig, Outcome, Progress, ProviderKind, Signin, SigninError, SigninOptions,
-    SigninStore,
+    AccountSettings, Browser, Connected, FailedAttempt, KnownUser, Launched, LoopbackConfig,
+    Outcome, Progress, ProviderKind, Signin, SigninError, SigninOptions, SigninStore,
 };
 use reconnect_sim::{RunningSim, SimConfig, Simulator, TENANT_ID};
 use url::Url;
@@ -336,15 +335,48 @@ async fn cancel_stops_the_wait() {
 }
 
 #[tokio::test]
-async fn a_failing_browser_command_ends_the_sign_in_at_once() {
+async fn a_browser_that_cannot_open_is_reported_and_the_copied_link_still_works() {
     let sim = sim(Some(ALICE)).await;
-    let store = MemoryStore::new(microsoft(&sim));
-    let browser = CommandBrowser::parse("sh -c 'exit 7' browser").unwrap();
-    let err = run(&store, &browser, &options(Duration::from_secs(60)))
-        .await
-        .unwrap_err();
-    assert!(matches!(err, SigninError::BrowserExited { .. }), "{err:?}");
-    assert!(err.to_string().contains('7'), "{err}");
+    // Chosen the way `--browser` / RECONNECT_BROWSER choose it: a command
+    // that exits 1 at once, and one whose program does not exist.
+    for (command, expected) in [
+        ("false", "`false` exited with exit status: 1"),
+        (
+            "/nonexistent/reconnect-browser",
+            "could not start the browser `/nonexistent/reconnect-browser`",
+        ),
+    ] {
+        let store = MemoryStore::new(microsoft(&sim));
+        let browser = reconnect_signin::browser::choose(Some(command)).unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let progress = move |p: &Progress| {
+            if let Progress::BrowserFailed { url, reason } = p {
+                let _ = tx.send((url.clone(), reason.clone()));
+            }
+        };
+        // The user reads the message and opens the copied link by hand.
+        let user = tokio::spawn(async move {
+            let (url, reason) = rx.recv().await.expect("the failure is reported");
+            let opened = reqwest::get(&url).await.and_then(|r| r.error_for_status());
+            assert!(opened.is_ok(), "{opened:?}");
+            reason
+        });
+        let client = TokenClient::new(TokenClientConfig::default()).unwrap();
+        let signin = Signin {
+            client: &client,
+            browser: browser.as_ref(),
+            store: &store,
+            progress: &progress,
+        };
+        let connected = signin
+            .run("work", &options(Duration::from_secs(30)))
+            .await
+            .unwrap_or_else(|e| panic!("{command}: the copied link connects: {e}"));
+        assert_eq!(connected.upn.as_deref(), Some(ALICE));
+        let reason = user.await.unwrap();
+        assert!(reason.contains(expected), "{command}: {reason}");
+        assert_eq!(store.connected.lock().unwrap().len(), 1);
+    }
 }
 
 #[tokio::test]

@@ -80,6 +80,12 @@ fn report(name: &str, progress: &Progress) {
                 timeout.as_secs()
             );
         }
+        Progress::BrowserFailed { url, reason } => {
+            eprintln!(
+                "reconnect: the browser could not be opened ({reason}); still waiting: open this URL in a browser yourself:"
+            );
+            eprintln!("  {url}");
+        }
         Progress::Exchanging => eprintln!("reconnect: the browser answered; fetching tokens"),
     }
 }

@@ -340,6 +340,41 @@ pub fn orphaned_entries(data_dir: &std::path::Path, account_ids: &[i64]) -> Vec<
         .collect()
 }
 
+/// The keychain entries of a profile right after a crash, sorted: the ones
+/// no manifest knows of (`orphaned`: nothing would ever remove them), and
+/// the ones a manifest lists as junk (`pending`: a write was cut short; the
+/// account's next write erases them).
+#[derive(Debug, Default)]
+pub struct CrashLeftovers {
+    /// Entries neither current nor listed as junk.
+    pub orphaned: Vec<String>,
+    /// Entries listed as junk, erased by the next write.
+    pub pending: Vec<String>,
+}
+
+/// Sorts the entries [`orphaned_entries`] finds into truly orphaned ones and
+/// ones a manifest still tracks as junk.
+pub fn crash_leftovers(data_dir: &std::path::Path, account_ids: &[i64]) -> CrashLeftovers {
+    let mut tracked = std::collections::BTreeSet::new();
+    for id in account_ids {
+        let Some(manifest) = keychain_value(data_dir, &format!("{id}/manifest")) else {
+            continue;
+        };
+        let m: serde_json::Value = serde_json::from_str(&manifest).unwrap_or_default();
+        for junk in m["junk"].as_array().into_iter().flatten() {
+            if let (Some(g), Some(n)) = (junk["g"].as_u64(), junk["n"].as_u64()) {
+                for i in 0..n {
+                    tracked.insert(format!("{id}/g{g}/{i}"));
+                }
+            }
+        }
+    }
+    let (pending, orphaned) = orphaned_entries(data_dir, account_ids)
+        .into_iter()
+        .partition(|e| tracked.contains(e));
+    CrashLeftovers { orphaned, pending }
+}
+
 /// The ids of the profile's accounts, from the database.
 pub fn account_ids(data_dir: &std::path::Path) -> Vec<i64> {
     let conn = rusqlite::Connection::open_with_flags(

@@ -1,114 +1,253 @@
 //! Load generator for the simulator's token endpoint (used by
-//! `scripts/bench-sim.sh`): mints one refresh token per worker through
-//! `/_sim/grants`, then has CONCURRENCY workers redeem them over keep-alive
-//! loopback connections for SECONDS (or until MAX requests), and prints the
-//! throughput. Loopback URLs only.
+//! `scripts/bench-sim.sh`). It mints one refresh token per connection through
+//! `/_sim/grants`, then keeps CONCURRENCY keep-alive HTTP/1.1 connections
+//! busy redeeming them (one request in flight per connection) for SECONDS or
+//! until MAX requests, and prints the throughput, latency percentiles, errors
+//! and its own CPU time. Loopback URLs only.
+//!
+//! The client is deliberately lean so that it leaves the cores to the server:
+//! one thread, a pre-built request per connection, and a response parser that
+//! reads the status and `Content-Length` and nothing else.
 //!
 //! `cargo run --release -p reconnect-sim --example token_load -- URL [CONCURRENCY] [SECONDS] [MAX]`
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
 
 const CLIENT: &str = "bench-client";
 const SCOPE: &str = "offline_access https://graph.microsoft.com/User.Read";
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+/// What one connection measured.
+#[derive(Default)]
+struct Tally {
+    ok: u64,
+    errors: u64,
+    latencies_us: Vec<u32>,
+}
+
+fn main() -> Result<(), Failure> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let url = args
         .first()
         .ok_or("usage: token_load URL [CONCURRENCY] [SECONDS] [MAX]")?
         .trim_end_matches('/')
         .to_owned();
-    let host = url::Url::parse(&url)?
-        .host_str()
-        .unwrap_or_default()
-        .to_owned();
-    if !matches!(host.as_str(), "127.0.0.1" | "localhost" | "[::1]") {
-        return Err(format!("refusing to load {url}: loopback only").into());
+    let parsed = url::Url::parse(&url)?;
+    let host = parsed.host_str().unwrap_or_default().to_owned();
+    if !matches!(host.as_str(), "127.0.0.1" | "localhost" | "[::1]") || parsed.scheme() != "http" {
+        return Err(format!("refusing to load {url}: plain http on loopback only").into());
     }
+    let authority = format!("{host}:{}", parsed.port_or_known_default().unwrap_or(80));
     let concurrency: usize = args.get(1).map_or(Ok(32), |s| s.parse())?;
     let seconds: u64 = args.get(2).map_or(Ok(10), |s| s.parse())?;
-    let max: u64 = args.get(3).map_or(Ok(5_000_000), |s| s.parse())?;
+    let max: u64 = args.get(3).map_or(Ok(u64::MAX), |s| s.parse())?;
+    if concurrency == 0 {
+        return Err("CONCURRENCY must be at least 1".into());
+    }
 
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()?;
-    let token_url = format!("{url}/common/oauth2/v2.0/token");
-    let mut tokens = Vec::with_capacity(concurrency);
+    runtime.block_on(run(url, authority, concurrency, seconds, max))
+}
+
+async fn run(
+    url: String,
+    authority: String,
+    concurrency: usize,
+    seconds: u64,
+    max: u64,
+) -> Result<(), Failure> {
+    let setup = reqwest::Client::new();
+    let mut requests = Vec::with_capacity(concurrency);
     for _ in 0..concurrency {
-        let minted: serde_json::Value = client
+        let minted: serde_json::Value = setup
             .post(format!("{url}/_sim/grants"))
             .json(&serde_json::json!({"upn": "alice@contoso.test", "client_id": CLIENT, "scope": SCOPE}))
             .send()
             .await?
+            .error_for_status()?
             .json()
             .await?;
-        tokens.push(
-            minted["refresh_token"]
-                .as_str()
-                .ok_or("no refresh token minted")?
-                .to_owned(),
-        );
-    }
-    // Warm-up: one round per worker.
-    for rt in &tokens {
-        client
-            .post(&token_url)
-            .form(&[
-                ("grant_type", "refresh_token"),
-                ("client_id", CLIENT),
-                ("refresh_token", rt),
-                ("scope", SCOPE),
-            ])
-            .send()
-            .await?;
+        let rt = minted["refresh_token"]
+            .as_str()
+            .ok_or("no refresh token minted")?;
+        requests.push(token_request(&authority, rt));
     }
 
-    let ok = Arc::new(AtomicU64::new(0));
-    let failed = Arc::new(AtomicU64::new(0));
-    let issued = Arc::new(AtomicU64::new(0));
-    let deadline = Instant::now() + Duration::from_secs(seconds);
+    // Open every connection and warm it with one request before the clock starts.
+    let mut streams = Vec::with_capacity(concurrency);
+    for request in &requests {
+        let mut stream = TcpStream::connect(&authority).await?;
+        stream.set_nodelay(true)?;
+        let mut buf = Vec::with_capacity(8192);
+        let status = exchange(&mut stream, request, &mut buf).await?;
+        if status != 200 {
+            return Err(format!("warm-up request answered {status}").into());
+        }
+        streams.push(stream);
+    }
+
+    let per_worker = max.div_ceil(concurrency as u64);
+    let cpu_before = own_cpu_seconds();
     let started = Instant::now();
-    let mut workers = Vec::new();
-    for rt in tokens {
-        let (client, token_url, ok, failed, issued) = (
-            client.clone(),
-            token_url.clone(),
-            ok.clone(),
-            failed.clone(),
-            issued.clone(),
-        );
-        workers.push(tokio::spawn(async move {
-            let form = [
-                ("grant_type", "refresh_token"),
-                ("client_id", CLIENT),
-                ("refresh_token", rt.as_str()),
-                ("scope", SCOPE),
-            ];
-            while Instant::now() < deadline && issued.fetch_add(1, Ordering::Relaxed) < max {
-                match client.post(&token_url).form(&form).send().await {
-                    Ok(r) if r.status().is_success() => {
-                        let _ = r.bytes().await;
-                        ok.fetch_add(1, Ordering::Relaxed);
+    let deadline = started + Duration::from_secs(seconds);
+    let mut workers = tokio::task::JoinSet::new();
+    for (stream, request) in streams.into_iter().zip(requests) {
+        let authority = authority.clone();
+        workers.spawn(async move {
+            let mut tally = Tally::default();
+            let mut stream = Some(stream);
+            let mut buf = Vec::with_capacity(8192);
+            while Instant::now() < deadline && tally.ok + tally.errors < per_worker {
+                let conn = match stream.as_mut() {
+                    Some(s) => s,
+                    None => match TcpStream::connect(&authority).await {
+                        Ok(s) => {
+                            let _ = s.set_nodelay(true);
+                            stream.insert(s)
+                        }
+                        Err(_) => {
+                            tally.errors += 1;
+                            continue;
+                        }
+                    },
+                };
+                let sent = Instant::now();
+                match exchange(conn, &request, &mut buf).await {
+                    Ok(200) => {
+                        tally.ok += 1;
+                        let us = sent.elapsed().as_micros();
+                        tally
+                            .latencies_us
+                            .push(u32::try_from(us).unwrap_or(u32::MAX));
                     }
-                    _ => {
-                        failed.fetch_add(1, Ordering::Relaxed);
+                    Ok(_) => tally.errors += 1,
+                    Err(_) => {
+                        tally.errors += 1;
+                        stream = None;
                     }
                 }
             }
-        }));
+            tally
+        });
     }
-    for w in workers {
-        w.await?;
+    let mut total = Tally::default();
+    while let Some(tally) = workers.join_next().await {
+        let tally = tally?;
+        total.ok += tally.ok;
+        total.errors += tally.errors;
+        total.latencies_us.extend(tally.latencies_us);
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let ok = ok.load(Ordering::Relaxed);
-    let failed = failed.load(Ordering::Relaxed);
+    let cpu = own_cpu_seconds().zip(cpu_before).map(|(a, b)| a - b);
+    total.latencies_us.sort_unstable();
+
+    println!("concurrency: {concurrency} keep-alive connections");
+    println!("duration: {elapsed:.2} s");
+    println!("requests: {} ok", total.ok);
+    println!("errors: {}", total.errors);
     println!(
-        "token endpoint: {ok} ok, {failed} failed in {elapsed:.2} s at concurrency {concurrency}: {:.0} requests/second",
-        ok as f64 / elapsed
+        "throughput: {:.0} requests/second",
+        total.ok as f64 / elapsed
     );
+    println!(
+        "latency: p50 {} us, p99 {} us, max {} us",
+        percentile(&total.latencies_us, 50.0),
+        percentile(&total.latencies_us, 99.0),
+        total.latencies_us.last().copied().unwrap_or(0)
+    );
+    if let Some(cpu) = cpu {
+        println!("load generator CPU: {cpu:.2} s");
+    }
     Ok(())
+}
+
+/// The raw HTTP/1.1 refresh_token request for one refresh token.
+fn token_request(authority: &str, refresh_token: &str) -> Vec<u8> {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "refresh_token")
+        .append_pair("client_id", CLIENT)
+        .append_pair("refresh_token", refresh_token)
+        .append_pair("scope", SCOPE)
+        .finish();
+    format!(
+        "POST /common/oauth2/v2.0/token HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Sends one request and reads its whole response; returns the status.
+async fn exchange(
+    stream: &mut TcpStream,
+    request: &[u8],
+    buf: &mut Vec<u8>,
+) -> Result<u16, Failure> {
+    stream.write_all(request).await?;
+    buf.clear();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err("the server closed the connection".into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some((status, head, length)) = response_head(buf)? {
+            while buf.len() < head + length {
+                let n = stream.read(&mut chunk).await?;
+                if n == 0 {
+                    return Err("the server closed the connection mid-body".into());
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            return Ok(status);
+        }
+    }
+}
+
+/// Parses a response head once it is complete: (status, head length, body
+/// length). The simulator always answers with `Content-Length`.
+fn response_head(buf: &[u8]) -> Result<Option<(u16, usize, usize)>, Failure> {
+    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Ok(None);
+    };
+    let head = std::str::from_utf8(&buf[..end])?;
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|line| line.strip_prefix("HTTP/1.1 "))
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+        .ok_or("not an HTTP/1.1 status line")?;
+    let length = lines
+        .filter_map(|line| line.split_once(':'))
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.trim().parse().ok())
+        .ok_or("no Content-Length")?;
+    Ok(Some((status, end + 4, length)))
+}
+
+/// The `p`th percentile of sorted values (nearest rank).
+fn percentile(sorted: &[u32], p: f64) -> u32 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// This process's user + system CPU seconds (Linux `/proc`; `None` elsewhere).
+fn own_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is parenthesised and may hold spaces.
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }

@@ -83,7 +83,7 @@ impl Failure {
 
     /// Renders the body with fresh trace ids at virtual time `now`.
     pub fn body(&self, now: i64, correlation_id: &str) -> ErrorBody {
-        let trace_id = uuid::Uuid::new_v4().to_string();
+        let trace_id = crate::new_uuid().to_string();
         let timestamp = entra_timestamp(now);
         ErrorBody {
             error: self.error.clone(),

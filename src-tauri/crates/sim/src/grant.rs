@@ -153,11 +153,12 @@ pub fn refresh(
             "Provided grant is invalid or malformed. The refresh token was issued to a different client.".into(),
         ));
     }
-    let user = world.user(&session.upn).cloned().ok_or_else(|| {
+    let world: &World = world;
+    let user = world.user(&session.upn).ok_or_else(|| {
         Failure::with_text(70000, "Provided grant is invalid or malformed.".into())
     })?;
     let now = world.clock.now();
-    check_user(&user, client_id)?;
+    check_user(user, client_id)?;
     if claims.generation < world.generation(&user.upn) {
         let valid_from = user.tokens_valid_from.unwrap_or(now);
         return Err(Failure::with_text(

@@ -1,11 +1,15 @@
 //! The simulator's signing keys and the JWKS that publishes them.
 //!
 //! id_tokens are RS256-signed with a fixed, public test key (see
-//! `fixtures/README.md`). Access tokens are ES256-signed with a P-256 key
-//! generated per process: ECDSA signing is fast enough for the simulator to be
-//! used as a load target, and clients treat access tokens as opaque anyway.
-//! Refresh tokens are HS256-sealed with a per-process secret so that they need
-//! no storage (old refresh tokens stay valid, as on Entra).
+//! `fixtures/README.md`). Access tokens for a tester's own API (`api://…`
+//! scopes) are ES256-signed with a P-256 key generated per process and
+//! published in the JWKS, so an API under test can validate them. Access
+//! tokens for Microsoft Graph are, as on Entra, meant for Graph alone (Entra's
+//! cannot be validated by anyone else): the simulator signs those with HS256
+//! under a per-process secret, which costs a microsecond instead of the
+//! ECDSA signature's tens, so the simulator holds up as a load target.
+//! Refresh tokens are HS256-sealed with another per-process secret so that
+//! they need no storage (old refresh tokens stay valid, as on Entra).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -27,8 +31,10 @@ const RSA_JWK: &str = include_str!("../fixtures/signing-key.jwk.json");
 pub struct Keys {
     rsa: EncodingKey,
     ec: EncodingKey,
+    opaque: EncodingKey,
     seal: EncodingKey,
-    seal_secret: Vec<u8>,
+    unseal: jsonwebtoken::DecodingKey,
+    unseal_rules: jsonwebtoken::Validation,
     jwks: serde_json::Value,
 }
 
@@ -61,13 +67,22 @@ impl Keys {
             "x": URL_SAFE_NO_PAD.encode(&raw[1..33]),
             "y": URL_SAFE_NO_PAD.encode(&raw[33..65]),
         });
-        let mut seal_secret = vec![0u8; 32];
+        let mut seal_secret = [0u8; 32];
         rand::rng().fill_bytes(&mut seal_secret);
+        let mut opaque_secret = [0u8; 32];
+        rand::rng().fill_bytes(&mut opaque_secret);
         Ok(Self {
             rsa,
             ec,
+            opaque: EncodingKey::from_secret(&opaque_secret),
             seal: EncodingKey::from_secret(&seal_secret),
-            seal_secret,
+            unseal: jsonwebtoken::DecodingKey::from_secret(&seal_secret),
+            unseal_rules: {
+                let mut rules = jsonwebtoken::Validation::new(Algorithm::HS256);
+                rules.required_spec_claims.clear();
+                rules.validate_exp = false;
+                rules
+            },
             jwks: serde_json::json!({ "keys": [rsa_jwk, ec_jwk] }),
         })
     }
@@ -84,11 +99,20 @@ impl Keys {
         jsonwebtoken::encode(&header, claims, &self.rsa).map_err(|e| SimError::Keys(e.to_string()))
     }
 
-    /// Signs access-token claims with ES256.
+    /// Signs access-token claims with ES256 under the published EC key
+    /// (tokens for a tester's own API, which may validate them).
     pub fn sign_access_token(&self, claims: &impl Serialize) -> Result<String, SimError> {
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(EC_KID.to_owned());
         jsonwebtoken::encode(&header, claims, &self.ec).map_err(|e| SimError::Keys(e.to_string()))
+    }
+
+    /// Signs access-token claims meant for Microsoft Graph alone: HS256 under
+    /// a per-process secret that is published nowhere. Clients read such
+    /// tokens as opaque, as they must with Entra's Graph tokens.
+    pub fn sign_graph_access_token(&self, claims: &impl Serialize) -> Result<String, SimError> {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.opaque)
+            .map_err(|e| SimError::Keys(e.to_string()))
     }
 
     /// Seals refresh-token contents (HS256) so they can be checked without storage.
@@ -99,11 +123,7 @@ impl Keys {
 
     /// Opens a sealed refresh token; `None` when it was not sealed by this process.
     pub fn unseal<T: serde::de::DeserializeOwned>(&self, token: &str) -> Option<T> {
-        let mut validation = jsonwebtoken::Validation::new(Algorithm::HS256);
-        validation.required_spec_claims.clear();
-        validation.validate_exp = false;
-        let key = jsonwebtoken::DecodingKey::from_secret(&self.seal_secret);
-        jsonwebtoken::decode::<T>(token, &key, &validation)
+        jsonwebtoken::decode::<T>(token, &self.unseal, &self.unseal_rules)
             .ok()
             .map(|d| d.claims)
     }
@@ -180,5 +200,18 @@ mod tests {
         );
         assert!(other.unseal::<Probe>(&sealed).is_none());
         assert!(keys.unseal::<Probe>("not a token").is_none());
+    }
+
+    #[test]
+    fn graph_access_tokens_are_not_refresh_tokens() {
+        let keys = Keys::load().expect("keys");
+        let token = keys.sign_graph_access_token(&probe()).expect("sign");
+        let header = jsonwebtoken::decode_header(&token).expect("header");
+        assert_eq!(header.alg, Algorithm::HS256);
+        assert!(header.kid.is_none(), "no published key signs Graph tokens");
+        assert!(
+            keys.unseal::<Probe>(&token).is_none(),
+            "an access token must not open as a refresh token"
+        );
     }
 }

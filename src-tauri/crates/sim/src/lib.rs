@@ -70,6 +70,14 @@ pub enum SimError {
     Invalid(String),
 }
 
+/// A random (version 4) UUID from the thread's userspace generator: ids the
+/// simulator makes per request (trace and correlation ids, sessions) need no
+/// system call each.
+pub(crate) fn new_uuid() -> uuid::Uuid {
+    use rand::Rng as _;
+    uuid::Builder::from_random_bytes(rand::rng().random()).into_uuid()
+}
+
 /// The simulator's router over `state`: the identity endpoints and `/_sim`.
 pub fn app(state: SimState) -> Router {
     use routes::{authorize, control, discovery, token};

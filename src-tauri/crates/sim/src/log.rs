@@ -5,6 +5,8 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::rfc3339;
+
 /// Most entries kept; older ones are dropped first (the simulator doubles as a load target).
 pub const LOG_CAPACITY: usize = 100_000;
 
@@ -44,9 +46,26 @@ pub struct LogEntry {
 pub struct RequestLog {
     entries: VecDeque<LogEntry>,
     dropped: u64,
+    /// The last second stamped and its RFC 3339 text (formatting once per second, not per request).
+    stamp: Option<(i64, String)>,
 }
 
 impl RequestLog {
+    /// Stamps `entry` with virtual time `unix` and appends it.
+    pub fn push_at(&mut self, mut entry: LogEntry, unix: i64) {
+        let time = match &self.stamp {
+            Some((at, text)) if *at == unix => text.clone(),
+            _ => {
+                let text = rfc3339(unix);
+                self.stamp = Some((unix, text.clone()));
+                text
+            }
+        };
+        entry.unix = unix;
+        entry.time = time;
+        self.push(entry);
+    }
+
     /// Appends an entry, dropping the oldest past [`LOG_CAPACITY`].
     pub fn push(&mut self, entry: LogEntry) {
         if self.entries.len() >= LOG_CAPACITY {
@@ -70,5 +89,58 @@ impl RequestLog {
     pub fn clear(&mut self) {
         self.entries.clear();
         self.dropped = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry() -> LogEntry {
+        LogEntry {
+            time: String::new(),
+            unix: 0,
+            endpoint: "token".into(),
+            method: "POST".into(),
+            grant_type: None,
+            user: None,
+            client_id: None,
+            status: 200,
+            code: None,
+            error: None,
+            claims_passed: false,
+            mfa: None,
+            fault: None,
+        }
+    }
+
+    #[test]
+    fn entries_carry_their_own_second_and_the_log_stays_capped() {
+        let mut log = RequestLog::default();
+        log.push_at(entry(), 0);
+        log.push_at(entry(), 0);
+        log.push_at(entry(), 61);
+        let times: Vec<(i64, String)> = log
+            .entries()
+            .into_iter()
+            .map(|e| (e.unix, e.time))
+            .collect();
+        assert_eq!(
+            times,
+            vec![
+                (0, "1970-01-01T00:00:00Z".to_owned()),
+                (0, "1970-01-01T00:00:00Z".to_owned()),
+                (61, "1970-01-01T00:01:01Z".to_owned()),
+            ]
+        );
+        for _ in 0..LOG_CAPACITY {
+            log.push_at(entry(), 120);
+        }
+        assert_eq!(log.entries().len(), LOG_CAPACITY);
+        assert_eq!(log.dropped(), 3);
+        assert!(
+            log.entries().iter().all(|e| e.unix == 120),
+            "the oldest went first"
+        );
     }
 }

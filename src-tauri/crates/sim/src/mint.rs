@@ -1,6 +1,7 @@
-//! Minting token responses: the access token (ES256 JWT), the id_token
-//! (RS256), the sealed refresh token and `client_info`, shaped like Entra's
-//! v2.0 success body.
+//! Minting token responses: the access token (a JWT: HS256 and opaque for
+//! Microsoft Graph, ES256 under the published key for any other API), the
+//! id_token (RS256), the sealed refresh token and `client_info`, shaped like
+//! Entra's v2.0 success body.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -122,6 +123,11 @@ fn audience(resources: &[&str]) -> String {
     }
 }
 
+/// Whether `aud` is Microsoft Graph, whose access tokens only Graph reads.
+fn is_graph(aud: &str) -> bool {
+    aud == GRAPH_APP_ID || aud.eq_ignore_ascii_case("https://graph.microsoft.com")
+}
+
 /// `scp`: scope names without their resource prefix.
 fn scp(resources: &[&str]) -> String {
     if resources.is_empty() {
@@ -166,6 +172,7 @@ pub fn mint(keys: &Keys, input: &MintInput) -> Result<serde_json::Value, SimErro
         vec!["pwd"]
     };
     let aud = audience(&resources);
+    let sub = pairwise_sub(&input.oid, &input.client_id);
     let access = AccessClaims {
         aud: &aud,
         iss: &input.issuer,
@@ -179,7 +186,7 @@ pub fn mint(keys: &Keys, input: &MintInput) -> Result<serde_json::Value, SimErro
         oid: &input.oid,
         preferred_username: &input.upn,
         scp: scp(&resources),
-        sub: pairwise_sub(&input.oid, &input.client_id),
+        sub: sub.clone(),
         tid: &input.tid,
         upn: &input.upn,
         uti: random_id(),
@@ -200,10 +207,12 @@ pub fn mint(keys: &Keys, input: &MintInput) -> Result<serde_json::Value, SimErro
     body.insert("scope".into(), granted.into());
     body.insert("expires_in".into(), ACCESS_TOKEN_SECONDS.into());
     body.insert("ext_expires_in".into(), ACCESS_TOKEN_SECONDS.into());
-    body.insert(
-        "access_token".into(),
-        keys.sign_access_token(&access)?.into(),
-    );
+    let access_token = if is_graph(&aud) {
+        keys.sign_graph_access_token(&access)?
+    } else {
+        keys.sign_access_token(&access)?
+    };
+    body.insert("access_token".into(), access_token.into());
     if asked.iter().any(|s| s == "offline_access") {
         let rt = RefreshClaims {
             sid: input.sid.clone(),
@@ -228,7 +237,7 @@ pub fn mint(keys: &Keys, input: &MintInput) -> Result<serde_json::Value, SimErro
             nonce: input.nonce.as_deref(),
             oid: &input.oid,
             preferred_username: &input.upn,
-            sub: pairwise_sub(&input.oid, &input.client_id),
+            sub,
             tid: &input.tid,
             ver: "2.0",
         };

@@ -65,7 +65,7 @@ impl World {
 
     /// Starts a session and returns its id.
     pub fn open_session(&mut self, session: Session) -> String {
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = crate::new_uuid().to_string();
         self.sessions.insert(id.clone(), session);
         id
     }

@@ -67,6 +67,47 @@ async fn id_tokens_verify_against_the_published_jwks() {
 }
 
 #[tokio::test]
+async fn api_access_tokens_verify_against_the_jwks_and_graph_ones_are_opaque() {
+    let (router, state) = sim();
+    let jwks = get(&router, "/common/discovery/v2.0/keys").await.json();
+    let own_api = grant(
+        &router,
+        ALICE,
+        serde_json::json!({"scope": "api://orders/Orders.Read"}),
+    )
+    .await;
+    let token = own_api["access_token"].as_str().expect("access_token");
+    let header = jsonwebtoken::decode_header(token).expect("header");
+    assert_eq!(header.alg, Algorithm::ES256);
+    let kid = header.kid.expect("kid");
+    let key = jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .expect("the access token's key is published");
+    let decoding = DecodingKey::from_ec_components(
+        key["x"].as_str().expect("x"),
+        key["y"].as_str().expect("y"),
+    )
+    .expect("key");
+    let mut validation = Validation::new(Algorithm::ES256);
+    validation.set_audience(&["api://orders"]);
+    validation.set_issuer(&[format!("http://127.0.0.1:4000/{}/v2.0", state.tenant_id())]);
+    let data = jsonwebtoken::decode::<serde_json::Value>(token, &decoding, &validation)
+        .expect("an API can validate its access token");
+    assert_eq!(data.claims["scp"], "Orders.Read");
+
+    // Graph's tokens are for Graph alone, as on Entra: no published key signs them.
+    let graph = grant(&router, ALICE, serde_json::json!({})).await;
+    let token = graph["access_token"].as_str().expect("access_token");
+    let header = jsonwebtoken::decode_header(token).expect("header");
+    assert_eq!(header.alg, Algorithm::HS256);
+    assert!(header.kid.is_none());
+    assert_eq!(claims(token)["aud"], "https://graph.microsoft.com");
+}
+
+#[tokio::test]
 async fn success_body_has_every_field_entra_sends() {
     let (router, state) = sim();
     let first = grant(&router, ALICE, serde_json::json!({})).await;

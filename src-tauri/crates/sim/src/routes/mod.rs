@@ -55,7 +55,7 @@ pub fn correlation_id(headers: &HeaderMap) -> String {
                 && v.len() <= 64
                 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         })
-        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
+        .map_or_else(|| crate::new_uuid().to_string(), str::to_owned)
 }
 
 /// Parses an `application/x-www-form-urlencoded` body (never fails; later keys win).

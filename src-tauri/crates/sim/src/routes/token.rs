@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 
 use super::outage::{OutageStep, serve_outage};
 use super::{BaseUrl, correlation_id, form};
-use crate::clock::rfc3339;
 use crate::failure::Failure;
 use crate::grant::{self, Facts};
 use crate::log::LogEntry;
@@ -109,10 +108,8 @@ fn response_code(response: &Response) -> Option<(u32, &'static str)> {
 }
 
 /// Stamps an entry with virtual time and appends it to the log.
-pub fn record(state: &SimState, mut entry: LogEntry) {
+pub fn record(state: &SimState, entry: LogEntry) {
     let mut world = state.world();
     let now = world.clock.now();
-    entry.unix = now;
-    entry.time = rfc3339(now);
-    world.log.push(entry);
+    world.log.push_at(entry, now);
 }

@@ -3,6 +3,7 @@
 //! killed when a test ends. Each area of tests lives in its own file under
 //! `tests/tests/`.
 
+pub mod desktop_bus;
 pub mod harness;
 pub mod secrets;
 pub mod window;

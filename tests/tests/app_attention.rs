@@ -1,0 +1,295 @@
+//! Getting the user's attention, end to end on the real app window and the
+//! real D-Bus protocols: the test plays the desktop (a notification server
+//! and a tray host, `reconnect_e2e::desktop_bus`) on the private session bus
+//! the app inherits, so what it sees is what a desktop would show:
+//!
+//! - several accounts breaking at once give exactly one notification naming
+//!   them, and clicking a notification opens the window on its account;
+//! - the tray icon's picture and label show whether anything needs
+//!   attention, follow recovery, and its menu opens the account to fix.
+//!
+//! Needs Xvfb, tauri-driver, WebKitWebDriver and a session bus with a
+//! Secret Service (run through scripts/test.sh). Notifications stay on here:
+//! nothing sets `RECONNECT_NO_NOTIFICATIONS`.
+
+use std::time::Duration;
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use reconnect_e2e::desktop_bus::{Desktop, Picture, Shown, TrayItem, TrayState};
+use reconnect_e2e::harness::{TempHome, workspace_root};
+use reconnect_e2e::window::{WindowDriver, artifacts_dir};
+use serde_json::{Value, json};
+
+/// How long changes that involve the engine (and the demo's seeding) may take.
+const PATIENCE: Duration = Duration::from_secs(90);
+
+/// The demo accounts that start broken.
+const DEMO_BROKEN: [&str; 3] = ["bianca-files", "carlos-crm", "diego-teams"];
+
+/// The real window of an app started with notifications on.
+struct Window {
+    client: Client,
+    _home: TempHome,
+    _driver: WindowDriver,
+}
+
+impl Window {
+    /// Starts the app on `profile` and waits for its first render.
+    async fn start(profile: &str) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let home = TempHome::new();
+        let driver =
+            WindowDriver::start(&home, &[("RECONNECT_PROFILE", profile)]).expect("tauri-driver");
+        let client = ClientBuilder::rustls()
+            .expect("rustls client")
+            .capabilities(driver.capabilities())
+            .connect(&driver.url)
+            .await
+            .expect("a WebDriver session on the real window");
+        let window = Self {
+            client,
+            _home: home,
+            _driver: driver,
+        };
+        window.wait_for("body[data-ready='true']").await;
+        window
+    }
+
+    async fn wait_for(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+    }
+
+    /// Calls a backend command the way the UI does.
+    async fn invoke(&self, cmd: &str, args: Value) -> Value {
+        let script = r#"
+            const [cmd, args, done] = arguments;
+            window.__TAURI__.core.invoke(cmd, args)
+              .then(v => done({ ok: v }))
+              .catch(e => done({ err: String(e) }));
+        "#;
+        let reply = self
+            .client
+            .execute_async(script, vec![Value::from(cmd), args])
+            .await
+            .expect("invoke script ran");
+        assert!(reply.get("ok").is_some(), "{cmd} failed: {reply}");
+        reply
+    }
+
+    /// Shows the dashboard, so a later jump to a detail view is visible.
+    async fn show_dashboard(&self) {
+        self.client
+            .execute("location.hash = '#/';", vec![])
+            .await
+            .expect("navigate");
+        self.wait_for("#view-dashboard:not([hidden])").await;
+    }
+
+    /// Waits until the window shows the detail view of `account`.
+    async fn wait_for_detail_of(&self, account: &str) {
+        let heading = self
+            .wait_for(&format!(
+                "#view-detail:not([hidden]) #detail-heading[data-account='{account}']"
+            ))
+            .await;
+        assert!(
+            heading.is_displayed().await.expect("visibility"),
+            "the detail of {account} is on screen"
+        );
+    }
+
+    /// The account whose detail view is on screen, once one is.
+    async fn detail_shown(&self) -> String {
+        self.wait_for("#view-detail:not([hidden]) #detail-heading[data-account]")
+            .await
+            .attr("data-account")
+            .await
+            .expect("heading attribute")
+            .expect("the heading names its account")
+    }
+
+    async fn screenshot(&self, name: &str) {
+        if let Ok(png) = self.client.screenshot().await {
+            let _ = std::fs::write(artifacts_dir().join(format!("{name}.png")), png);
+        }
+    }
+
+    async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+/// The tray pictures the app ships.
+fn shipped_picture(file: &str) -> Picture {
+    Picture::load(&workspace_root().join("icons").join(file)).expect("a shipped tray icon")
+}
+
+/// Whether the tray currently draws `expected` with `label` beside it.
+fn tray_shows(state: &TrayState, expected: &Picture, label: &str) -> anyhow::Result<bool> {
+    if state.label != label {
+        return Ok(false);
+    }
+    let file = state
+        .icon_file()
+        .ok_or_else(|| anyhow::anyhow!("no icon"))?;
+    Ok(Picture::load(&file)? == *expected)
+}
+
+async fn wait_for_tray(
+    desktop: &Desktop,
+    item: &TrayItem,
+    what: &str,
+    picture: &Picture,
+    label: &str,
+) -> TrayState {
+    desktop
+        .wait_for_tray_state(item, PATIENCE, what, |s| tray_shows(s, picture, label))
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+/// Of `names`, the one `text` mentions first.
+fn first_named<'a>(text: &str, names: &[&'a str]) -> Option<&'a str> {
+    names
+        .iter()
+        .filter_map(|n| text.find(n).map(|at| (at, *n)))
+        .min()
+        .map(|(_, n)| n)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Xvfb, tauri-driver, WebKitWebDriver and a Secret Service: run through scripts/test.sh"]
+async fn broken_accounts_give_one_notification_and_a_click_opens_the_account() {
+    let desktop = Desktop::start().await.expect("the stand-in desktop");
+    let window = Window::start("demo").await;
+    for name in DEMO_BROKEN {
+        window
+            .wait_for(&format!(
+                "li.card[data-name='{name}'][data-health='reconnect_needed']"
+            ))
+            .await;
+    }
+
+    desktop
+        .wait_for_notifications(PATIENCE, "notification", |n| !n.is_empty())
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+
+    // One more account breaks later, on its own. Its notification comes
+    // after any the first three caused, so once it is here every earlier
+    // notification is too.
+    window
+        .invoke(
+            "tester_break",
+            json!({ "name": "adele-mail", "kind": "mfa", "code": null }),
+        )
+        .await;
+    let shown = desktop
+        .wait_for_notifications(PATIENCE, "notification about adele-mail", |n| {
+            n.iter().any(|n| n.summary.contains("adele-mail"))
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let [together, single]: [Shown; 2] = shown.clone().try_into().unwrap_or_else(|_| {
+        panic!("one notification for the three accounts, one for the fourth: {shown:#?}")
+    });
+
+    assert!(
+        together.summary.contains("3 connections"),
+        "the title counts the accounts: {together:?}"
+    );
+    for name in DEMO_BROKEN {
+        assert!(
+            together.body.contains(name),
+            "the notification names {name}: {together:?}"
+        );
+    }
+    assert!(
+        single.summary.contains("adele-mail")
+            && DEMO_BROKEN
+                .iter()
+                .all(|n| !single.summary.contains(n) && !single.body.contains(n)),
+        "a lone account's notification names only it: {single:?}"
+    );
+    assert!(
+        together.offers_click() && single.offers_click(),
+        "clicks on the notifications are reported back to the app: {shown:?}"
+    );
+
+    // Clicking the combined notification opens the first account it names.
+    let first = first_named(&together.body, &DEMO_BROKEN).expect("a named account");
+    window.show_dashboard().await;
+    desktop.click(together.id).await.expect("click");
+    window.wait_for_detail_of(first).await;
+    window.screenshot("app-notification-click").await;
+
+    // And the lone account's notification opens that account.
+    window.show_dashboard().await;
+    desktop.click(single.id).await.expect("click");
+    window.wait_for_detail_of("adele-mail").await;
+
+    assert_eq!(
+        desktop.notifications().len(),
+        2,
+        "clicks show no further notification"
+    );
+    window.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Xvfb, tauri-driver, WebKitWebDriver and a Secret Service: run through scripts/test.sh"]
+async fn tray_icon_shows_whether_anything_needs_attention_and_opens_it() {
+    let healthy = shipped_picture("tray.png");
+    let attention = shipped_picture("tray-attention.png");
+    assert_ne!(healthy, attention, "the two tray pictures differ");
+
+    let desktop = Desktop::start().await.expect("the stand-in desktop");
+    // An empty profile: nothing needs attention.
+    let window = Window::start("default").await;
+    let item = desktop
+        .wait_for_tray(PATIENCE)
+        .await
+        .expect("the tray icon registers with the panel");
+    let state = wait_for_tray(&desktop, &item, "all healthy", &healthy, "").await;
+    assert_eq!(state.status, "Active", "the tray icon is shown: {state:?}");
+
+    // The demo opens with three broken accounts.
+    window
+        .invoke("switch_profile", json!({ "profile": "demo" }))
+        .await;
+    wait_for_tray(&desktop, &item, "3 need attention", &attention, "3").await;
+
+    // The tray's "Open Reconnect" opens an account that needs attention.
+    window.show_dashboard().await;
+    desktop
+        .click_tray_menu(&item, "Open Reconnect")
+        .await
+        .expect("the tray menu's open entry");
+    let opened = window.detail_shown().await;
+    assert!(
+        DEMO_BROKEN.contains(&opened.as_str()),
+        "the tray opened {opened}, which needs no attention"
+    );
+
+    // One account recovers: the count follows.
+    window
+        .invoke("tester_restore", json!({ "name": "diego-teams" }))
+        .await;
+    wait_for_tray(&desktop, &item, "2 need attention", &attention, "2").await;
+
+    // The others are removed: nothing needs attention any more.
+    for name in ["bianca-files", "carlos-crm"] {
+        window
+            .invoke("remove_account", json!({ "name": name }))
+            .await;
+    }
+    let state = wait_for_tray(&desktop, &item, "all healthy again", &healthy, "").await;
+    assert_eq!(state.status, "Active", "{state:?}");
+    window.close().await;
+}

@@ -1,7 +1,8 @@
 //! Getting the user's attention: OS notifications when accounts need a
 //! person (several at once give one notification), and the tray icon, whose
-//! picture shows whether anything needs attention. Driven by the engine's
-//! health-change events.
+//! picture (and, where the panel shows one, a count beside it) shows whether
+//! anything needs attention. Driven by the engine's health-change events and
+//! by every change to the list of accounts.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use reconnect_engine::EngineEvent;
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder, TrayIconEvent};
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Emitter, Listener, Manager};
 use tauri_plugin_notification::NotificationExt;
 
 use crate::backend::{AppState, Backend};
@@ -28,6 +29,10 @@ pub const ATTENTION_STATES: [&str; 4] = [
 const GATHER: Duration = Duration::from_millis(1500);
 
 const TRAY_ID: &str = "reconnect";
+
+/// The app event sent whenever the accounts or their health change
+/// (`commands::accounts_changed`), e.g. after an account is removed.
+const ACCOUNTS_CHANGED: &str = "accounts-changed";
 
 /// The notification's extra field naming the account to open on a click.
 const ACCOUNT_KEY: &str = "account";
@@ -104,8 +109,19 @@ pub fn notification_text(accounts: &[(String, Notice)]) -> (String, String) {
     }
 }
 
-/// Builds the tray icon (menu: open, quit).
+/// Builds the tray icon (menu: open, quit). It follows every change to the
+/// accounts, including removals, which change no account's health.
 pub fn build_tray(app: &AppHandle) -> tauri::Result<TrayIcon> {
+    let handle = app.clone();
+    app.listen_any(ACCOUNTS_CHANGED, move |_| {
+        let app = handle.clone();
+        tauri::async_runtime::spawn(async move {
+            let state = app.state::<AppState>();
+            if let Ok(backend) = state.current().await {
+                update_tray(&app, &backend);
+            }
+        });
+    });
     let open = MenuItem::with_id(app, "open", "Open Reconnect", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
     let menu = Menu::with_items(app, &[&open, &quit])?;
@@ -140,27 +156,32 @@ fn open_on_attention(app: &AppHandle) {
     });
 }
 
-/// Sets the tray picture and tooltip from the accounts' health.
+/// Sets the tray picture, tooltip and label from the accounts' health. The
+/// label beside the icon counts the accounts that need attention (panels
+/// that show labels, e.g. on Linux and macOS; tooltips are not shown there).
 pub fn update_tray(app: &AppHandle, backend: &Backend) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
     };
     let attention = needing_attention(backend);
-    let (icon, tip) = if attention.is_empty() {
+    let (icon, tip, label) = if attention.is_empty() {
         (
             &include_bytes!("../../icons/tray.png")[..],
             "Reconnect: all connections healthy".to_owned(),
+            None,
         )
     } else {
         (
             &include_bytes!("../../icons/tray-attention.png")[..],
             format!("Reconnect: {} need attention", attention.len()),
+            Some(attention.len().to_string()),
         )
     };
     if let Ok(image) = Image::from_bytes(icon) {
         let _ = tray.set_icon(Some(image));
     }
     let _ = tray.set_tooltip(Some(tip));
+    let _ = tray.set_title(label);
 }
 
 /// Listens to the engine of `backend` until it closes: refreshes the

@@ -2,6 +2,7 @@
 //! can assert how many refreshes really happened and what they returned.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -41,43 +42,110 @@ pub struct LogEntry {
     pub fault: Option<String>,
 }
 
-/// The bounded log.
+/// The bounded log: a ring of at most [`LOG_CAPACITY`] entries.
+///
+/// Entries are kept compactly: text that repeats from request to request
+/// (endpoint, method, grant type, user, client, error, fault) shares one
+/// allocation with recent entries, and the RFC 3339 time is formatted when the
+/// log is read. A full log of token requests takes about 13 MiB.
 #[derive(Debug, Default, Clone)]
 pub struct RequestLog {
-    entries: VecDeque<LogEntry>,
+    entries: VecDeque<Kept>,
     dropped: u64,
-    /// The last second stamped and its RFC 3339 text (formatting once per second, not per request).
-    stamp: Option<(i64, String)>,
+    /// Recently seen texts, most recent first, shared by new entries.
+    recent: VecDeque<Arc<str>>,
+}
+
+/// How many recent texts are looked up for sharing.
+const RECENT_TEXTS: usize = 16;
+
+/// One entry as the log keeps it.
+#[derive(Debug, Clone)]
+struct Kept {
+    unix: i64,
+    endpoint: Arc<str>,
+    method: Arc<str>,
+    grant_type: Option<Arc<str>>,
+    user: Option<Arc<str>>,
+    client_id: Option<Arc<str>>,
+    status: u16,
+    code: Option<u32>,
+    error: Option<Arc<str>>,
+    claims_passed: bool,
+    mfa: Option<bool>,
+    fault: Option<Arc<str>>,
 }
 
 impl RequestLog {
-    /// Stamps `entry` with virtual time `unix` and appends it.
-    pub fn push_at(&mut self, mut entry: LogEntry, unix: i64) {
-        let time = match &self.stamp {
-            Some((at, text)) if *at == unix => text.clone(),
-            _ => {
-                let text = rfc3339(unix);
-                self.stamp = Some((unix, text.clone()));
-                text
-            }
+    /// Appends `entry` at virtual time `unix` (its own `time` and `unix` are
+    /// replaced), dropping the oldest entry past [`LOG_CAPACITY`].
+    pub fn push_at(&mut self, entry: LogEntry, unix: i64) {
+        let kept = Kept {
+            unix,
+            endpoint: self.share(entry.endpoint),
+            method: self.share(entry.method),
+            grant_type: entry.grant_type.map(|t| self.share(t)),
+            user: entry.user.map(|t| self.share(t)),
+            client_id: entry.client_id.map(|t| self.share(t)),
+            status: entry.status,
+            code: entry.code,
+            error: entry.error.map(|t| self.share(t)),
+            claims_passed: entry.claims_passed,
+            mfa: entry.mfa,
+            fault: entry.fault.map(|t| self.share(t)),
         };
-        entry.unix = unix;
-        entry.time = time;
-        self.push(entry);
-    }
-
-    /// Appends an entry, dropping the oldest past [`LOG_CAPACITY`].
-    pub fn push(&mut self, entry: LogEntry) {
         if self.entries.len() >= LOG_CAPACITY {
             self.entries.pop_front();
             self.dropped += 1;
         }
-        self.entries.push_back(entry);
+        self.entries.push_back(kept);
+    }
+
+    /// The shared copy of `text` when it was seen recently, else a new one.
+    fn share(&mut self, text: String) -> Arc<str> {
+        if let Some(found) = self.recent.iter().find(|t| ***t == *text) {
+            return found.clone();
+        }
+        let shared: Arc<str> = Arc::from(text);
+        if self.recent.len() >= RECENT_TEXTS {
+            self.recent.pop_back();
+        }
+        self.recent.push_front(shared.clone());
+        shared
     }
 
     /// All entries, oldest first.
     pub fn entries(&self) -> Vec<LogEntry> {
-        self.entries.iter().cloned().collect()
+        let mut stamp: Option<(i64, String)> = None;
+        let text = |t: &Arc<str>| t.as_ref().to_owned();
+        self.entries
+            .iter()
+            .map(|k| {
+                let time = match &stamp {
+                    Some((at, time)) if *at == k.unix => time.clone(),
+                    _ => {
+                        let time = rfc3339(k.unix);
+                        stamp = Some((k.unix, time.clone()));
+                        time
+                    }
+                };
+                LogEntry {
+                    time,
+                    unix: k.unix,
+                    endpoint: text(&k.endpoint),
+                    method: text(&k.method),
+                    grant_type: k.grant_type.as_ref().map(text),
+                    user: k.user.as_ref().map(text),
+                    client_id: k.client_id.as_ref().map(text),
+                    status: k.status,
+                    code: k.code,
+                    error: k.error.as_ref().map(text),
+                    claims_passed: k.claims_passed,
+                    mfa: k.mfa,
+                    fault: k.fault.as_ref().map(text),
+                }
+            })
+            .collect()
     }
 
     /// How many entries were dropped for space since the last clear.
@@ -142,5 +210,35 @@ mod tests {
             log.entries().iter().all(|e| e.unix == 120),
             "the oldest went first"
         );
+    }
+
+    #[test]
+    fn entries_read_back_exactly_as_written_when_texts_are_shared() {
+        let mut log = RequestLog::default();
+        let mut written = Vec::new();
+        for i in 0..40u32 {
+            let mut e = entry();
+            e.user = Some(format!("user{}@contoso.test", i % 20));
+            e.client_id = (i % 3 != 0).then(|| "client-a".to_owned());
+            e.grant_type = Some(
+                if i % 2 == 0 {
+                    "refresh_token"
+                } else {
+                    "authorization_code"
+                }
+                .to_owned(),
+            );
+            e.error = (i % 5 == 0).then(|| "invalid_grant".to_owned());
+            e.code = (i % 5 == 0).then_some(700_082);
+            e.fault = (i == 7).then(|| "slow".to_owned());
+            e.mfa = Some(i % 4 == 0);
+            e.claims_passed = i % 6 == 0;
+            e.status = if i % 5 == 0 { 400 } else { 200 };
+            log.push_at(e.clone(), i64::from(i));
+            e.unix = i64::from(i);
+            e.time = rfc3339(e.unix);
+            written.push(e);
+        }
+        assert_eq!(log.entries(), written);
     }
 }

@@ -156,7 +156,8 @@ async fn tester_panel_breaks_an_account_and_restores_it() {
         .await;
 
     // "Make the next refresh fail with code N" works without the simulator:
-    // a disabled user (50057) is for an admin.
+    // the engine takes the armed code as the token endpoint's answer. A
+    // disabled user (50057) is for an admin, so nothing retries it.
     let armed = app
         .invoke(
             "tester_fail_next",
@@ -172,6 +173,52 @@ async fn tester_panel_breaks_an_account_and_restores_it() {
         .await;
     let card = app.text("li.card[data-name='adele-mail']").await;
     assert!(card.contains("AADSTS50057"), "{card}");
+    // The timeline records the attempt, marked as armed locally.
+    app.go("#/account/adele-mail").await;
+    app.wait_for("#view-detail .timeline li.event.bad").await;
+    let timeline = app.text("#view-detail .timeline").await;
+    assert!(
+        timeline.contains("AADSTS50057") && timeline.contains("nothing was sent"),
+        "{timeline}"
+    );
+    // The armed code is used up: the next refresh is real and works.
+    let state = app.invoke("tester_state", json!({})).await;
+    let adele = state["ok"]["accounts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["name"] == "adele-mail"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(adele["fail_next"].is_null(), "{state}");
+    app.go("#/tester").await;
+    app.click(&format!("{row} button.refresh-now")).await;
+    app.go("#/").await;
+    app.wait_for("li.card[data-name='adele-mail'][data-health='healthy']")
+        .await;
+
+    // A code a reconnect fixes gets the engine's single retry first: the card
+    // shows the decoded reason while it waits, and the retry a minute later
+    // (the demo's clock is moved past it here) is a real request that works.
+    let armed = app
+        .invoke(
+            "tester_fail_next",
+            json!({ "name": "adele-mail", "code": 50173 }),
+        )
+        .await;
+    assert!(armed.get("ok").is_some(), "{armed}");
+    app.go("#/tester").await;
+    app.wait_for(&format!("{row} .badge.armed")).await;
+    app.click(&format!("{row} button.refresh-now")).await;
+    app.go("#/").await;
+    app.wait_for("li.card[data-name='adele-mail'][data-health='retrying']")
+        .await;
+    let card = app.text("li.card[data-name='adele-mail']").await;
+    assert!(card.contains("AADSTS50173"), "{card}");
+    let advanced = app
+        .invoke("tester_advance_clock", json!({ "seconds": 61 }))
+        .await;
+    assert!(advanced["ok"].is_i64(), "{advanced}");
+    app.wait_for("li.card[data-name='adele-mail'][data-health='healthy']")
+        .await;
 
     // Outages and the clock are driven from the same panel.
     let advanced = app

@@ -221,6 +221,42 @@ async fn reconnect_button_signs_in_through_the_simulator_in_headless_chromium() 
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Xvfb, tauri-driver, WebKitWebDriver and a Secret Service: run through scripts/test.sh"]
+async fn a_browser_that_cannot_open_is_explained_on_the_card_and_the_link_stays() {
+    // A browser command that exits 1 at once.
+    let app = App::start(&[
+        ("RECONNECT_PROFILE", "demo"),
+        ("RECONNECT_BROWSER", "false"),
+    ])
+    .await;
+    let card = "li.card[data-name='carlos-crm']";
+    app.wait_for(&format!("{card}[data-health='reconnect_needed']"))
+        .await;
+    app.click(&format!("{card} button.reconnect-button")).await;
+    app.wait_for(&format!("{card} .reconnect.running .reconnect-problem"))
+        .await;
+    let problem = app
+        .text(&format!("{card} .reconnect.running .reconnect-problem"))
+        .await;
+    assert!(
+        problem.contains("could not be opened")
+            && problem.contains("`false` exited")
+            && problem.contains("Copy the link"),
+        "{problem}"
+    );
+    // Still waiting, with the link to copy and the countdown.
+    app.wait_for(&format!("{card} .reconnect.running button.copy-link"))
+        .await;
+    app.wait_for(&format!("{card} .reconnect.running .countdown"))
+        .await;
+    app.click(&format!("{card} .reconnect.running button.cancel"))
+        .await;
+    let result = app.text(&format!("{card} .reconnect-result")).await;
+    assert!(result.contains("cancelled"), "{result}");
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs Xvfb, tauri-driver, WebKitWebDriver, chromium, chromedriver and a Secret Service: run through scripts/test.sh"]
 async fn a_generic_openid_account_is_added_by_issuer_and_signs_in() {
     let dir = tempfile::tempdir().unwrap();

@@ -88,13 +88,15 @@ export function control(name, { primary = true } = {}) {
       p.expires_at ? h("span", { class: "countdown", dataset: { deadline: p.expires_at }, "aria-label": "Time left" }, clock(p.expires_at - now())) : null,
     ),
   );
+  // The browser could not be opened: say so; the wait goes on for the link.
+  if (p.message) box.append(h("p", { class: "reconnect-problem bad", role: "alert" }, p.message));
   const actions = h("div", { class: "progress-actions" });
   if (p.url) actions.append(copyButton(`Copy the sign-in link for ${name}`, p.url, "copy-link", "Copy link"));
   const cancelButton = h("button", { type: "button", class: "cancel", "aria-label": `Cancel reconnecting ${name}` }, "Cancel");
   cancelButton.addEventListener("click", () => cancel(name));
   actions.append(cancelButton);
   box.append(actions);
-  if (p.url) {
+  if (p.url && !p.message) {
     box.append(h("p", { class: "hint" }, "Browser did not open? Copy the link and paste it into any browser on this computer."));
   }
   return box;

@@ -31,7 +31,8 @@ pub struct ProgressEvent {
     /// When the wait ends (backend clock).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
-    /// The outcome in words, when it ended.
+    /// The outcome in words when it ended, or a problem met while waiting
+    /// (the browser could not be opened).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
@@ -50,6 +51,13 @@ fn step(account: &str, phase: &'static str) -> ProgressEvent {
     }
 }
 
+/// What the card says when the browser could not be opened.
+fn browser_failed_message(reason: &str) -> String {
+    format!(
+        "The browser could not be opened: {reason}. Copy the link instead and open it in a browser on this computer."
+    )
+}
+
 async fn run(app: AppHandle, backend: Arc<Backend>, account: String, cancel: CancellationToken) {
     let browser_cmd = std::env::var(BROWSER_ENV).ok();
     let end = match reconnect_signin::browser::choose(browser_cmd.as_deref()) {
@@ -64,12 +72,29 @@ async fn run(app: AppHandle, backend: Arc<Backend>, account: String, cancel: Can
                     let progress_app = app.clone();
                     let name = account.clone();
                     let now = backend.engine.clone();
+                    let deadline = std::sync::Mutex::new(None::<i64>);
                     let progress = move |p: &Progress| {
                         let event = match p {
                             Progress::Listening { .. } => step(&name, "starting"),
-                            Progress::BrowserOpened { url, timeout, .. } => ProgressEvent {
+                            Progress::BrowserOpened { url, timeout, .. } => {
+                                let ends = now.now() + timeout.as_secs() as i64;
+                                *deadline
+                                    .lock()
+                                    .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                                    Some(ends);
+                                ProgressEvent {
+                                    url: Some(url.clone()),
+                                    expires_at: Some(ends),
+                                    ..step(&name, "waiting_for_browser")
+                                }
+                            }
+                            // The wait goes on: the card keeps the link to copy.
+                            Progress::BrowserFailed { url, reason } => ProgressEvent {
                                 url: Some(url.clone()),
-                                expires_at: Some(now.now() + timeout.as_secs() as i64),
+                                expires_at: *deadline
+                                    .lock()
+                                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+                                message: Some(browser_failed_message(reason)),
                                 ..step(&name, "waiting_for_browser")
                             },
                             Progress::Exchanging => step(&name, "exchanging"),

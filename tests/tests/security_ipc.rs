@@ -1,10 +1,16 @@
 //! No command answer or event the webview receives holds a secret: the real
 //! window (demo profile, its simulator inside the app) is driven through the
 //! main views — dashboard, account detail, failures chart, decode tool,
-//! tester panel with "Refresh now", break and restore — while every IPC
+//! tester panel with "Refresh now", break and restore, and a whole
+//! interactive reconnect (its `reconnect-progress` events) — while every IPC
 //! answer is recorded inside the page, then each one is scanned with
 //! `reconnect_e2e::secrets` for the tokens the profile's keychain holds
-//! (before and after the refreshes) and for any token-shaped text.
+//! (before and after the refreshes), the authorization code of the
+//! reconnect, and any token-shaped text.
+//!
+//! The reconnect's "browser" (`RECONNECT_BROWSER`) is a curl script that
+//! follows the sign-in URL with the simulator auto-approving the user, and
+//! notes the redirects it saw so the code can be looked for too.
 //!
 //! How the answers are recorded: Tauri's own IPC functions are read-only
 //! properties, so the test wraps the two places every answer passes through
@@ -22,6 +28,7 @@
 mod app_support;
 
 use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt as _;
 use std::time::Duration;
 
 use app_support::App;
@@ -96,6 +103,38 @@ fn note_demo_tokens(app: &App, scanner: &mut SecretScanner) -> usize {
     noted
 }
 
+/// A `RECONNECT_BROWSER` that follows the sign-in like a browser, keeping
+/// curl's trace of the redirects (with the code) in `notes`.
+fn following_browser(dir: &std::path::Path) -> (String, std::path::PathBuf) {
+    let script = dir.join("browser-follow.sh");
+    let notes = dir.join("redirects.txt");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nexec curl -sS -v -L --max-time 20 -o /dev/null \"$1\" 2>>'{}'\n",
+            notes.display()
+        ),
+    )
+    .expect("write the browser script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    (script.display().to_string(), notes)
+}
+
+/// The authorization codes in the redirects curl followed.
+fn codes_in(notes: &std::path::Path) -> Vec<String> {
+    let text = std::fs::read_to_string(notes).unwrap_or_default();
+    text.lines()
+        .filter(|l| l.to_ascii_lowercase().starts_with("< location:"))
+        .filter_map(|l| {
+            let target = l.split_once(':')?.1.trim();
+            let url = url::Url::parse(target).ok()?;
+            url.query_pairs()
+                .find(|(k, _)| k == "code")
+                .map(|(_, v)| v.into_owned())
+        })
+        .collect()
+}
+
 async fn settle() {
     tokio::time::sleep(Duration::from_millis(700)).await;
 }
@@ -103,7 +142,19 @@ async fn settle() {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs Xvfb, tauri-driver, WebKitWebDriver and a Secret Service: run through scripts/test.sh"]
 async fn no_ipc_answer_or_event_the_webview_receives_holds_a_secret() {
-    let app = App::demo().await;
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let (browser, notes) = following_browser(scratch.path());
+    let app = App::start(&[
+        ("RECONNECT_PROFILE", "demo"),
+        ("RECONNECT_BROWSER", browser.as_str()),
+    ])
+    .await;
+    for name in ["bianca-files", "carlos-crm", "diego-teams"] {
+        app.wait_for(&format!(
+            "li.card[data-name='{name}'][data-health='reconnect_needed']"
+        ))
+        .await;
+    }
     let installed = app
         .client
         .execute(RECORDER, vec![])
@@ -158,6 +209,35 @@ async fn no_ipc_answer_or_event_the_webview_receives_holds_a_secret() {
     app.wait_for("li.card[data-name='adele-mail'][data-health='healthy']")
         .await;
     settle().await;
+
+    // A whole reconnect of a revoked account, the simulator approving it.
+    let info = app.invoke("app_info", json!({})).await;
+    let issuer = info["ok"]["add_defaults"]["issuer"]
+        .as_str()
+        .expect("the demo offers its simulator as issuer");
+    let sim = url::Url::parse(issuer).expect("issuer URL");
+    let sim = sim.origin().ascii_serialization();
+    let approved = reqwest::Client::new()
+        .post(format!("{sim}/_sim/auto-approve"))
+        .json(&json!({ "upn": "carlos@contoso.test" }))
+        .send()
+        .await
+        .expect("the demo simulator answers");
+    assert!(approved.status().is_success(), "auto-approve: {approved:?}");
+    app.go("#/").await;
+    app.click("li.card[data-name='carlos-crm'] button.reconnect-button")
+        .await;
+    app.wait_for("li.card[data-name='carlos-crm'][data-health='healthy']")
+        .await;
+    settle().await;
+    let codes = codes_in(&notes);
+    assert!(
+        !codes.is_empty(),
+        "the reconnect's redirect carried an authorization code"
+    );
+    for code in &codes {
+        scanner.add("authorization code of the reconnect", code);
+    }
 
     let after = tokio::task::block_in_place(|| note_demo_tokens(&app, &mut scanner));
     let log = app
@@ -231,12 +311,17 @@ async fn no_ipc_answer_or_event_the_webview_receives_holds_a_secret() {
         "refresh_now",
         "tester_break",
         "tester_restore",
+        "reconnect_start",
     ] {
         assert!(
             by_cmd.contains_key(cmd),
             "the run recorded no answer to {cmd}: {by_cmd:?}"
         );
     }
+    assert!(
+        events.contains_key("reconnect-progress"),
+        "the reconnect's progress events were recorded: {events:?}"
+    );
     assert!(
         deliveries >= answers,
         "every answer is also delivered through the callback table"
@@ -246,8 +331,9 @@ async fn no_ipc_answer_or_event_the_webview_receives_holds_a_secret() {
     let evs: Vec<String> = events.iter().map(|(k, v)| format!("{k} {v}")).collect();
     announce(&format!(
         "IPC payloads {}/{} clean: {answers} command answers ({}), {deliveries} callback \
-         deliveries incl. events ({}), scanned for {} secrets from the demo keychain \
-         ({before} held before and {after} after the refreshes) and token-shaped text",
+         deliveries incl. events ({}), scanned for {} secrets (the demo keychain's tokens, \
+         {before} held before and {after} after the refreshes and the reconnect, and its \
+         authorization code) and token-shaped text",
         entries.len(),
         entries.len(),
         cmds.join(", "),

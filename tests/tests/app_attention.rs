@@ -27,7 +27,8 @@ const PATIENCE: Duration = Duration::from_secs(90);
 /// The demo accounts that start broken.
 const DEMO_BROKEN: [&str; 3] = ["bianca-files", "carlos-crm", "diego-teams"];
 
-/// The real window of an app started with notifications on.
+/// The real window of an app started with notifications on (the shared
+/// `app_support::App` turns them off for the other window tests).
 struct Window {
     client: Client,
     _home: TempHome,

@@ -19,6 +19,7 @@ async function loadAccounts() {
   clockSkew = list.now - Math.floor(Date.now() / 1000);
   dashboard.render(list);
   failures.banner(list.spikes);
+  dashboard.keychainBanner(list.keychain);
   return list;
 }
 

@@ -16,6 +16,47 @@ pub struct AccountList {
     pub accounts: Vec<AccountView>,
     /// Active spike alerts across accounts.
     pub spikes: Vec<SpikeView>,
+    /// Whether the profile's keychain can be reached right now.
+    pub keychain: KeychainView,
+}
+
+/// The keychain's reachability, as the dashboard's banner shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeychainView {
+    /// `available`, `locked`, `denied` or `unavailable`.
+    pub state: &'static str,
+    /// What is wrong and what to do, when it is not available.
+    pub message: Option<String>,
+}
+
+impl KeychainView {
+    /// Builds the view from one probe of the keychain.
+    pub fn from_probe(probe: Result<(), reconnect_store::KeychainError>) -> Self {
+        match probe {
+            Ok(()) => Self {
+                state: "available",
+                message: None,
+            },
+            Err(err) => {
+                // The store's message opens with its own short heading
+                // ("keychain locked: …"); the banner has one already.
+                let text = err.to_string();
+                let detail = text.split_once(": ").map_or(text.as_str(), |(_, d)| d);
+                let mut chars = detail.chars();
+                let detail: String = chars
+                    .next()
+                    .map(|c| c.to_uppercase().chain(chars).collect())
+                    .unwrap_or_default();
+                Self {
+                    state: err.availability(),
+                    message: Some(format!(
+                        "{detail}. Until it is back, tokens cannot be read or refreshed; \
+                         the health shown is the last known."
+                    )),
+                }
+            }
+        }
+    }
 }
 
 /// One account card.
@@ -239,5 +280,23 @@ mod tests {
             Some("id.example.com")
         );
         assert_eq!(url_host("not a url"), None);
+    }
+
+    #[test]
+    fn the_keychain_banner_says_what_is_wrong_without_repeating_its_heading() {
+        let ok = KeychainView::from_probe(Ok(()));
+        assert_eq!((ok.state, ok.message), ("available", None));
+        let locked =
+            KeychainView::from_probe(Err(reconnect_store::KeychainError::Locked { cause: None }));
+        assert_eq!(locked.state, "locked");
+        let message = locked.message.expect("a locked keychain is explained");
+        assert!(
+            message.starts_with("The default keyring collection is locked. Unlock it"),
+            "{message}"
+        );
+        assert!(
+            message.ends_with("the health shown is the last known."),
+            "{message}"
+        );
     }
 }

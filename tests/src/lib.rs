@@ -5,5 +5,6 @@
 
 pub mod desktop_bus;
 pub mod harness;
+pub mod keyring;
 pub mod secrets;
 pub mod window;

@@ -13,132 +13,14 @@
 
 mod security_support;
 
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use reconnect_e2e::harness::KillOnDrop;
+use reconnect_e2e::keyring::Keyring;
 use reconnect_e2e::secrets::announce;
 use security_support::{World, health};
-
-/// A D-Bus session bus of our own with a gnome-keyring we can kill and restart.
-struct Keyring {
-    address: String,
-    dir: tempfile::TempDir,
-    _bus: KillOnDrop,
-    daemon: Option<KillOnDrop>,
-}
-
-impl Keyring {
-    fn start() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let config = dir.path().join("bus.conf");
-        std::fs::write(
-            &config,
-            format!(
-                "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\" \
-                 \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n<busconfig><type>session</type>\
-                 <listen>unix:dir={}</listen><auth>EXTERNAL</auth><policy context=\"default\">\
-                 <allow send_destination=\"*\" eavesdrop=\"true\"/><allow eavesdrop=\"true\"/><allow own=\"*\"/>\
-                 </policy></busconfig>\n",
-                dir.path().display()
-            ),
-        )
-        .expect("bus config");
-        let mut bus = Command::new("dbus-daemon")
-            .arg(format!("--config-file={}", config.display()))
-            .args(["--nofork", "--print-address=1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dbus-daemon must be installed");
-        let mut address = String::new();
-        BufReader::new(bus.stdout.take().expect("stdout"))
-            .read_line(&mut address)
-            .expect("bus address");
-        let mut keyring = Self {
-            address: address.trim().to_owned(),
-            dir,
-            _bus: KillOnDrop(bus),
-            daemon: None,
-        };
-        keyring.up();
-        keyring
-    }
-
-    fn command(&self, program: &str) -> Command {
-        let mut cmd = Command::new(program);
-        let d = self.dir.path();
-        cmd.env("DBUS_SESSION_BUS_ADDRESS", &self.address)
-            .env("HOME", d)
-            .env("XDG_DATA_HOME", d.join("data"))
-            .env("XDG_RUNTIME_DIR", d)
-            .env_remove("DISPLAY");
-        cmd
-    }
-
-    /// Starts (or restarts, over the same keyring files) gnome-keyring, unlocked.
-    fn up(&mut self) {
-        let mut daemon = self
-            .command("gnome-keyring-daemon")
-            .args(["--foreground", "--unlock", "--components=secrets"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("gnome-keyring-daemon must be installed");
-        let mut stdin = daemon.stdin.take().expect("stdin");
-        stdin.write_all(b"security-suite-pw").expect("password");
-        drop(stdin);
-        self.daemon = Some(KillOnDrop(daemon));
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while !self
-            .call(&["org.freedesktop.Secret.Service.ReadAlias", "default"])
-            .contains("collection/login")
-        {
-            assert!(
-                Instant::now() < deadline,
-                "gnome-keyring did not come up with a login collection"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Kills gnome-keyring outright (SIGKILL): the Secret Service vanishes.
-    fn kill(&mut self) {
-        if let Some(mut d) = self.daemon.take() {
-            let _ = d.0.kill();
-            let _ = d.0.wait();
-        }
-    }
-
-    fn call(&self, method_and_args: &[&str]) -> String {
-        let out = self
-            .command("gdbus")
-            .args([
-                "call",
-                "--session",
-                "--dest",
-                "org.freedesktop.secrets",
-                "--object-path",
-                "/org/freedesktop/secrets",
-            ])
-            .arg("--method")
-            .args(method_and_args)
-            .output()
-            .expect("gdbus must be installed");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn lock(&self) {
-        let out = self.call(&[
-            "org.freedesktop.Secret.Service.Lock",
-            "['/org/freedesktop/secrets/collection/login']",
-        ]);
-        assert!(out.contains("collection/login"), "lock answer: {out}");
-    }
-}
 
 /// Waits for a child, failing the test if it hangs (an unlock prompt, a
 /// D-Bus call without a timeout).
@@ -265,9 +147,10 @@ fn data_dir_files(dir: &Path) -> usize {
 async fn the_secret_service_vanishing_or_locking_mid_run_is_reported_and_recovered() {
     let mut keyring = Keyring::start();
     let mut world = World::start().await;
-    world
-        .env
-        .push(("DBUS_SESSION_BUS_ADDRESS".into(), keyring.address.clone()));
+    world.env.push((
+        "DBUS_SESSION_BUS_ADDRESS".into(),
+        keyring.address().to_owned(),
+    ));
     tokio::task::block_in_place(|| world.connect("alice", "alice@contoso.test", None));
     let first =
         tokio::task::block_in_place(|| world.token("alice")).expect("works with the keychain up");

@@ -166,3 +166,18 @@ export function init() {
     rerender();
   });
 }
+
+/** Shows, on every view, that the keychain cannot be reached (gone, locked
+ * or refused), so the health on the cards is only the last known. */
+export function keychainBanner(keychain) {
+  const el = $("keychain-banner");
+  const down = keychain && keychain.state !== "available";
+  el.hidden = !down;
+  el.dataset.state = keychain ? keychain.state : "";
+  el.replaceChildren(...(down
+    ? [h("p", {},
+        h("strong", {}, { locked: "The keychain is locked. ", denied: "The keychain refused access. " }[keychain.state]
+          || "The keychain cannot be reached. "),
+        keychain.message || "")]
+    : []));
+}

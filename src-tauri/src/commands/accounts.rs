@@ -4,7 +4,7 @@ use serde::Deserialize;
 use tauri::{AppHandle, State};
 
 use crate::backend::{AppState, Backend, Failure};
-use crate::views::{self, AccountList, AccountView};
+use crate::views::{self, AccountList, AccountView, KeychainView};
 
 /// Builds one card; its forecast is the engine's, with the lifetimes it
 /// learned from the account's own failures.
@@ -30,13 +30,29 @@ pub fn cards(backend: &Backend) -> Result<Vec<AccountView>, Failure> {
     Ok(out)
 }
 
+/// One probe of the profile's keychain (skipped while there are no
+/// accounts, as nothing needs it then).
+async fn keychain(backend: &Backend, no_accounts: bool) -> KeychainView {
+    if no_accounts {
+        return KeychainView::from_probe(Ok(()));
+    }
+    let home = backend.data.home().clone();
+    let probe =
+        tauri::async_runtime::spawn_blocking(move || reconnect_store::keychain::probe(&home))
+            .await
+            .unwrap_or(Ok(()));
+    KeychainView::from_probe(probe)
+}
+
 /// The dashboard's data: every account, "now", and spike alerts.
 #[tauri::command]
 pub async fn list_accounts(state: State<'_, AppState>) -> Result<AccountList, Failure> {
     let backend = state.current().await?;
+    let accounts = cards(&backend)?;
     Ok(AccountList {
         now: backend.now(),
-        accounts: cards(&backend)?,
+        keychain: keychain(&backend, accounts.is_empty()).await,
+        accounts,
         spikes: crate::commands::failures::spikes(&backend)?,
     })
 }

@@ -9,6 +9,9 @@
 //! one thread, a pre-built request per connection, and a response parser that
 //! reads the status and `Content-Length` and nothing else.
 //!
+//! `BENCH_SCOPE` changes the scopes (e.g. add `openid profile`, as MSAL does,
+//! to have an RS256 id_token minted with every answer).
+//!
 //! `cargo run --release -p reconnect-sim --example token_load -- URL [CONCURRENCY] [SECONDS] [MAX]`
 
 use std::time::{Duration, Instant};
@@ -17,6 +20,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
 const CLIENT: &str = "bench-client";
+/// The scopes asked for unless `BENCH_SCOPE` says otherwise.
 const SCOPE: &str = "offline_access https://graph.microsoft.com/User.Read";
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
@@ -62,12 +66,13 @@ async fn run(
     seconds: u64,
     max: u64,
 ) -> Result<(), Failure> {
+    let scope = std::env::var("BENCH_SCOPE").unwrap_or_else(|_| SCOPE.to_owned());
     let setup = reqwest::Client::new();
     let mut requests = Vec::with_capacity(concurrency);
     for _ in 0..concurrency {
         let minted: serde_json::Value = setup
             .post(format!("{url}/_sim/grants"))
-            .json(&serde_json::json!({"upn": "alice@contoso.test", "client_id": CLIENT, "scope": SCOPE}))
+            .json(&serde_json::json!({"upn": "alice@contoso.test", "client_id": CLIENT, "scope": scope}))
             .send()
             .await?
             .error_for_status()?
@@ -76,7 +81,7 @@ async fn run(
         let rt = minted["refresh_token"]
             .as_str()
             .ok_or("no refresh token minted")?;
-        requests.push(token_request(&authority, rt));
+        requests.push(token_request(&authority, rt, &scope));
     }
 
     // Open every connection and warm it with one request before the clock starts.
@@ -147,6 +152,7 @@ async fn run(
     let cpu = own_cpu_seconds().zip(cpu_before).map(|(a, b)| a - b);
     total.latencies_us.sort_unstable();
 
+    println!("scope: {scope}");
     println!("concurrency: {concurrency} keep-alive connections");
     println!("duration: {elapsed:.2} s");
     println!("requests: {} ok", total.ok);
@@ -168,12 +174,12 @@ async fn run(
 }
 
 /// The raw HTTP/1.1 refresh_token request for one refresh token.
-fn token_request(authority: &str, refresh_token: &str) -> Vec<u8> {
+fn token_request(authority: &str, refresh_token: &str, scope: &str) -> Vec<u8> {
     let body = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("grant_type", "refresh_token")
         .append_pair("client_id", CLIENT)
         .append_pair("refresh_token", refresh_token)
-        .append_pair("scope", SCOPE)
+        .append_pair("scope", scope)
         .finish();
     format!(
         "POST /common/oauth2/v2.0/token HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",

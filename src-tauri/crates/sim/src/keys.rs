@@ -24,12 +24,17 @@ pub const RSA_KID: &str = "reconnect-sim-key-1";
 /// The EC key id for access tokens.
 pub const EC_KID: &str = "reconnect-sim-es-1";
 
+/// How many signed id_tokens are remembered for reuse (all are let go at once past that).
+pub const ID_TOKEN_CACHE: usize = 1_024;
+
 const RSA_PEM: &str = include_str!("../fixtures/signing-key.pem");
 const RSA_JWK: &str = include_str!("../fixtures/signing-key.jwk.json");
 
 /// All keys one simulator signs with.
 pub struct Keys {
     rsa: EncodingKey,
+    /// Recently signed id_tokens by their claims (see [`Keys::sign_id_token`]).
+    id_tokens: std::sync::Mutex<std::collections::HashMap<String, String>>,
     ec: EncodingKey,
     opaque: EncodingKey,
     seal: EncodingKey,
@@ -73,6 +78,7 @@ impl Keys {
         rand::rng().fill_bytes(&mut opaque_secret);
         Ok(Self {
             rsa,
+            id_tokens: std::sync::Mutex::default(),
             ec,
             opaque: EncodingKey::from_secret(&opaque_secret),
             seal: EncodingKey::from_secret(&seal_secret),
@@ -93,10 +99,28 @@ impl Keys {
     }
 
     /// Signs id_token claims with RS256.
+    ///
+    /// An RS256 signature is deterministic and costs about a millisecond, so
+    /// the token signed for the same claims moments ago is handed out again:
+    /// a client refreshing many times a second gets the id_token it would
+    /// have got anyway (claims carry `iat` to the second, so none lives past
+    /// its second). At most [`ID_TOKEN_CACHE`] are remembered.
     pub fn sign_id_token(&self, claims: &impl Serialize) -> Result<String, SimError> {
+        let key = serde_json::to_string(claims).map_err(|e| SimError::Keys(e.to_string()))?;
+        let cache = || self.id_tokens.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(token) = cache().get(&key) {
+            return Ok(token.clone());
+        }
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(RSA_KID.to_owned());
-        jsonwebtoken::encode(&header, claims, &self.rsa).map_err(|e| SimError::Keys(e.to_string()))
+        let token = jsonwebtoken::encode(&header, claims, &self.rsa)
+            .map_err(|e| SimError::Keys(e.to_string()))?;
+        let mut cache = cache();
+        if cache.len() >= ID_TOKEN_CACHE {
+            cache.clear();
+        }
+        cache.insert(key, token.clone());
+        Ok(token)
     }
 
     /// Signs access-token claims with ES256 under the published EC key
@@ -213,5 +237,27 @@ mod tests {
             keys.unseal::<Probe>(&token).is_none(),
             "an access token must not open as a refresh token"
         );
+    }
+
+    #[test]
+    fn id_tokens_for_the_same_claims_are_reused_and_others_are_signed_afresh() {
+        let keys = Keys::load().expect("keys");
+        let first = keys.sign_id_token(&probe()).expect("sign");
+        assert_eq!(keys.sign_id_token(&probe()).expect("sign"), first);
+        let later = Probe {
+            exp: probe().exp + 1,
+            ..probe()
+        };
+        let other = keys.sign_id_token(&later).expect("sign");
+        assert_ne!(other, first);
+        for exp in 0..ID_TOKEN_CACHE as i64 + 5 {
+            let token = keys.sign_id_token(&Probe { exp, ..probe() }).expect("sign");
+            let payload = token.split('.').nth(1).expect("payload");
+            let claims: serde_json::Value =
+                serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("b64"))
+                    .expect("json");
+            assert_eq!(claims["exp"], exp, "each token carries its own claims");
+        }
+        assert!(keys.id_tokens.lock().expect("cache").len() <= ID_TOKEN_CACHE);
     }
 }

@@ -232,3 +232,36 @@ async fn tester_panel_breaks_an_account_and_restores_it() {
     );
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Xvfb, tauri-driver, WebKitWebDriver and a Secret Service: run through scripts/test.sh"]
+async fn restoring_an_idle_break_brings_back_the_ninety_day_forecast() {
+    let app = App::demo().await;
+    app.go("#/tester").await;
+    let row = "#view-tester tr[data-name='adele-mail']";
+    app.wait_for(&format!("{row} select.break-kind option[value='idle']"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.click(&format!("{row} button.break")).await;
+    app.go("#/").await;
+    app.wait_for("li.card[data-name='adele-mail'][data-health='reconnect_needed']")
+        .await;
+    let card = app.text("li.card[data-name='adele-mail']").await;
+    assert!(card.contains("AADSTS700082"), "{card}");
+
+    // The break taught the engine a 1-second idle limit; restoring the
+    // tenant's policy must not leave the card forecasting death in seconds.
+    app.go("#/tester").await;
+    app.click(&format!("{row} button.restore")).await;
+    app.go("#/").await;
+    app.wait_for("li.card[data-name='adele-mail'][data-health='healthy']")
+        .await;
+    let forecast = app.text("li.card[data-name='adele-mail'] .forecast").await;
+    assert!(
+        forecast.contains("days if unused"),
+        "the forecast is back to the default idle limit: {forecast}"
+    );
+    app.close().await;
+}

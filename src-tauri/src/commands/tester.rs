@@ -238,8 +238,8 @@ pub async fn tester_break(
     Ok(())
 }
 
-/// Lifts every policy set on the account's user and clears queued faults,
-/// then refreshes it. A revoked grant stays revoked: that takes a reconnect.
+/// Lifts every policy set on the account's user, clears queued faults and
+/// the lifetimes the engine learned from them, then refreshes it. A revoked grant stays revoked: that takes a reconnect.
 #[tauri::command]
 pub async fn tester_restore(
     app: AppHandle,
@@ -259,6 +259,12 @@ pub async fn tester_restore(
     };
     demo.sim().set_user_state(&upn, &defaults)?;
     demo.sim().clear_faults();
+    // What the engine learned from the tester's break (a 1-second idle
+    // limit, say) no longer holds.
+    backend
+        .engine
+        .forget_lifetimes(&name)
+        .map_err(|e| Failure::msg(format!("could not reset the learned lifetimes: {e}")))?;
     // The engine never repeats an identical failed request within a minute;
     // the demo's clock simply moves past that.
     crate::refresh::advance_clock(&backend, 61)?;

@@ -63,6 +63,14 @@ impl LearnedLifetimes {
             .unwrap_or_default()
     }
 
+    /// Deletes the file: nothing learned any more. A missing file is fine.
+    pub fn forget(data_dir: &Path, account: &str) -> std::io::Result<()> {
+        match std::fs::remove_file(Self::path(data_dir, account)) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
+    }
+
     /// Saves the file atomically (write a temp file, then rename).
     pub fn save(&self, data_dir: &Path, account: &str) -> std::io::Result<()> {
         let path = Self::path(data_dir, account);
@@ -90,6 +98,13 @@ impl Engine {
     pub fn forecast(&self, name: &str, facts: Option<&TokenFacts>, now: UnixTime) -> Forecast {
         let learned = LearnedLifetimes::load(self.inner.home.dir(), name);
         crate::records::forecast_for(&self.inner.config, facts, &learned, now)
+    }
+
+    /// Forgets the lifetimes account `name`'s failures revealed, so its
+    /// forecast goes back to the defaults (a tester lifted the policy that
+    /// caused them, or an admin says it changed).
+    pub fn forget_lifetimes(&self, name: &str) -> std::io::Result<()> {
+        LearnedLifetimes::forget(self.inner.home.dir(), name)
     }
 
     /// Remembers a lifetime revealed by a failure (70043, 70008/700082).
@@ -162,5 +177,12 @@ mod tests {
             LearnedLifetimes::load(dir.path(), "b"),
             LearnedLifetimes::default()
         );
+        LearnedLifetimes::forget(dir.path(), "a").unwrap();
+        assert_eq!(
+            LearnedLifetimes::load(dir.path(), "a"),
+            LearnedLifetimes::default(),
+            "forgotten"
+        );
+        LearnedLifetimes::forget(dir.path(), "a").expect("forgetting twice is fine");
     }
 }

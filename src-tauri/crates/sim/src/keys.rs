@@ -35,7 +35,9 @@ pub struct Keys {
     rsa: EncodingKey,
     /// Recently signed id_tokens by their claims (see [`Keys::sign_id_token`]).
     id_tokens: std::sync::Mutex<std::collections::HashMap<String, String>>,
-    ec: EncodingKey,
+    /// The EC key pair, parsed once (jsonwebtoken 9 parses it again for every signature).
+    ec: ring::signature::EcdsaKeyPair,
+    random: ring::rand::SystemRandom,
     opaque: EncodingKey,
     seal: EncodingKey,
     unseal: jsonwebtoken::DecodingKey,
@@ -61,7 +63,13 @@ impl Keys {
             serde_json::from_str(RSA_JWK).map_err(|e| SimError::Keys(e.to_string()))?;
         let ec_pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
             .map_err(|e| SimError::Keys(e.to_string()))?;
-        let ec = EncodingKey::from_ec_der(&ec_pair.serialize_der());
+        let random = ring::rand::SystemRandom::new();
+        let ec = ring::signature::EcdsaKeyPair::from_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &ec_pair.serialize_der(),
+            &random,
+        )
+        .map_err(|e| SimError::Keys(e.to_string()))?;
         let raw = ec_pair.public_key_raw();
         // Uncompressed point: 0x04 || x (32 bytes) || y (32 bytes).
         if raw.len() != 65 || raw[0] != 4 {
@@ -80,6 +88,7 @@ impl Keys {
             rsa,
             id_tokens: std::sync::Mutex::default(),
             ec,
+            random,
             opaque: EncodingKey::from_secret(&opaque_secret),
             seal: EncodingKey::from_secret(&seal_secret),
             unseal: jsonwebtoken::DecodingKey::from_secret(&seal_secret),
@@ -128,7 +137,18 @@ impl Keys {
     pub fn sign_access_token(&self, claims: &impl Serialize) -> Result<String, SimError> {
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(EC_KID.to_owned());
-        jsonwebtoken::encode(&header, claims, &self.ec).map_err(|e| SimError::Keys(e.to_string()))
+        let header = serde_json::to_vec(&header).map_err(|e| SimError::Keys(e.to_string()))?;
+        let claims = serde_json::to_vec(claims).map_err(|e| SimError::Keys(e.to_string()))?;
+        let mut token = URL_SAFE_NO_PAD.encode(header);
+        token.push('.');
+        token.push_str(&URL_SAFE_NO_PAD.encode(claims));
+        let signature = self
+            .ec
+            .sign(&self.random, token.as_bytes())
+            .map_err(|e| SimError::Keys(e.to_string()))?;
+        token.push('.');
+        token.push_str(&URL_SAFE_NO_PAD.encode(signature.as_ref()));
+        Ok(token)
     }
 
     /// Signs access-token claims meant for Microsoft Graph alone: HS256 under

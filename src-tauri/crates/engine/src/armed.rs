@@ -27,29 +27,14 @@ pub(crate) type ArmedCodes = std::sync::Mutex<HashMap<String, u32>>;
 /// Marks the timeline entry of an armed failure.
 pub(crate) const ARMED_NOTE: &str = "armed locally; nothing was sent";
 
-/// The HTTP status, OAuth `error` and `suberror` a token endpoint pairs with
-/// an AADSTS code (Entra's documented pairings; anything else is the usual
-/// `invalid_grant` with HTTP 400).
-fn shape_of(code: u32) -> (u16, &'static str, Option<&'static str>) {
-    match code {
-        7000218 | 7000215 | 7000222 | 700027 | 700023 => (401, "invalid_client", None),
-        700016 | 700051 => (400, "unauthorized_client", None),
-        70003 => (400, "unsupported_grant_type", None),
-        900144 | 90014 | 50011 | 90009 => (400, "invalid_request", None),
-        65001 => (400, "invalid_grant", Some("consent_required")),
-        50076 | 50079 | 50158 | 50072 | 50074 => (400, "invalid_grant", Some("basic_action")),
-        53003 => (400, "invalid_grant", Some("message_only")),
-        70043 => (400, "invalid_grant", Some("token_expired")),
-        90033 | 90006 | 90007 | 90027 => (503, "temporarily_unavailable", None),
-        90055 | 50196 => (429, "temporarily_unavailable", None),
-        _ => (400, "invalid_grant", None),
-    }
-}
-
 /// The token endpoint's answer for `code`, built locally: an
 /// [`TokenError::Endpoint`] whose JSON body the decoder reads as usual.
 pub(crate) fn endpoint_answer(code: u32) -> TokenError {
-    let (status, error, suberror) = shape_of(code);
+    let reconnect_core::decode::wire::WireShape {
+        status,
+        error,
+        suberror,
+    } = reconnect_core::decode::wire::shape_of(code);
     let text = match table::lookup(code) {
         Some(info) => format!("{}.", info.name),
         None => "Failure armed by the tester.".to_owned(),

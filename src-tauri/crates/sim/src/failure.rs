@@ -35,21 +35,12 @@ pub struct Failure {
     pub retry_after: Option<u64>,
 }
 
-/// The `error`, status and suberror Entra pairs with a code at the token endpoint.
+/// The status, `error` and suberror Entra pairs with a code at the token
+/// endpoint (the shared wire table of the core, so what the simulator sends
+/// is what the decoder reads).
 pub fn shape_of(code: u32) -> (u16, &'static str, Option<&'static str>) {
-    match code {
-        7000218 | 7000215 | 7000222 | 700027 | 700023 => (401, "invalid_client", None),
-        700016 | 700051 => (400, "unauthorized_client", None),
-        70003 => (400, "unsupported_grant_type", None),
-        900144 | 90014 | 50011 | 90009 => (400, "invalid_request", None),
-        65001 => (400, "invalid_grant", Some("consent_required")),
-        50076 | 50079 | 50158 | 50072 | 50074 => (400, "invalid_grant", Some("basic_action")),
-        53003 => (400, "invalid_grant", Some("message_only")),
-        70043 => (400, "invalid_grant", Some("token_expired")),
-        90033 | 90006 | 90007 | 90027 => (503, "temporarily_unavailable", None),
-        90055 | 50196 => (429, "temporarily_unavailable", None),
-        _ => (400, "invalid_grant", None),
-    }
+    let shape = reconnect_core::decode::wire::shape_of(code);
+    (shape.status, shape.error, shape.suberror)
 }
 
 /// The table's one-line wording for `code`, or a generic line for codes it does not know.

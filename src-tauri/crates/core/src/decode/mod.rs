@@ -37,6 +37,7 @@ mod steps;
 pub mod table;
 pub mod transport;
 pub mod verdict;
+pub mod wire;
 
 pub use class::{Category, ReconnectFixes, WhoActs};
 pub use classify::{OAuthError, doc_url};

@@ -1,8 +1,9 @@
-//! A gnome-keyring the test controls: a D-Bus session bus of its own with
-//! the real Secret Service on it, which a test can lock, kill (the service
-//! vanishes) and bring back unlocked over the same keyring files. Used by the
-//! keychain-trouble suites of the CLI and the app. Needs `dbus-daemon`,
-//! `gnome-keyring-daemon` and `gdbus`.
+//! Keychains a test controls: a D-Bus session bus of its own (optionally with
+//! extra policy lines), and on it the real Secret Service (gnome-keyring),
+//! which a test can lock, kill (the service vanishes) and bring back unlocked
+//! over the same keyring files. Used by the keychain-trouble suites of the
+//! store, the CLI and the app, so none of them touches the session bus other
+//! tests use. Needs `dbus-daemon`, `gnome-keyring-daemon` and `gdbus`.
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::process::{Command, Stdio};
@@ -10,22 +11,19 @@ use std::time::{Duration, Instant};
 
 use crate::harness::KillOnDrop;
 
-/// A D-Bus session bus of our own with a gnome-keyring we can kill and restart.
+/// A private D-Bus session bus with no service files (nothing is started
+/// on demand), killed when dropped.
 #[derive(Debug)]
-pub struct Keyring {
+pub struct PrivateBus {
     address: String,
     dir: tempfile::TempDir,
-    _bus: KillOnDrop,
-    daemon: Option<KillOnDrop>,
+    _daemon: KillOnDrop,
 }
 
-impl Keyring {
-    /// The bus address to give the processes under test.
-    pub fn address(&self) -> &str {
-        &self.address
-    }
-
-    pub fn start() -> Self {
+impl PrivateBus {
+    /// Starts a bus whose default policy allows everything, plus
+    /// `extra_policy` lines (e.g. a `<deny …/>`).
+    pub fn start(extra_policy: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("bus.conf");
         std::fs::write(
@@ -35,7 +33,7 @@ impl Keyring {
                  \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n<busconfig><type>session</type>\
                  <listen>unix:dir={}</listen><auth>EXTERNAL</auth><policy context=\"default\">\
                  <allow send_destination=\"*\" eavesdrop=\"true\"/><allow eavesdrop=\"true\"/><allow own=\"*\"/>\
-                 </policy></busconfig>\n",
+                 {extra_policy}</policy></busconfig>\n",
                 dir.path().display()
             ),
         )
@@ -51,16 +49,21 @@ impl Keyring {
         BufReader::new(bus.stdout.take().expect("stdout"))
             .read_line(&mut address)
             .expect("bus address");
-        let mut keyring = Self {
-            address: address.trim().to_owned(),
+        let address = address.trim().to_owned();
+        assert!(address.starts_with("unix:"), "bus address: {address:?}");
+        Self {
+            address,
             dir,
-            _bus: KillOnDrop(bus),
-            daemon: None,
-        };
-        keyring.up();
-        keyring
+            _daemon: KillOnDrop(bus),
+        }
     }
 
+    /// The bus address to give the processes under test.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// A command on this bus, with HOME and XDG dirs of the bus's own.
     pub fn command(&self, program: &str) -> Command {
         let mut cmd = Command::new(program);
         let d = self.dir.path();
@@ -72,9 +75,67 @@ impl Keyring {
         cmd
     }
 
+    /// Calls a Secret Service method with `gdbus`; returns its stdout.
+    pub fn call(&self, method_and_args: &[&str]) -> String {
+        let out = self
+            .command("gdbus")
+            .args([
+                "call",
+                "--session",
+                "--dest",
+                "org.freedesktop.secrets",
+                "--object-path",
+                "/org/freedesktop/secrets",
+            ])
+            .arg("--method")
+            .args(method_and_args)
+            .output()
+            .expect("gdbus must be installed");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+/// gnome-keyring on a private bus, which a test can lock, kill and restart.
+#[derive(Debug)]
+pub struct Keyring {
+    // Dropped first: the daemon goes before its bus.
+    daemon: Option<KillOnDrop>,
+    bus: PrivateBus,
+}
+
+impl Keyring {
+    /// A fresh bus with gnome-keyring on it, unlocked, its login collection
+    /// ready.
+    pub fn start() -> Self {
+        Self::on(PrivateBus::start(""), true)
+    }
+
+    /// gnome-keyring on `bus`; waits for the login collection when
+    /// `wait_for_login` (a bus policy may forbid asking).
+    pub fn on(bus: PrivateBus, wait_for_login: bool) -> Self {
+        let mut keyring = Self { daemon: None, bus };
+        keyring.launch(wait_for_login);
+        keyring
+    }
+
+    /// The bus address to give the processes under test.
+    pub fn address(&self) -> &str {
+        self.bus.address()
+    }
+
+    /// A command on the keyring's bus.
+    pub fn command(&self, program: &str) -> Command {
+        self.bus.command(program)
+    }
+
     /// Starts (or restarts, over the same keyring files) gnome-keyring, unlocked.
     pub fn up(&mut self) {
+        self.launch(true);
+    }
+
+    fn launch(&mut self, wait_for_login: bool) {
         let mut daemon = self
+            .bus
             .command("gnome-keyring-daemon")
             .args(["--foreground", "--unlock", "--components=secrets"])
             .stdin(Stdio::piped())
@@ -83,9 +144,21 @@ impl Keyring {
             .spawn()
             .expect("gnome-keyring-daemon must be installed");
         let mut stdin = daemon.stdin.take().expect("stdin");
-        stdin.write_all(b"security-suite-pw").expect("password");
+        stdin.write_all(b"test-keyring-pw").expect("password");
         drop(stdin);
         self.daemon = Some(KillOnDrop(daemon));
+        let waited = self
+            .bus
+            .command("gdbus")
+            .args(["wait", "--session", "--timeout", "15"])
+            .arg("org.freedesktop.secrets")
+            .status()
+            .expect("gdbus must be installed");
+        assert!(waited.success(), "gnome-keyring did not appear on the bus");
+        if !wait_for_login {
+            return;
+        }
+        // The login collection appears a moment after the name.
         let deadline = Instant::now() + Duration::from_secs(15);
         while !self
             .call(&["org.freedesktop.Secret.Service.ReadAlias", "default"])
@@ -107,24 +180,12 @@ impl Keyring {
         }
     }
 
+    /// Calls a Secret Service method with `gdbus`; returns its stdout.
     pub fn call(&self, method_and_args: &[&str]) -> String {
-        let out = self
-            .command("gdbus")
-            .args([
-                "call",
-                "--session",
-                "--dest",
-                "org.freedesktop.secrets",
-                "--object-path",
-                "/org/freedesktop/secrets",
-            ])
-            .arg("--method")
-            .args(method_and_args)
-            .output()
-            .expect("gdbus must be installed");
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        self.bus.call(method_and_args)
     }
 
+    /// Locks the login collection (no prompt can unlock it here).
     pub fn lock(&self) {
         let out = self.call(&[
             "org.freedesktop.Secret.Service.Lock",

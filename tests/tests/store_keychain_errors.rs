@@ -7,147 +7,15 @@
 //!
 //! Needs `dbus-daemon`, `gnome-keyring-daemon` and `gdbus` on PATH.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use reconnect_e2e::harness::{KillOnDrop, TempHome, binary};
+use reconnect_e2e::harness::{TempHome, binary};
+use reconnect_e2e::keyring::{Keyring, PrivateBus};
 
 const TOKEN: &str = "0.AXkA-store-keychain-errors-refresh-token-7d1e";
-
-/// Bus configuration: a session bus with no service files (so nothing is
-/// auto-started) and `extra` policy lines.
-fn bus_config(dir: &Path, extra: &str) -> String {
-    format!(
-        r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir={}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-    {extra}
-  </policy>
-</busconfig>
-"#,
-        dir.display()
-    )
-}
-
-/// A private D-Bus session bus, optionally with gnome-keyring on it.
-struct PrivateBus {
-    address: String,
-    dir: tempfile::TempDir,
-    _daemons: Vec<KillOnDrop>,
-}
-
-impl PrivateBus {
-    fn start(extra_policy: &str) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let config = dir.path().join("bus.conf");
-        std::fs::write(&config, bus_config(dir.path(), extra_policy)).expect("write bus.conf");
-        let mut daemon = Command::new("dbus-daemon")
-            .arg(format!("--config-file={}", config.display()))
-            .args(["--nofork", "--print-address=1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dbus-daemon must be installed");
-        let mut line = String::new();
-        BufReader::new(daemon.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("bus address");
-        let address = line.trim().to_owned();
-        assert!(address.starts_with("unix:"), "bus address: {address:?}");
-        Self {
-            address,
-            dir,
-            _daemons: vec![KillOnDrop(daemon)],
-        }
-    }
-
-    fn command(&self, program: &str) -> Command {
-        let mut cmd = Command::new(program);
-        let d = self.dir.path();
-        cmd.env("DBUS_SESSION_BUS_ADDRESS", &self.address)
-            .env("HOME", d)
-            .env("XDG_DATA_HOME", d.join("data"))
-            .env("XDG_RUNTIME_DIR", d)
-            .env_remove("DISPLAY");
-        cmd
-    }
-
-    /// Starts gnome-keyring (secrets only) with a fresh, unlocked login
-    /// keyring; waits for the login collection if the policy lets us ask.
-    fn start_keyring(&mut self, wait_for_login: bool) {
-        let mut keyring = self
-            .command("gnome-keyring-daemon")
-            .args(["--foreground", "--unlock", "--components=secrets"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("gnome-keyring-daemon must be installed");
-        let mut stdin = keyring.stdin.take().expect("stdin");
-        stdin.write_all(b"test-keyring-pw").expect("password");
-        drop(stdin);
-        self._daemons.push(KillOnDrop(keyring));
-        let waited = self
-            .command("gdbus")
-            .args([
-                "wait",
-                "--session",
-                "--timeout",
-                "10",
-                "org.freedesktop.secrets",
-            ])
-            .status()
-            .expect("gdbus must be installed");
-        assert!(waited.success(), "gnome-keyring did not appear on the bus");
-        if !wait_for_login {
-            return;
-        }
-        // The login collection appears a moment after the name.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !self
-            .gdbus_call(&["org.freedesktop.Secret.Service.ReadAlias", "default"])
-            .contains("collection/login")
-        {
-            assert!(Instant::now() < deadline, "no login collection");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn gdbus_call(&self, method_and_args: &[&str]) -> String {
-        let out = self
-            .command("gdbus")
-            .args([
-                "call",
-                "--session",
-                "--dest",
-                "org.freedesktop.secrets",
-                "--object-path",
-                "/org/freedesktop/secrets",
-                "--method",
-            ])
-            .args(method_and_args)
-            .output()
-            .expect("gdbus");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn lock_login(&self) {
-        let out = self.gdbus_call(&[
-            "org.freedesktop.Secret.Service.Lock",
-            "['/org/freedesktop/secrets/collection/login']",
-        ]);
-        assert!(out.contains("collection/login"), "lock answer: {out}");
-    }
-}
 
 /// Runs the CLI, feeding `stdin`, failing the test if it takes over 60 s
 /// (a hang on an unlock prompt would be a bug).
@@ -277,7 +145,7 @@ fn a_session_without_a_secret_service_provider() {
     import_fails_with(
         &home,
         |cmd| {
-            cmd.env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+            cmd.env("DBUS_SESSION_BUS_ADDRESS", bus.address())
                 .env_remove("DISPLAY");
         },
         &["no keychain", "no Secret Service provider", "gnome-keyring"],
@@ -287,13 +155,12 @@ fn a_session_without_a_secret_service_provider() {
 #[test]
 fn a_locked_collection() {
     let home = TempHome::new();
-    let mut bus = PrivateBus::start("");
-    bus.start_keyring(true);
-    bus.lock_login();
+    let bus = Keyring::start();
+    bus.lock();
     import_fails_with(
         &home,
         |cmd| {
-            cmd.env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+            cmd.env("DBUS_SESSION_BUS_ADDRESS", bus.address())
                 .env_remove("DISPLAY");
         },
         &["keychain locked", "Unlock it"],
@@ -303,14 +170,16 @@ fn a_locked_collection() {
 #[test]
 fn access_denied_by_bus_policy() {
     let home = TempHome::new();
-    let mut bus = PrivateBus::start(
-        r#"<deny send_destination="org.freedesktop.secrets" send_interface="org.freedesktop.Secret.Service"/>"#,
+    let bus = Keyring::on(
+        PrivateBus::start(
+            r#"<deny send_destination="org.freedesktop.secrets" send_interface="org.freedesktop.Secret.Service"/>"#,
+        ),
+        false,
     );
-    bus.start_keyring(false);
     import_fails_with(
         &home,
         |cmd| {
-            cmd.env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+            cmd.env("DBUS_SESSION_BUS_ADDRESS", bus.address())
                 .env_remove("DISPLAY");
         },
         &["keychain access denied", "Allow Reconnect"],

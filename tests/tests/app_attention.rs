@@ -12,83 +12,41 @@
 //! Secret Service (run through scripts/test.sh). Notifications stay on here:
 //! nothing sets `RECONNECT_NO_NOTIFICATIONS`.
 
-use std::time::Duration;
+mod app_support;
 
+use app_support::{App, PATIENCE};
 use fantoccini::elements::Element;
-use fantoccini::{Client, ClientBuilder, Locator};
 use reconnect_e2e::desktop_bus::{Desktop, Picture, Shown, TrayItem, TrayState};
-use reconnect_e2e::harness::{TempHome, workspace_root};
-use reconnect_e2e::window::{WindowDriver, artifacts_dir};
+use reconnect_e2e::harness::workspace_root;
 use serde_json::{Value, json};
-
-/// How long changes that involve the engine (and the demo's seeding) may take.
-const PATIENCE: Duration = Duration::from_secs(90);
 
 /// The demo accounts that start broken.
 const DEMO_BROKEN: [&str; 3] = ["bianca-files", "carlos-crm", "diego-teams"];
 
 /// The real window of an app started with notifications on (the shared
-/// `app_support::App` turns them off for the other window tests).
-struct Window {
-    client: Client,
-    _home: TempHome,
-    _driver: WindowDriver,
-}
+/// `App::start` turns them off for the other window tests).
+struct Window(App);
 
 impl Window {
     /// Starts the app on `profile` and waits for its first render.
     async fn start(profile: &str) -> Self {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let home = TempHome::new();
-        let driver =
-            WindowDriver::start(&home, &[("RECONNECT_PROFILE", profile)]).expect("tauri-driver");
-        let client = ClientBuilder::rustls()
-            .expect("rustls client")
-            .capabilities(driver.capabilities())
-            .connect(&driver.url)
-            .await
-            .expect("a WebDriver session on the real window");
-        let window = Self {
-            client,
-            _home: home,
-            _driver: driver,
-        };
-        window.wait_for("body[data-ready='true']").await;
-        window
+        Self(App::start_with_notifications(&[("RECONNECT_PROFILE", profile)]).await)
     }
 
     async fn wait_for(&self, css: &str) -> Element {
-        self.client
-            .wait()
-            .at_most(PATIENCE)
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+        self.0.wait_for(css).await
     }
 
-    /// Calls a backend command the way the UI does.
+    /// Calls a backend command the way the UI does; it must succeed.
     async fn invoke(&self, cmd: &str, args: Value) -> Value {
-        let script = r#"
-            const [cmd, args, done] = arguments;
-            window.__TAURI__.core.invoke(cmd, args)
-              .then(v => done({ ok: v }))
-              .catch(e => done({ err: String(e) }));
-        "#;
-        let reply = self
-            .client
-            .execute_async(script, vec![Value::from(cmd), args])
-            .await
-            .expect("invoke script ran");
+        let reply = self.0.invoke(cmd, args).await;
         assert!(reply.get("ok").is_some(), "{cmd} failed: {reply}");
         reply
     }
 
     /// Shows the dashboard, so a later jump to a detail view is visible.
     async fn show_dashboard(&self) {
-        self.client
-            .execute("location.hash = '#/';", vec![])
-            .await
-            .expect("navigate");
+        self.0.go("#/").await;
         self.wait_for("#view-dashboard:not([hidden])").await;
     }
 
@@ -116,13 +74,11 @@ impl Window {
     }
 
     async fn screenshot(&self, name: &str) {
-        if let Ok(png) = self.client.screenshot().await {
-            let _ = std::fs::write(artifacts_dir().join(format!("{name}.png")), png);
-        }
+        self.0.screenshot(name).await;
     }
 
     async fn close(self) {
-        let _ = self.client.close().await;
+        self.0.close().await;
     }
 }
 

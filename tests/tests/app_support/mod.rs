@@ -28,11 +28,24 @@ pub const PATIENCE: Duration = Duration::from_secs(90);
 
 impl App {
     /// Starts the app with `env` (plus a temporary HOME/XDG/RECONNECT_HOME)
-    /// and waits for its first render.
+    /// and waits for its first render. Desktop notifications are off.
     pub async fn start(env: &[(&str, &str)]) -> Self {
+        Self::launch(env, false).await
+    }
+
+    /// Like [`App::start`], with desktop notifications on (the attention
+    /// tests play the notification server).
+    pub async fn start_with_notifications(env: &[(&str, &str)]) -> Self {
+        Self::launch(env, true).await
+    }
+
+    async fn launch(env: &[(&str, &str)], notifications: bool) -> Self {
         install_crypto();
         let home = TempHome::new();
-        let mut all: Vec<(&str, &str)> = vec![("RECONNECT_NO_NOTIFICATIONS", "1")];
+        let mut all: Vec<(&str, &str)> = Vec::new();
+        if !notifications {
+            all.push(("RECONNECT_NO_NOTIFICATIONS", "1"));
+        }
         all.extend_from_slice(env);
         let driver = WindowDriver::start(&home, &all).expect("tauri-driver");
         let client = ClientBuilder::rustls()

@@ -17,9 +17,25 @@
 //! or the SQLite commit. Whether such a refresh finished before the kill is
 //! read from the stored facts afterwards and reported.
 //!
-//! The app runs without WebDriver; it needs an X display (CI runs the tests
-//! under `xvfb-run`) and the Secret Service (`scripts/with-session.sh`).
+//! That test runs the app without WebDriver. The second one kills the app
+//! during an interactive reconnect started from its window: WebDriver
+//! (`tauri-driver`) opens the real window on the same profile, the test
+//! invokes `reconnect_start` as the Reconnect button does, with a curl
+//! script as `RECONNECT_BROWSER` and the simulator (in the test process, so
+//! the grant outlives every kill) auto-approving alice; then SIGKILL goes to
+//! the app and every process under it at a random moment. The delays are
+//! spread over the whole flow, as long as one measured reconnect took (plus a
+//! third): before the browser step, while the code is redeemed, around the
+//! token write. Where each kill landed is read from the simulator's request
+//! log and the keychain afterwards. After each kill the same checks hold,
+//! and `reconnect refresh --force` shows the stored grant (old or new) is
+//! still accepted by the simulator.
+//!
+//! Both need an X display (CI runs the tests under `xvfb-run`) and the
+//! Secret Service (`scripts/with-session.sh`); the second also
+//! `tauri-driver` and WebKitWebDriver.
 
+mod app_support;
 mod security_support;
 
 use std::io::{BufRead as _, BufReader, Read as _};
@@ -304,4 +320,260 @@ async fn kill_9_of_the_app_during_its_background_refresh_never_breaks_the_connec
         breakdown.join(", ")
     ));
     world.scan().assert_clean("after the app crash run");
+}
+
+/// Most kills of the interactive reconnect, and its wall-clock budget.
+const MAX_SIGNIN_KILLS: usize = 25;
+const SIGNIN_BUDGET: Duration = Duration::from_secs(90);
+
+/// The app's PID (the `reconnect-app` whose `RECONNECT_HOME` is the
+/// world's), once WebKitWebDriver has launched it.
+fn app_pid(world: &World) -> Option<u32> {
+    let exe = std::fs::canonicalize(binary("reconnect-app")).ok()?;
+    let home = format!("RECONNECT_HOME={}", world.data_dir().display());
+    std::fs::read_dir("/proc")
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .find(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| p == exe)
+                && std::fs::read(format!("/proc/{pid}/environ"))
+                    .is_ok_and(|env| env.split(|b| *b == 0).any(|kv| kv == home.as_bytes()))
+        })
+}
+
+/// `(parent, process group)` of `pid`, from `/proc/PID/stat`.
+fn parent_and_group(pid: u32) -> Option<(u32, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces: the fields follow its last ')'.
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(1);
+    let parent = fields.next()?.parse().ok()?;
+    let group = fields.next()?.parse().ok()?;
+    Some((parent, group))
+}
+
+/// `pid` and every process under it.
+fn process_tree(pid: u32) -> Vec<u32> {
+    let all: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+                .filter_map(|p| Some((p, parent_and_group(p)?.0)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut tree = vec![pid];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(all.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
+        i += 1;
+    }
+    tree
+}
+
+/// SIGKILL to the app, every process it started (WebKit's helpers, the
+/// "browser") and its process group when it leads one of its own (under
+/// WebDriver it usually shares the driver's, which the test must outlive).
+fn kill_9_tree(app: u32) {
+    let mut targets: Vec<String> = process_tree(app).iter().map(u32::to_string).collect();
+    if parent_and_group(app).is_some_and(|(_, group)| group == app) {
+        targets.push(format!("-{app}"));
+    }
+    let _ = std::process::Command::new("kill")
+        .arg("-KILL")
+        .arg("--")
+        .args(&targets)
+        .stderr(Stdio::null())
+        .status();
+    // Gone once it is no longer listed or only a zombie waiting for
+    // WebKitWebDriver to reap it.
+    let alive = || {
+        std::fs::read_to_string(format!("/proc/{app}/stat"))
+            .ok()
+            .and_then(|s| Some(s.rsplit_once(')')?.1.trim_start().starts_with('Z')))
+            .is_some_and(|zombie| !zombie)
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while alive() {
+        assert!(
+            Instant::now() < deadline,
+            "reconnect-app {app} survived SIGKILL"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The refresh token the profile holds now (kept in memory only).
+fn stored_refresh(world: &World) -> Option<String> {
+    let home = reconnect_store::Home::at(world.data_dir()).ok()?;
+    let profile = reconnect_store::Profile::open_at(home).ok()?;
+    let id = profile.store().account("alice").ok()?.id;
+    let set = profile.load_tokens(id).ok()??;
+    set.refresh_token.map(|t| t.expose().to_owned())
+}
+
+/// The stage of a sign-in killed once its new tokens were stored.
+const AFTER_WRITE: &str = "after the token write";
+
+/// Where a sign-in was when it was killed, read from the simulator's log and
+/// the keychain afterwards.
+fn signin_stage(world: &World, before: Option<&str>) -> &'static str {
+    if stored_refresh(world).as_deref() != before {
+        return AFTER_WRITE;
+    }
+    let log = world.sim.state.log();
+    let exchanged = log.iter().any(|e| {
+        e.endpoint == "token"
+            && e.grant_type.as_deref() == Some("authorization_code")
+            && e.status == 200
+    });
+    let approved = log
+        .iter()
+        .any(|e| e.endpoint == "authorize" && e.status == 302);
+    if exchanged {
+        "new tokens issued, not yet stored"
+    } else if approved {
+        "code issued, not yet redeemed"
+    } else {
+        "before the browser step"
+    }
+}
+
+/// A WebDriver session on the real window of the world's profile.
+async fn open_window(driver: &reconnect_e2e::window::WindowDriver) -> fantoccini::Client {
+    let client = fantoccini::ClientBuilder::rustls()
+        .expect("rustls client")
+        .capabilities(driver.capabilities())
+        .connect(&driver.url)
+        .await
+        .expect("a WebDriver session on the real window");
+    client
+        .wait()
+        .at_most(START_PATIENCE)
+        .for_element(fantoccini::Locator::Css("body[data-ready='true']"))
+        .await
+        .expect("the UI finished its first render");
+    client
+}
+
+/// Starts the interactive reconnect of `name` the way the Reconnect button
+/// does.
+async fn start_reconnect(client: &fantoccini::Client, name: &str) {
+    let script = r#"
+        const [name, done] = arguments;
+        window.__TAURI__.core.invoke("reconnect_start", { name })
+          .then(v => done({ ok: v === undefined ? null : v }))
+          .catch(e => done({ err: String(e) }));
+    "#;
+    let answer = client
+        .execute_async(script, vec![serde_json::Value::from(name)])
+        .await
+        .expect("invoke reconnect_start");
+    assert!(
+        answer.get("err").is_none(),
+        "reconnect_start refused: {answer}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, tauri-driver, WebKitWebDriver and a Secret Service: run through scripts/test.sh"]
+async fn kill_9_of_the_app_during_an_interactive_reconnect_never_breaks_the_connection() {
+    app_support::install_crypto();
+    let world = World::start().await;
+    let browser = world.curl_browser();
+    tokio::task::block_in_place(|| {
+        world.connect("alice", "alice@contoso.test", None);
+        world
+            .token("alice")
+            .expect("the imported connection works before the crashes");
+    });
+    let driver = reconnect_e2e::window::WindowDriver::start(
+        &world.home,
+        &[
+            ("RECONNECT_NO_NOTIFICATIONS", "1"),
+            ("RECONNECT_BROWSER", browser.as_str()),
+            ("RECONNECT_LOG", "debug"),
+        ],
+    )
+    .expect("tauri-driver");
+
+    // One whole reconnect first: how long the flow takes here, from the
+    // click to the new tokens in the keychain, so the kills spread over it.
+    let client = open_window(&driver).await;
+    let before = tokio::task::block_in_place(|| stored_refresh(&world));
+    world.sim.state.clear_log();
+    let clicked = Instant::now();
+    start_reconnect(&client, "alice").await;
+    while tokio::task::block_in_place(|| stored_refresh(&world)) == before {
+        assert!(
+            clicked.elapsed() < START_PATIENCE,
+            "the reconnect never stored new tokens"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let flow = clicked.elapsed();
+    let _ = client.close().await;
+    let pid = tokio::task::block_in_place(|| app_pid(&world));
+    if let Some(pid) = pid {
+        tokio::task::block_in_place(|| kill_9_tree(pid));
+    }
+    tokio::task::block_in_place(|| check_after_kill(&world, "the calibration reconnect"));
+
+    let started = Instant::now();
+    let mut rng = rand::rng();
+    let mut by_stage = std::collections::BTreeMap::<&str, usize>::new();
+    let mut kills = 0usize;
+    let window = flow.mul_f64(1.3).as_millis().max(50) as u64;
+    while kills < MAX_SIGNIN_KILLS && started.elapsed() < SIGNIN_BUDGET {
+        let client = open_window(&driver).await;
+        let pid = tokio::task::block_in_place(|| app_pid(&world))
+            .expect("the app WebDriver launched is running");
+        let before = tokio::task::block_in_place(|| stored_refresh(&world));
+        world.sim.state.clear_log();
+        let delay = Duration::from_millis(rng.random_range(0..window));
+        let clicked = Instant::now();
+        start_reconnect(&client, "alice").await;
+        tokio::time::sleep(delay.saturating_sub(clicked.elapsed())).await;
+        tokio::task::block_in_place(|| kill_9_tree(pid));
+        drop(client);
+        kills += 1;
+        let stage = tokio::task::block_in_place(|| signin_stage(&world, before.as_deref()));
+        *by_stage.entry(stage).or_default() += 1;
+        tokio::task::block_in_place(|| {
+            check_after_kill(
+                &world,
+                &format!("kill {kills} ({stage}, {delay:?} after the click)"),
+            );
+            let out = world.run(&["refresh", "alice", "--force"], "");
+            assert!(
+                out.status.success(),
+                "after kill {kills} ({stage}): the stored grant no longer refreshes: {}",
+                security_support::messages(&out.stderr)
+            );
+        });
+    }
+    drop(driver);
+    assert!(kills >= 10, "only {kills} kills fitted in the budget");
+    let ids = account_ids(&world.data_dir());
+    let orphans = orphaned_entries(&world.data_dir(), &ids);
+    assert!(orphans.is_empty(), "keychain entries left over {orphans:?}");
+    let after = by_stage.get(AFTER_WRITE).copied().unwrap_or(0);
+    let breakdown: Vec<String> = by_stage
+        .iter()
+        .filter(|(k, _)| **k != AFTER_WRITE)
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
+    announce(&format!(
+        "app sign-in crash points {kills}/{kills} recovered ({kills} kill -9 of reconnect-app \
+         during a reconnect started from its window, in {:.0} s, at random 0–{window} ms after \
+         the click (a whole reconnect took {} ms here); {} before the token write ({}), {after} \
+         after it), integrity_check ok after each, orphaned keychain entries 0, `reconnect \
+         refresh --force` and `reconnect token` worked after each",
+        started.elapsed().as_secs_f64(),
+        flow.as_millis(),
+        kills - after,
+        breakdown.join(", ")
+    ));
+    world.scan().assert_clean("after the app sign-in crash run");
 }

@@ -1,7 +1,8 @@
 //! Smoke test of the real desktop window, driven over WebDriver under Xvfb:
 //! the shell renders, the accounts list is fed by the `list_accounts`
 //! command, the version comes from the backend, and the webview may call only
-//! the app's own commands.
+//! the app's own commands; the page follows the desktop's light or dark
+//! theme.
 
 use std::time::Duration;
 
@@ -72,4 +73,46 @@ async fn window_renders_shell_and_allows_only_own_commands() {
     let png = client.screenshot().await.expect("screenshot");
     std::fs::write(artifacts_dir().join("app-window.png"), png).unwrap();
     client.close().await.unwrap();
+}
+
+/// The page's background colour, as the browser computed it.
+async fn background(client: &fantoccini::Client) -> String {
+    client
+        .execute(
+            "return getComputedStyle(document.body).backgroundColor;",
+            vec![],
+        )
+        .await
+        .expect("computed style")
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run through scripts/test.sh"]
+async fn the_window_follows_the_desktop_light_or_dark_theme() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut seen = Vec::new();
+    for theme in ["Adwaita", "Adwaita:dark"] {
+        let home = TempHome::new();
+        let driver = WindowDriver::start(&home, &[("GTK_THEME", theme)]).expect("tauri-driver");
+        let client = ClientBuilder::rustls()
+            .expect("rustls client")
+            .capabilities(driver.capabilities())
+            .connect(&driver.url)
+            .await
+            .expect("a WebDriver session on the real window");
+        client
+            .wait()
+            .at_most(Duration::from_secs(60))
+            .for_element(Locator::Css("body[data-ready='true']"))
+            .await
+            .expect("first render");
+        seen.push((theme, background(&client).await));
+        let _ = client.close().await;
+    }
+    // Light: the light page colour; dark: the dark one (style.css).
+    assert_eq!(seen[0].1, "rgb(245, 246, 248)", "{seen:?}");
+    assert_eq!(seen[1].1, "rgb(18, 21, 25)", "{seen:?}");
 }

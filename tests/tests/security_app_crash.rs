@@ -553,7 +553,16 @@ async fn kill_9_of_the_app_during_an_interactive_reconnect_never_breaks_the_conn
             );
         });
     }
+    // The app's own output (debug logging) went to tauri-driver's log:
+    // scanned with the rest for every token the run saw.
+    let port = driver.url.rsplit(':').next().unwrap_or_default().to_owned();
     drop(driver);
+    let log = reconnect_e2e::window::artifacts_dir().join(format!("tauri-driver-{port}.log"));
+    let app_output = std::fs::read(&log).expect("tauri-driver's log with the app's output");
+    world.outputs.lock().expect("outputs").push((
+        format!("reconnect-app's output under WebDriver ({})", log.display()),
+        app_output,
+    ));
     assert!(kills >= 10, "only {kills} kills fitted in the budget");
     let ids = account_ids(&world.data_dir());
     let orphans = orphaned_entries(&world.data_dir(), &ids);

@@ -30,6 +30,13 @@ const GATHER: Duration = Duration::from_millis(1500);
 
 const TRAY_ID: &str = "reconnect";
 
+/// How long the tray waits for a burst of account changes to settle.
+const TRAY_SETTLE: Duration = Duration::from_millis(250);
+
+/// How many accounts the tray last showed as needing attention, so an
+/// update that changes nothing leaves the icon alone.
+static TRAY_SHOWS: std::sync::Mutex<Option<usize>> = std::sync::Mutex::new(None);
+
 /// The app event sent whenever the accounts or their health change
 /// (`commands::accounts_changed`), e.g. after an account is removed.
 const ACCOUNTS_CHANGED: &str = "accounts-changed";
@@ -112,16 +119,7 @@ pub fn notification_text(accounts: &[(String, Notice)]) -> (String, String) {
 /// Builds the tray icon (menu: open, quit). It follows every change to the
 /// accounts, including removals, which change no account's health.
 pub fn build_tray(app: &AppHandle) -> tauri::Result<TrayIcon> {
-    let handle = app.clone();
-    app.listen_any(ACCOUNTS_CHANGED, move |_| {
-        let app = handle.clone();
-        tauri::async_runtime::spawn(async move {
-            let state = app.state::<AppState>();
-            if let Ok(backend) = state.current().await {
-                update_tray(&app, &backend);
-            }
-        });
-    });
+    follow_accounts(app);
     let open = MenuItem::with_id(app, "open", "Open Reconnect", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
     let menu = Menu::with_items(app, &[&open, &quit])?;
@@ -140,6 +138,28 @@ pub fn build_tray(app: &AppHandle) -> tauri::Result<TrayIcon> {
             }
         })
         .build(app)
+}
+
+/// Updates the tray after changes to the accounts. A burst of changes (a
+/// thousand accounts added in a row, the demo's first round) makes one
+/// update per [`TRAY_SETTLE`], not one per change: each update reads every
+/// account's health and may redraw the icon on the main thread.
+fn follow_accounts(app: &AppHandle) {
+    let (changed, mut changes) = tokio::sync::watch::channel(());
+    app.listen_any(ACCOUNTS_CHANGED, move |_| {
+        let _ = changed.send(());
+    });
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        while changes.changed().await.is_ok() {
+            tokio::time::sleep(TRAY_SETTLE).await;
+            changes.borrow_and_update();
+            let state = app.state::<AppState>();
+            if let Ok(backend) = state.current().await {
+                update_tray(&app, &backend);
+            }
+        }
+    });
 }
 
 /// Shows the window on the first account that needs attention, if any.
@@ -164,6 +184,15 @@ pub fn update_tray(app: &AppHandle, backend: &Backend) {
         return;
     };
     let attention = needing_attention(backend);
+    {
+        let mut shows = TRAY_SHOWS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *shows == Some(attention.len()) {
+            return;
+        }
+        *shows = Some(attention.len());
+    }
     let (icon, tip, label) = if attention.is_empty() {
         (
             &include_bytes!("../../icons/tray.png")[..],

@@ -133,11 +133,7 @@ async fn tester_panel_breaks_an_account_and_restores_it() {
     let app = App::demo().await;
     app.go("#/tester").await;
     let row = "#view-tester tr[data-name='adele-mail']";
-    app.wait_for(&format!("{row} select.break-kind option[value='mfa']"))
-        .await
-        .click()
-        .await
-        .unwrap();
+    app.choose(&format!("{row} select.break-kind"), "mfa").await;
     app.click(&format!("{row} button.break")).await;
 
     app.go("#/").await;
@@ -239,11 +235,8 @@ async fn restoring_an_idle_break_brings_back_the_ninety_day_forecast() {
     let app = App::demo().await;
     app.go("#/tester").await;
     let row = "#view-tester tr[data-name='adele-mail']";
-    app.wait_for(&format!("{row} select.break-kind option[value='idle']"))
-        .await
-        .click()
-        .await
-        .unwrap();
+    app.choose(&format!("{row} select.break-kind"), "idle")
+        .await;
     app.click(&format!("{row} button.break")).await;
     app.go("#/").await;
     app.wait_for("li.card[data-name='adele-mail'][data-health='reconnect_needed']")

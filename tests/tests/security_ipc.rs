@@ -194,11 +194,7 @@ async fn no_ipc_answer_or_event_the_webview_receives_holds_a_secret() {
     app.go("#/tester").await;
     app.click(&format!("{row} button.refresh-now")).await;
     settle().await;
-    app.wait_for(&format!("{row} select.break-kind option[value='mfa']"))
-        .await
-        .click()
-        .await
-        .expect("pick a break kind");
+    app.choose(&format!("{row} select.break-kind"), "mfa").await;
     app.click(&format!("{row} button.break")).await;
     app.go("#/").await;
     app.wait_for("li.card[data-name='adele-mail'][data-health='reconnect_needed']")

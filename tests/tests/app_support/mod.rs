@@ -135,6 +135,31 @@ impl App {
         panic!("click {css}: {last:?}");
     }
 
+    /// Picks `value` in the first `<select>` matching `css`, as a user
+    /// does (a click on the option). Views may re-render under the test,
+    /// leaving a just-clicked option detached, so the choice is checked on
+    /// a fresh lookup and made again until it sticks.
+    pub async fn choose(&self, css: &str, value: &str) {
+        for _ in 0..20 {
+            let option = format!("{css} option[value='{value}']");
+            if let Ok(()) = self.wait_for(&option).await.click().await {
+                let picked = self
+                    .client
+                    .execute(
+                        "const s = document.querySelector(arguments[0]); return s ? s.value : null;",
+                        vec![Value::from(css)],
+                    )
+                    .await
+                    .expect("read the select");
+                if picked.as_str() == Some(value) {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        panic!("could not choose {value} in {css}");
+    }
+
     /// Navigates inside the app (hash routes).
     pub async fn go(&self, hash: &str) {
         self.client

@@ -50,6 +50,12 @@ use reconnect_e2e::secrets::announce;
 use reconnect_store::{AccountId, Store, TokenFacts};
 use security_support::{World, account_ids, crash_leftovers, health, integrity, orphaned_entries};
 
+/// The two tests take turns: together they kept two apps and their CLI
+/// checks writing to one gnome-keyring while being killed mid-write, and
+/// CI saw the daemon die (D-Bus then started a locked one, which asked for
+/// a password no one could type).
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Most kills per run, and the wall-clock budget for them.
 const MAX_KILLS: usize = 60;
 const BUDGET: Duration = Duration::from_secs(80);
@@ -213,6 +219,7 @@ fn check_after_kill(world: &World, what: &str) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs an X display (xvfb-run) and a Secret Service: run through scripts/test.sh"]
 async fn kill_9_of_the_app_during_its_background_refresh_never_breaks_the_connection() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     assert!(
         std::env::var_os("DISPLAY").is_some(),
         "no X display: run under xvfb-run (scripts/test.sh does)"
@@ -479,6 +486,7 @@ async fn start_reconnect(client: &fantoccini::Client, name: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb, tauri-driver, WebKitWebDriver and a Secret Service: run through scripts/test.sh"]
 async fn kill_9_of_the_app_during_an_interactive_reconnect_never_breaks_the_connection() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     app_support::install_crypto();
     let world = World::start().await;
     let browser = world.curl_browser();

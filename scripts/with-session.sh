@@ -29,7 +29,11 @@ for _ in $(seq 1 100); do
     --method org.freedesktop.Secret.Service.ReadAlias default 2>/dev/null | grep -q login && break
   sleep 0.1
 done
+# A test binary normally takes a few minutes at most; one that hangs (say on
+# an unlock prompt after the keyring died) is stopped so a CI run stays
+# bounded. RECONNECT_SESSION_TIMEOUT (seconds) changes the limit.
 status=0
-"$@" || status=$?
+timeout --kill-after=30 "${RECONNECT_SESSION_TIMEOUT:-1200}" "$@" || status=$?
+[ "$status" -ne 124 ] || echo "with-session: '$*' was stopped after ${RECONNECT_SESSION_TIMEOUT:-1200} s" >&2
 kill "$keyring" 2>/dev/null || true
 exit $status

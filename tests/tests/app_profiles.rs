@@ -11,12 +11,18 @@ use app_support::App;
 use fantoccini::Locator;
 use serde_json::json;
 
+/// The names on the dashboard's cards, read in one go inside the page (the
+/// cards may be rebuilt between two WebDriver calls).
 async fn card_names(app: &App) -> Vec<String> {
-    let cards = app.client.find_all(Locator::Css("li.card")).await.unwrap();
-    let mut names = Vec::new();
-    for c in cards {
-        names.push(c.attr("data-name").await.unwrap().unwrap_or_default());
-    }
+    let names = app
+        .client
+        .execute(
+            "return [...document.querySelectorAll('li.card')].map((c) => c.dataset.name || '');",
+            vec![],
+        )
+        .await
+        .expect("read the card names");
+    let mut names: Vec<String> = serde_json::from_value(names).expect("a list of names");
     names.sort();
     names
 }

@@ -18,7 +18,9 @@ step "architecture"
 scripts/check-core-deps.sh
 step "build"
 cargo build --quiet --workspace --bins
-export RECONNECT_BIN="$root/${CARGO_TARGET_DIR:-target}/debug/reconnect"
+target_dir="${CARGO_TARGET_DIR:-target}"
+case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
+export RECONNECT_BIN="$target_dir/debug/reconnect"
 
 step "tests (real keychain, real window under Xvfb)"
 # Every test binary runs through scripts/with-session.sh (cargo's target

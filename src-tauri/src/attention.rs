@@ -179,7 +179,7 @@ fn open_on_attention(app: &AppHandle) {
 /// Sets the tray picture, tooltip and label from the accounts' health. The
 /// label beside the icon counts the accounts that need attention (panels
 /// that show labels, e.g. on Linux and macOS; tooltips are not shown there).
-pub fn update_tray(app: &AppHandle, backend: &Backend) {
+fn update_tray(app: &AppHandle, backend: &Backend) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
     };
@@ -219,7 +219,6 @@ pub fn update_tray(app: &AppHandle, backend: &Backend) {
 pub fn listen(app: AppHandle, backend: Arc<Backend>) {
     let mut events = backend.engine.subscribe();
     let closed = backend.closed();
-    let weak = Arc::downgrade(&backend);
     drop(backend);
     tauri::async_runtime::spawn(async move {
         tokio::pin!(closed);
@@ -244,9 +243,7 @@ pub fn listen(app: AppHandle, backend: Arc<Backend>) {
                         {
                             pending.push((account, notice));
                         }
-                        if let Some(b) = weak.upgrade() {
-                            update_tray(&app, &b);
-                        }
+                        // Also brings the tray up to date (`follow_accounts`).
                         crate::commands::accounts_changed(&app);
                     }
                     Ok(_) => crate::commands::accounts_changed(&app),

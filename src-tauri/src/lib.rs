@@ -47,7 +47,7 @@ pub fn activate(app: &AppHandle, result: Result<Backend, Failure>) {
         if backend.is_demo() {
             refresh::refresh_all(&app, &backend).await;
         }
-        attention::update_tray(&app, &backend);
+        // Also brings the tray up to date.
         commands::accounts_changed(&app);
     });
 }

@@ -179,7 +179,7 @@ pub fn account_view(
     health: Option<&HealthRecord>,
     facts: Option<&TokenFacts>,
     simulated: bool,
-    forecast: Option<&Forecast>,
+    forecast: &Forecast,
 ) -> AccountView {
     let state = health.map(|h| h.state.clone()).unwrap_or_else(|| {
         if facts.is_some() {
@@ -214,7 +214,7 @@ pub fn account_view(
         provider: account.provider.as_str(),
         provider_label: provider_label(account, simulated),
         last_refresh_ok_at: facts.and_then(|f| f.refresh_last_used_at.or(f.refresh_issued_at)),
-        forecast: forecast.filter(|_| facts.is_some()).and_then(forecast_view),
+        forecast: facts.and_then(|_| forecast_view(forecast)),
         reason: health
             .and_then(|h| h.last_failure.as_ref())
             .and_then(reason),

@@ -15,7 +15,7 @@ pub fn card(
     facts: Option<&reconnect_store::TokenFacts>,
 ) -> AccountView {
     let forecast = backend.engine.forecast(&account.name, facts, backend.now());
-    views::account_view(account, health, facts, backend.is_demo(), Some(&forecast))
+    views::account_view(account, health, facts, backend.is_demo(), &forecast)
 }
 
 /// Builds every card of the open profile.

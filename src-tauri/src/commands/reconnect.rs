@@ -156,7 +156,6 @@ async fn run(app: AppHandle, backend: Arc<Backend>, account: String, cancel: Can
         },
     };
     emit(&app, event);
-    crate::attention::update_tray(&app, &backend);
     super::accounts_changed(&app);
 }
 

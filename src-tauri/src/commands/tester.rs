@@ -239,7 +239,8 @@ pub async fn tester_break(
 }
 
 /// Lifts every policy set on the account's user, clears queued faults and
-/// the lifetimes the engine learned from them, then refreshes it. A revoked grant stays revoked: that takes a reconnect.
+/// the lifetimes the engine learned from them, then refreshes it. A revoked
+/// grant stays revoked: that takes a reconnect.
 #[tauri::command]
 pub async fn tester_restore(
     app: AppHandle,

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use reconnect_core::health::{self, Health, HealthAction, HealthEvent};
-use reconnect_core::secret::AccessToken;
+use reconnect_core::secret::{AccessToken, RefreshToken};
 use reconnect_core::tokens::{TokenSet, UnixTime};
 use reconnect_store::events::{kind, outcome};
 use reconnect_store::{NewEvent, TokenFacts};
@@ -47,6 +47,14 @@ pub struct RefreshOutcome {
     pub access_expires_at: Option<UnixTime>,
     /// Whether the new tokens are only in memory (the keychain refused them).
     pub unsaved_credentials: bool,
+}
+
+/// What stands in for the token request of one refresh.
+enum Attempt {
+    /// A failure a tester armed: nothing is sent, the keychain is not read.
+    Armed(u32),
+    /// The stored refresh token, sent to the token endpoint.
+    Send(RefreshToken),
 }
 
 impl Engine {
@@ -136,21 +144,24 @@ impl Engine {
         let (health, _) = self.gate(&snap_locked, mode, now)?;
         // A failure armed for testing stands in for the request: nothing is
         // sent and the keychain is not read.
-        let armed = self.take_armed(name);
-        let refresh_token = if armed.is_some() {
-            None
-        } else {
-            if !state.unsaved || state.tokens.is_none() {
-                state.tokens = self.read_tokens(&snap_locked.account).await?;
-            }
-            match state.tokens.as_ref().and_then(|t| t.refresh_token.clone()) {
-                Some(token) => Some(token),
-                None => {
+        let attempt = match self.take_armed(name) {
+            Some(code) => Attempt::Armed(code),
+            None => {
+                if !state.unsaved || state.tokens.is_none() {
+                    state.tokens = self.read_tokens(&snap_locked.account).await?;
+                }
+                let Some(token) = state.tokens.as_ref().and_then(|t| t.refresh_token.clone())
+                else {
                     return Err(EngineError::NotConnected {
                         name: name.to_owned(),
                     });
-                }
+                };
+                Attempt::Send(token)
             }
+        };
+        let armed = match attempt {
+            Attempt::Armed(code) => Some(code),
+            Attempt::Send(_) => None,
         };
 
         let account = &snap_locked.account;
@@ -167,17 +178,12 @@ impl Engine {
             None => records::fingerprint(account, snap_locked.facts.as_ref()),
         };
         let clock = Instant::now();
-        let result = match (armed, refresh_token) {
-            (Some(code), _) => Err(crate::armed::endpoint_answer(code)),
-            (None, Some(token)) => self
+        let result = match attempt {
+            Attempt::Armed(code) => Err(crate::armed::endpoint_answer(code)),
+            Attempt::Send(token) => self
                 .send_refresh(account, &state, &token)
                 .await?
                 .map(|response| (response, token)),
-            (None, None) => {
-                return Err(EngineError::NotConnected {
-                    name: name.to_owned(),
-                });
-            }
         };
         let elapsed = i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX);
         self.inner.hooks.at(PausePoint::Response).await;

@@ -107,19 +107,6 @@ impl Browser for CommandBrowser {
     }
 }
 
-/// A browser failure in words, with its cause (e.g. "could not start the
-/// browser `firefox`: No such file or directory (os error 2)").
-pub fn describe_error(err: &BrowserError) -> String {
-    let mut text = err.to_string();
-    let mut cause = std::error::Error::source(err);
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
-}
-
 /// The browser to use: a command when one is given, else the system browser.
 pub fn choose(command: Option<&str>) -> Result<Box<dyn Browser>, BrowserError> {
     match command.map(str::trim).filter(|c| !c.is_empty()) {

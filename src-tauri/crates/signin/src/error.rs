@@ -151,16 +151,22 @@ impl SigninError {
 
     /// The full message, with the chain of causes.
     pub fn chain(&self) -> String {
-        let mut text = self.to_string();
-        let mut cur = std::error::Error::source(self);
-        while let Some(e) = cur {
-            let part = e.to_string();
-            if !text.contains(&part) {
-                text.push_str(": ");
-                text.push_str(&part);
-            }
-            cur = e.source();
-        }
-        text
+        chain_of(self)
     }
+}
+
+/// An error's message followed by its causes, each cause left out when the
+/// text already says it.
+pub(crate) fn chain_of(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        let part = e.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cur = e.source();
+    }
+    text
 }

@@ -232,7 +232,7 @@ impl Signin<'_> {
             Err(err) => {
                 (self.progress)(&Progress::BrowserFailed {
                     url: url.to_string(),
-                    reason: crate::browser::describe_error(&err),
+                    reason: crate::error::chain_of(&err),
                 });
                 None
             }

@@ -42,6 +42,28 @@ pub struct LogEntry {
     pub fault: Option<String>,
 }
 
+impl LogEntry {
+    /// A request to `endpoint` with nothing else known yet: status 200, no
+    /// user, client, code or fault. The log stamps the time when it is pushed.
+    pub fn request(endpoint: &str, method: &str) -> Self {
+        Self {
+            time: String::new(),
+            unix: 0,
+            endpoint: endpoint.into(),
+            method: method.into(),
+            grant_type: None,
+            user: None,
+            client_id: None,
+            status: 200,
+            code: None,
+            error: None,
+            claims_passed: false,
+            mfa: None,
+            fault: None,
+        }
+    }
+}
+
 /// The bounded log: a ring of at most [`LOG_CAPACITY`] entries.
 ///
 /// Entries are kept compactly: text that repeats from request to request
@@ -165,21 +187,7 @@ mod tests {
     use super::*;
 
     fn entry() -> LogEntry {
-        LogEntry {
-            time: String::new(),
-            unix: 0,
-            endpoint: "token".into(),
-            method: "POST".into(),
-            grant_type: None,
-            user: None,
-            client_id: None,
-            status: 200,
-            code: None,
-            error: None,
-            claims_passed: false,
-            mfa: None,
-            fault: None,
-        }
+        LogEntry::request("token", "POST")
     }
 
     #[test]

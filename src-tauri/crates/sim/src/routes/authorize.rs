@@ -21,19 +21,11 @@ const FLOW_TTL: Duration = Duration::from_secs(3_600);
 
 fn entry(method: &str, flow: Option<&Flow>) -> LogEntry {
     LogEntry {
-        time: String::new(),
-        unix: 0,
-        endpoint: "authorize".into(),
-        method: method.into(),
-        grant_type: None,
         user: flow.and_then(|f| f.upn.clone()),
         client_id: flow.map(|f| f.request.client_id.clone()),
-        status: 200,
-        code: None,
-        error: None,
         claims_passed: flow.is_some_and(|f| f.request.has_claims_challenge()),
         mfa: flow.map(|f| f.mfa_done),
-        fault: None,
+        ..LogEntry::request("authorize", method)
     }
 }
 

@@ -11,21 +11,7 @@ use crate::log::LogEntry;
 use crate::state::{SimState, TENANT_ID, issuer};
 
 fn entry(endpoint: &str) -> LogEntry {
-    LogEntry {
-        time: String::new(),
-        unix: 0,
-        endpoint: endpoint.into(),
-        method: "GET".into(),
-        grant_type: None,
-        user: None,
-        client_id: None,
-        status: 200,
-        code: None,
-        error: None,
-        claims_passed: false,
-        mfa: None,
-        fault: None,
-    }
+    LogEntry::request(endpoint, "GET")
 }
 
 /// `GET /{tenant}/v2.0/.well-known/openid-configuration`.

@@ -27,19 +27,10 @@ pub async fn token(
     let client_id = params.get("client_id").cloned().filter(|c| !c.is_empty());
     let claims_passed = params.get("claims").is_some_and(|c| !c.trim().is_empty());
     let mut entry = LogEntry {
-        time: String::new(),
-        unix: 0,
-        endpoint: "token".into(),
-        method: "POST".into(),
         grant_type: grant_type.clone(),
-        user: None,
         client_id,
-        status: 200,
-        code: None,
-        error: None,
         claims_passed,
-        mfa: None,
-        fault: None,
+        ..LogEntry::request("token", "POST")
     };
 
     let (step, fault) = serve_outage(&state, &correlation).await;

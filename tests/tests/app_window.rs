@@ -4,8 +4,11 @@
 //! the app's own commands; the page follows the desktop's light or dark
 //! theme.
 
+mod app_support;
+
 use std::time::Duration;
 
+use app_support::App;
 use fantoccini::{ClientBuilder, Locator};
 use reconnect_e2e::harness::TempHome;
 use reconnect_e2e::window::{WindowDriver, artifacts_dir};
@@ -76,8 +79,8 @@ async fn window_renders_shell_and_allows_only_own_commands() {
 }
 
 /// The page's background colour, as the browser computed it.
-async fn background(client: &fantoccini::Client) -> String {
-    client
+async fn background(app: &App) -> String {
+    app.client
         .execute(
             "return getComputedStyle(document.body).backgroundColor;",
             vec![],
@@ -92,25 +95,11 @@ async fn background(client: &fantoccini::Client) -> String {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run through scripts/test.sh"]
 async fn the_window_follows_the_desktop_light_or_dark_theme() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut seen = Vec::new();
     for theme in ["Adwaita", "Adwaita:dark"] {
-        let home = TempHome::new();
-        let driver = WindowDriver::start(&home, &[("GTK_THEME", theme)]).expect("tauri-driver");
-        let client = ClientBuilder::rustls()
-            .expect("rustls client")
-            .capabilities(driver.capabilities())
-            .connect(&driver.url)
-            .await
-            .expect("a WebDriver session on the real window");
-        client
-            .wait()
-            .at_most(Duration::from_secs(60))
-            .for_element(Locator::Css("body[data-ready='true']"))
-            .await
-            .expect("first render");
-        seen.push((theme, background(&client).await));
-        let _ = client.close().await;
+        let app = App::start(&[("GTK_THEME", theme)]).await;
+        seen.push((theme, background(&app).await));
+        app.close().await;
     }
     // Light: the light page colour; dark: the dark one (style.css).
     assert_eq!(seen[0].1, "rgb(245, 246, 248)", "{seen:?}");

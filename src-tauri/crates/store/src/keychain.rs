@@ -1,10 +1,13 @@
 //! The OS keychain (macOS Keychain, Windows Credential Manager, the Secret
-//! Service on Linux) through the `keyring` crate, one service per profile.
+//! Service on Linux), one keychain service per profile: through the `keyring`
+//! crate on macOS and Windows, directly on Linux.
 //!
-//! On Linux every vault operation first checks, without prompting, that the
-//! session bus, a Secret Service provider and an unlocked default collection
-//! are there; otherwise it fails with the matching [`KeychainError`]. There is
-//! no fallback: without a keychain, no token is stored.
+//! On Linux the Secret Service is spoken to directly, over one connection
+//! and session per process (see `secret_service`), and every vault operation
+//! first checks, without prompting or opening a session, that the session
+//! bus, a provider and an unlocked default collection are there; otherwise it
+//! fails with the matching [`KeychainError`]. There is no fallback: without a
+//! keychain, no token is stored.
 
 use crate::chunked::ChunkedVault;
 use crate::home::Home;
@@ -50,35 +53,45 @@ impl OsKeychain {
         &self.service
     }
 
+    #[cfg(not(target_os = "linux"))]
     fn entry(&self, name: &str) -> Result<keyring::Entry, KeychainError> {
         keyring::Entry::new(&self.service, name).map_err(KeychainError::from_keyring)
     }
 }
 
-/// One Secret Service conversation at a time per process: gnome-keyring was
-/// seen to crash (and come back locked through D-Bus activation) when many
-/// threads opened encrypted sessions and wrote large items at once.
+/// One keychain conversation at a time per process (the other platforms;
+/// on Linux the Secret Service link serializes its own calls).
+#[cfg(not(target_os = "linux"))]
 static CALLS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+#[cfg(not(target_os = "linux"))]
 fn turn() -> std::sync::MutexGuard<'static, ()> {
     CALLS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+#[cfg(target_os = "linux")]
 impl Keychain for OsKeychain {
     fn check(&self) -> Result<(), KeychainError> {
-        let _turn = turn();
-        #[cfg(target_os = "linux")]
-        {
-            secret_service_probe::check()
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            Ok(())
-        }
+        crate::secret_service::check()
     }
 
+    fn read(&self, entry: &str) -> Result<Option<String>, KeychainError> {
+        crate::secret_service::read(&self.service, entry)
+    }
+
+    fn write(&self, entry: &str, value: &str) -> Result<(), KeychainError> {
+        crate::secret_service::write(&self.service, entry, value)
+    }
+
+    fn erase(&self, entry: &str) -> Result<(), KeychainError> {
+        crate::secret_service::erase(&self.service, entry)
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+impl Keychain for OsKeychain {
     fn read(&self, entry: &str) -> Result<Option<String>, KeychainError> {
         let _turn = turn();
         match self.entry(entry)?.get_password() {
@@ -100,56 +113,6 @@ impl Keychain for OsKeychain {
         match self.entry(entry)?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(err) => Err(KeychainError::from_keyring(err)),
-        }
-    }
-}
-
-#[cfg(target_os = "linux")]
-mod secret_service_probe {
-    //! A prompt-free look at the Secret Service before using it.
-
-    use dbus_secret_service::{EncryptionType, SecretService};
-
-    use crate::keychain_error::{Case, KeychainError, flatten, secret_service_case};
-
-    fn classify(err: dbus_secret_service::Error, fallback: Case) -> KeychainError {
-        let case = secret_service_case(&err).unwrap_or(fallback);
-        case.with_cause(flatten(&err).unwrap_or_else(|| Box::new(err)))
-    }
-
-    /// Connects with prompts disabled and checks the default collection is
-    /// there and unlocked.
-    pub(super) fn check() -> Result<(), KeychainError> {
-        if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none_or(|a| a.is_empty())
-            && std::env::var_os("XDG_RUNTIME_DIR")
-                .is_none_or(|d| !std::path::Path::new(&d).join("bus").exists())
-        {
-            return Err(KeychainError::NoSession {
-                cause:
-                    "DBUS_SESSION_BUS_ADDRESS is not set and $XDG_RUNTIME_DIR/bus does not exist"
-                        .into(),
-            });
-        }
-        let service = SecretService::connect_with_max_prompt_timeout(EncryptionType::Plain, 0)
-            .map_err(|e| match e {
-                // Opening the session needs the provider; reaching the bus
-                // does not. A generic D-Bus failure here is about the bus.
-                dbus_secret_service::Error::Dbus(_) => classify(e, Case::NoSession),
-                other => classify(other, Case::NoProvider),
-            })?;
-        let collection = match service.get_default_collection() {
-            Ok(c) => c,
-            Err(dbus_secret_service::Error::NoResult) => {
-                return Err(KeychainError::NoProvider {
-                    cause: "the Secret Service has no default collection".into(),
-                });
-            }
-            Err(e) => return Err(classify(e, Case::NoProvider)),
-        };
-        match collection.is_locked() {
-            Ok(false) => Ok(()),
-            Ok(true) => Err(KeychainError::Locked { cause: None }),
-            Err(e) => Err(classify(e, Case::NoProvider)),
         }
     }
 }

@@ -26,6 +26,8 @@ pub mod keychain;
 pub mod keychain_error;
 pub mod memory;
 pub mod profile;
+#[cfg(target_os = "linux")]
+mod secret_service;
 pub mod validate;
 pub mod vault;
 

@@ -173,3 +173,27 @@ fn import_stores_the_refresh_token_only_in_the_keychain() {
         .remove_account("work")
         .unwrap();
 }
+
+/// Entries written through the `keyring` crate (every version before the
+/// direct Secret Service link) are read, and replaced in place on the next
+/// write: an upgrade loses nothing and leaves no duplicate behind.
+#[cfg(target_os = "linux")]
+#[test]
+fn entries_written_by_earlier_versions_are_read_and_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::at(dir.path()).unwrap();
+    let service = home.keychain_service();
+    let old = keyring::Entry::new(&service, "m-7").unwrap();
+    old.set_password("written the old way").unwrap();
+    let keychain = OsKeychain::new(&service);
+    assert_eq!(
+        keychain.read("m-7").unwrap().as_deref(),
+        Some("written the old way")
+    );
+    keychain.write("m-7", "written the new way").unwrap();
+    assert_eq!(items_for(&service), 1, "replaced, not duplicated");
+    assert_eq!(old.get_password().unwrap(), "written the new way");
+    keychain.erase("m-7").unwrap();
+    assert_eq!(keychain.read("m-7").unwrap(), None);
+    assert_eq!(items_for(&service), 0);
+}

@@ -274,6 +274,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if !args.users.is_empty() {
         config.users = args.users;
     }
+    // Handlers first: a script may send Ctrl-C as soon as it reads the line.
+    let stop = stop_requested().context("could not listen for Ctrl-C")?;
     let sim = Simulator::start(config)
         .await
         .context("could not start the simulator")?;
@@ -293,11 +295,32 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         writeln!(stdout, "{line}").context("could not write to stdout")?;
         stdout.flush().context("could not write to stdout")?;
     }
-    tokio::signal::ctrl_c()
-        .await
-        .context("could not wait for Ctrl-C")?;
+    stop.await;
     sim.shutdown().await;
     Ok(())
+}
+
+/// Resolves on Ctrl-C (or SIGTERM). The handlers are in place when this
+/// returns, so a signal sent right after the start-up line is not lost (nor
+/// does it kill the process before it can shut down cleanly).
+#[cfg(unix)]
+fn stop_requested() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn stop_requested() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 async fn user(action: UserAction, target: &Target) -> anyhow::Result<()> {

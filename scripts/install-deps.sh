@@ -17,7 +17,7 @@ install_debian() {
   # Without a display (servers, CI) the app runs under Xvfb.
   pkgs+=(xvfb xauth imagemagick)
   if [ "$mode" = "--test" ]; then
-    pkgs+=(dbus-x11 webkit2gtk-driver chromium chromium-driver python3-venv python3-pip x11-utils)
+    pkgs+=(dbus-x11 dbus-bin webkit2gtk-driver chromium chromium-driver python3-venv python3-pip x11-utils)
   fi
   local missing=()
   for p in "${pkgs[@]}"; do

@@ -3,45 +3,91 @@
 # fmt, clippy, the core dependency rule, all unit/integration/end-to-end tests
 # (under Xvfb and a private D-Bus session with an unlocked gnome-keyring), the
 # peer-tool checks in scripts/ci/, and a bounded run of the run command.
+# Ends with a summary: every step and test binary, pass or fail, and its time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 scripts/install-deps.sh --test
 export PATH="$HOME/.cargo/bin:$PATH" CARGO_TERM_COLOR=never
-step() { printf '\n==> %s\n' "$*"; }
 
-step "format"
-cargo fmt --all --check
-step "clippy"
-cargo clippy --quiet --workspace --all-targets -- -D warnings
-step "architecture"
-scripts/check-core-deps.sh
-step "build"
-cargo build --quiet --workspace --bins
+mkdir -p artifacts
+summary="$root/artifacts/test-summary.tsv"
+: >"$summary"
+# One line per step or test binary: name, exit status, seconds, keyring restarts.
+export RECONNECT_TEST_SUMMARY="$summary"
+
+# Runs one step, records it, and keeps going when it fails.
+step() {
+  local name=$1 started status=0
+  shift
+  printf '\n==> %s\n' "$name"
+  started=$(date +%s)
+  "$@" || status=$?
+  printf '%s\t%s\t%s\t-\n' "$name" "$status" "$(($(date +%s) - started))" >>"$summary"
+  return 0
+}
+
+report() {
+  local failed=0 restarts=0
+  printf '\n==> summary\n'
+  while IFS=$'\t' read -r name status seconds kr; do
+    local verdict=pass
+    [ "$status" = 0 ] || { verdict=FAIL; failed=$((failed + 1)); }
+    local note=""
+    if [ "$kr" != "-" ] && [ "$kr" != 0 ]; then
+      note="  (gnome-keyring died and was restarted $kr time(s))"
+      restarts=$((restarts + kr))
+    fi
+    printf '%-4s %6ss  %s%s\n' "$verdict" "$seconds" "$name" "$note"
+  done <"$summary"
+  local total
+  total=$(wc -l <"$summary")
+  [ "$restarts" = 0 ] || printf 'gnome-keyring died %s time(s) in all (see the with-session lines)\n' "$restarts"
+  printf 'summary: %s passed, %s failed\n' "$((total - failed))" "$failed"
+  [ "$failed" = 0 ]
+}
+
+# Tests need a build; without one only the summary is worth printing.
+built() {
+  cargo build --quiet --workspace --bins
+}
+
+step "format" cargo fmt --all --check
+step "clippy" cargo clippy --quiet --workspace --all-targets -- -D warnings
+step "architecture" scripts/check-core-deps.sh
+if ! built; then
+  printf 'build\t1\t-\t-\n' >>"$summary"
+  report
+  exit 1
+fi
 target_dir="${CARGO_TARGET_DIR:-target}"
 case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
 export RECONNECT_BIN="$target_dir/debug/reconnect"
 
-step "tests (real keychain, real window under Xvfb)"
 # Every test binary runs through scripts/with-session.sh (cargo's target
 # runner): its own D-Bus session, unlocked gnome-keyring and throwaway
-# HOME/XDG dirs, so binaries never share keychain state or a daemon.
+# HOME/XDG dirs, so binaries never share keychain state or a daemon. The
+# runner records each binary in the summary.
 host=$(rustc -vV | sed -n 's/^host: //p')
 runner_var="CARGO_TARGET_$(printf '%s' "$host" | tr 'a-z-' 'A-Z_')_RUNNER"
-export "$runner_var=$root/scripts/with-session.sh"
-xvfb-run -a -s "-screen 0 1280x800x24" \
-  cargo test --workspace --no-fail-fast -- --include-ignored
-unset "$runner_var"
+printf '\n==> tests (real keychain, real window under Xvfb)\n'
+env "$runner_var=$root/scripts/with-session.sh" xvfb-run -a -s "-screen 0 1280x800x24" \
+  cargo test --workspace --no-fail-fast -- --include-ignored \
+  || echo "cargo test: some test binaries failed (see the summary)"
 
 for extra in scripts/ci/*.sh; do
   [ -e "$extra" ] || continue
-  step "$extra"
-  xvfb-run -a -s "-screen 0 1280x800x24" scripts/with-session.sh bash "$extra"
+  printf '\n==> %s\n' "$extra"
+  xvfb-run -a -s "-screen 0 1280x800x24" scripts/with-session.sh bash "$extra" || true
 done
 
-step "run command (bounded)"
-rm -f artifacts/run.png
-RECONNECT_RUN_SECONDS=2 scripts/run.sh
-colors=$(identify -format '%k' artifacts/run.png)
-[ "$colors" -gt 16 ] || { echo "the run command's window looks blank ($colors colours)"; exit 1; }
-echo "run command: window painted ($colors colours in artifacts/run.png)"
+bounded_run() {
+  rm -f artifacts/run.png
+  RECONNECT_TEST_SUMMARY='' RECONNECT_RUN_SECONDS=2 scripts/run.sh || return 1
+  local colors
+  colors=$(identify -format '%k' artifacts/run.png)
+  [ "$colors" -gt 16 ] || { echo "the run command's window looks blank ($colors colours)"; return 1; }
+  echo "run command: window painted ($colors colours in artifacts/run.png)"
+}
+step "run command (bounded)" bounded_run
+report

@@ -91,3 +91,24 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// How often the session's gnome-keyring has died and been restarted so far
+/// (`scripts/with-session.sh` restarts it unlocked and counts); 0 outside
+/// such a session.
+pub fn keyring_restarts() -> usize {
+    std::env::var_os("RECONNECT_SESSION_SCRATCH")
+        .and_then(|dir| std::fs::read_to_string(Path::new(&dir).join("keyring-restarts")).ok())
+        .map_or(0, |text| text.lines().count())
+}
+
+/// For a failing test's message: whether the session's keyring died under
+/// it (then that, not the element or state waited for, is the news).
+pub fn keyring_note() -> String {
+    match keyring_restarts() {
+        0 => String::new(),
+        n => format!(
+            " [note: the session's gnome-keyring-daemon died {n} time(s) during this test \
+             binary and was restarted; see the with-session report]"
+        ),
+    }
+}

@@ -140,7 +140,7 @@ impl Keyring {
             .args(["--foreground", "--unlock", "--components=secrets"])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(self.log_file())
             .spawn()
             .expect("gnome-keyring-daemon must be installed");
         let mut stdin = daemon.stdin.take().expect("stdin");
@@ -170,6 +170,28 @@ impl Keyring {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    fn log_file(&self) -> Stdio {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.bus.dir.path().join("keyring.log"))
+            .map_or_else(|_| Stdio::null(), Stdio::from)
+    }
+
+    /// `None` while the daemon runs; once it has died, how (its exit status)
+    /// and the last lines it logged, for a test to report exactly that.
+    pub fn death(&mut self) -> Option<String> {
+        let daemon = self.daemon.as_mut()?;
+        let status = daemon.0.try_wait().ok()??;
+        let log =
+            std::fs::read_to_string(self.bus.dir.path().join("keyring.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().filter(|l| !l.is_empty()).collect();
+        let tail = tail[tail.len().saturating_sub(8)..].join("\n  | ");
+        Some(format!(
+            "gnome-keyring-daemon died ({status}); its log:\n  | {tail}"
+        ))
     }
 
     /// Kills gnome-keyring outright (SIGKILL): the Secret Service vanishes.

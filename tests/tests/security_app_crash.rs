@@ -326,6 +326,10 @@ async fn kill_9_of_the_app_during_its_background_refresh_never_breaks_the_connec
         started.elapsed().as_secs_f64(),
         breakdown.join(", ")
     ));
+    announce(&format!(
+        "gnome-keyring died {} time(s) under these kills and was restarted; every check above ran after it",
+        reconnect_e2e::harness::keyring_restarts()
+    ));
     world.scan().assert_clean("after the app crash run");
 }
 
@@ -591,6 +595,10 @@ async fn kill_9_of_the_app_during_an_interactive_reconnect_never_breaks_the_conn
         flow.as_millis(),
         kills - after,
         breakdown.join(", ")
+    ));
+    announce(&format!(
+        "gnome-keyring died {} time(s) under these kills and was restarted; every check above ran after it",
+        reconnect_e2e::harness::keyring_restarts()
     ));
     world.scan().assert_clean("after the app sign-in crash run");
 }

@@ -227,6 +227,13 @@ async fn kill_9_during_refreshes_and_sign_ins_never_breaks_the_connection() {
     assert!(orphans.is_empty(), "orphaned keychain entries: {orphans:?}");
 
     let breakdown: Vec<String> = by_point.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    // gnome-keyring can still die when a process is killed while its one
+    // session is being negotiated; the session restarts it (unlocked) and
+    // the checks above show every stored set survived that too.
+    announce(&format!(
+        "crash run: gnome-keyring died {} time(s) under the kills and was restarted; stored sets intact",
+        reconnect_e2e::harness::keyring_restarts()
+    ));
     announce(&format!(
         "crash points {mid_flight}/{mid_flight} recovered ({kills} kills in {:.0} s, {checks} usability checks in between; {}), integrity_check ok, orphaned keychain entries 0",
         started.elapsed().as_secs_f64(),

@@ -279,3 +279,141 @@ async fn the_secret_service_vanishing_or_locking_mid_run_is_reported_and_recover
         cases.join("; ")
     ));
 }
+
+/// gnome-keyring 42 aborts when a client disappears while a Secret Service
+/// session is being negotiated for it. With one session per process and a
+/// probe that opens none, a storm of our processes killed at random moments
+/// (40 at a time, each 10–90 ms after it starts: `status` probing and
+/// reading, `token` reading) must leave the daemon running, and every stored
+/// token set whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_killed_mid_call_never_take_the_keyring_down() {
+    use rand::Rng as _;
+    const ROUNDS: usize = 5;
+    const AT_ONCE: usize = 40;
+    let mut keyring = Keyring::start();
+    let mut world = World::start().await;
+    world.env.push((
+        "DBUS_SESSION_BUS_ADDRESS".into(),
+        keyring.address().to_owned(),
+    ));
+    let names = ["alice", "bob", "carol"];
+    tokio::task::block_in_place(|| {
+        for name in names {
+            world.connect(name, "alice@contoso.test", None);
+            world.token(name).expect("works before the storm");
+        }
+    });
+    let mut rng = rand::rng();
+    for round in 1..=ROUNDS {
+        let mut children = Vec::new();
+        for i in 0..AT_ONCE {
+            let name = names[i % names.len()];
+            let args: &[&str] = if i % 2 == 0 {
+                &["status", "--json"]
+            } else {
+                &["token", name]
+            };
+            let child = world
+                .command(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn reconnect");
+            children.push((child, Duration::from_millis(rng.random_range(10..90))));
+        }
+        let started = Instant::now();
+        for (child, at) in &mut children {
+            if let Some(wait) = at.checked_sub(started.elapsed()) {
+                std::thread::sleep(wait);
+            }
+            let _ = child.kill();
+        }
+        for (mut child, _) in children {
+            let _ = child.wait();
+        }
+        // The daemon notices a dead client a moment later.
+        std::thread::sleep(Duration::from_millis(300));
+        if let Some(death) = keyring.death() {
+            panic!("round {round} of {AT_ONCE} killed processes: {death}");
+        }
+    }
+    tokio::task::block_in_place(|| {
+        for name in names {
+            let token = world
+                .token(name)
+                .unwrap_or_else(|e| panic!("{name}'s stored set after the storm: {e}"));
+            assert!(!token.is_empty());
+            let status = world.status(name);
+            assert_eq!(health(&status), "healthy", "{name}: {status}");
+        }
+    });
+    announce(&format!(
+        "keychain kill storm: {ROUNDS} rounds of {AT_ONCE} processes killed 10-90 ms in; \
+         gnome-keyring stayed up, {} stored sets intact",
+        names.len()
+    ));
+}
+
+/// Each process negotiates at most one Secret Service session, however many
+/// keychain calls it makes (a refresh makes about a dozen), and the status
+/// probe none: counted on the bus itself with `dbus-monitor`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_opens_at_most_one_keychain_session() {
+    let keyring = Keyring::start();
+    let mut world = World::start().await;
+    world.env.push((
+        "DBUS_SESSION_BUS_ADDRESS".into(),
+        keyring.address().to_owned(),
+    ));
+    tokio::task::block_in_place(|| world.connect("alice", "alice@contoso.test", None));
+    let mut monitor = reconnect_e2e::harness::KillOnDrop(
+        keyring
+            .command("dbus-monitor")
+            .args(["--address", keyring.address()])
+            .arg("type='method_call',interface='org.freedesktop.Secret.Service'")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-monitor (package dbus-bin)"),
+    );
+    let mut lines = BufReader::new(monitor.0.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    lines
+        .read_line(&mut first)
+        .expect("the monitor is listening");
+    let counted = std::thread::spawn(move || {
+        let mut all = String::new();
+        std::io::Read::read_to_string(&mut lines, &mut all).expect("monitor output");
+        (
+            all.matches("member=OpenSession").count(),
+            all.matches("member=SearchItems").count(),
+        )
+    });
+    tokio::task::block_in_place(|| {
+        for args in [
+            &["refresh", "alice", "--force"][..],
+            &["token", "alice"],
+            &["status", "--json"],
+        ] {
+            let out = run(&world, args);
+            assert!(out.status.success(), "`{}` failed", args.join(" "));
+        }
+    });
+    // Let the last calls reach the monitor, then stop it.
+    std::thread::sleep(Duration::from_millis(500));
+    drop(monitor);
+    let (sessions, searches) = counted.join().expect("counter");
+    assert!(
+        searches >= 3,
+        "the monitor saw the keychain reads: {searches}"
+    );
+    assert_eq!(
+        sessions, 2,
+        "refresh and token open one session each, status none ({searches} item searches)"
+    );
+    announce(&format!(
+        "keychain sessions: refresh + token + status opened {sessions} sessions for {searches} item searches"
+    ));
+}

@@ -87,6 +87,47 @@ impl Current {
 
 const MANIFEST_VERSION: u32 = 1;
 
+/// A manifest entry as found in the keychain.
+enum Found {
+    /// None: the account has no set.
+    Nothing,
+    /// One this version reads.
+    Manifest(Manifest),
+    /// Unreadable, or written by another version; `listed` is every
+    /// generation it still seems to name, so its parts can be erased.
+    Unusable {
+        what: &'static str,
+        listed: Vec<Parts>,
+    },
+}
+
+/// Most parts one listed generation is taken to have (a damaged number
+/// must not turn into millions of keychain calls).
+const MOST_PARTS: u64 = 4_096;
+
+/// Every `{"g": …, "n": …}` object anywhere in `text`, if it is JSON.
+fn listed_parts(text: &str) -> Vec<Parts> {
+    fn walk(value: &serde_json::Value, out: &mut Vec<Parts>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                let number = |k: &str| map.get(k).and_then(serde_json::Value::as_u64);
+                if let (Some(g), Some(n)) = (number("g"), number("n")) {
+                    let n = usize::try_from(n.min(MOST_PARTS)).unwrap_or(0);
+                    out.push(Parts { g, n });
+                }
+                map.values().for_each(|v| walk(v, out));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(value) = serde_json::from_str(text) {
+        walk(&value, &mut out);
+    }
+    out
+}
+
 /// A [`Vault`] over any [`Keychain`], storing token sets of any size in
 /// parts with a manifest (see the module docs for the write order).
 #[derive(Debug, Clone)]
@@ -140,20 +181,45 @@ impl<K: Keychain> ChunkedVault<K> {
     }
 
     fn read_manifest(&self, account: AccountId) -> Result<Option<Manifest>, VaultError> {
-        let Some(text) = self.keychain.read(&manifest_entry(account))? else {
-            return Ok(None);
-        };
-        let manifest: Manifest = serde_json::from_str(&text).map_err(|_| VaultError::Damaged {
-            account,
-            what: "the manifest is unreadable",
-        })?;
-        if manifest.v != MANIFEST_VERSION {
-            return Err(VaultError::Damaged {
-                account,
-                what: "the manifest has an unknown version",
-            });
+        match self.find_manifest(account)? {
+            Found::Nothing => Ok(None),
+            Found::Manifest(m) => Ok(Some(m)),
+            Found::Unusable { what, .. } => Err(VaultError::Damaged { account, what }),
         }
-        Ok(Some(manifest))
+    }
+
+    fn find_manifest(&self, account: AccountId) -> Result<Found, VaultError> {
+        let Some(text) = self.keychain.read(&manifest_entry(account))? else {
+            return Ok(Found::Nothing);
+        };
+        let unusable = |what| Found::Unusable {
+            what,
+            listed: listed_parts(&text),
+        };
+        let Ok(manifest) = serde_json::from_str::<Manifest>(&text) else {
+            return Ok(unusable("the manifest is unreadable"));
+        };
+        if manifest.v != MANIFEST_VERSION {
+            return Ok(unusable("the manifest has an unknown version"));
+        }
+        Ok(Found::Manifest(manifest))
+    }
+
+    /// Erases what an unusable manifest may have owned: every generation it
+    /// still names, and, where the keychain can list its entries, every
+    /// other entry of the account but the manifest.
+    fn erase_leftovers(&self, account: AccountId, listed: &[Parts]) -> Result<(), VaultError> {
+        for parts in listed {
+            self.erase_parts(account, *parts)?;
+        }
+        let manifest = manifest_entry(account);
+        let prefix = format!("{account}/");
+        for name in self.keychain.names()?.unwrap_or_default() {
+            if name.starts_with(&prefix) && name != manifest {
+                self.keychain.erase(&name)?;
+            }
+        }
+        Ok(())
     }
 
     fn write_manifest(&self, account: AccountId, manifest: &Manifest) -> Result<(), VaultError> {
@@ -202,13 +268,14 @@ impl<K: Keychain> ChunkedVault<K> {
     }
 
     fn put_exclusive(&self, account: AccountId, tokens: &TokenSet) -> Result<(), VaultError> {
-        let old = match self.read_manifest(account) {
-            Ok(found) => found.unwrap_or_default(),
-            Err(VaultError::Damaged { what, .. }) => {
+        let old = match self.find_manifest(account)? {
+            Found::Nothing => Manifest::default(),
+            Found::Manifest(m) => m,
+            Found::Unusable { what, listed } => {
                 tracing::warn!(%account, what, "replacing a damaged keychain manifest");
+                self.erase_leftovers(account, &listed)?;
                 Manifest::default()
             }
-            Err(other) => return Err(other),
         };
         // 1. Erase leftovers of earlier crashes.
         for junk in &old.junk {
@@ -258,14 +325,14 @@ impl<K: Keychain> ChunkedVault<K> {
     }
 
     fn delete_exclusive(&self, account: AccountId) -> Result<(), VaultError> {
-        let old = match self.read_manifest(account) {
-            Ok(Some(found)) => found,
-            Ok(None) => return Ok(()),
-            Err(VaultError::Damaged { .. }) => {
+        let old = match self.find_manifest(account)? {
+            Found::Manifest(m) => m,
+            Found::Nothing => return Ok(()),
+            Found::Unusable { listed, .. } => {
+                self.erase_leftovers(account, &listed)?;
                 self.keychain.erase(&manifest_entry(account))?;
                 return Ok(());
             }
-            Err(other) => return Err(other),
         };
         // A tombstone first: from here on nothing is readable, and every
         // remaining part is listed for erasure.

@@ -88,6 +88,10 @@ impl Keychain for OsKeychain {
     fn erase(&self, entry: &str) -> Result<(), KeychainError> {
         crate::secret_service::erase(&self.service, entry)
     }
+
+    fn names(&self) -> Result<Option<Vec<String>>, KeychainError> {
+        crate::secret_service::names(&self.service).map(Some)
+    }
 }
 
 #[cfg(not(target_os = "linux"))]

@@ -175,4 +175,10 @@ impl Keychain for MemoryKeychain {
         s.entries.remove(entry);
         Ok(())
     }
+
+    fn names(&self) -> Result<Option<Vec<String>>, KeychainError> {
+        let s = self.state();
+        Self::usable(&s)?;
+        Ok(Some(s.entries.keys().cloned().collect()))
+    }
 }

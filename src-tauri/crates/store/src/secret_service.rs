@@ -246,3 +246,20 @@ pub(crate) fn erase(service: &str, entry: &str) -> Result<(), KeychainError> {
         Ok(())
     })
 }
+
+/// The entry names of every item under `service`.
+pub(crate) fn names(service: &str) -> Result<Vec<String>, KeychainError> {
+    with_service(|ss| {
+        let found = ss.search_items(HashMap::from([("service", service), ("target", TARGET)]))?;
+        if !found.locked.is_empty() {
+            return Err(SsError::Locked);
+        }
+        let mut names = Vec::new();
+        for item in &found.unlocked {
+            if let Some(name) = item.get_attributes()?.remove("username") {
+                names.push(name);
+            }
+        }
+        Ok(names)
+    })
+}

@@ -116,6 +116,12 @@ pub trait Keychain: Send + Sync {
     fn write(&self, entry: &str, value: &str) -> Result<(), KeychainError>;
     /// Removes `entry`; a missing entry is not an error.
     fn erase(&self, entry: &str) -> Result<(), KeychainError>;
+    /// The names of every entry, where the platform can list them (`None`
+    /// where it cannot). Used to clean up after a manifest that no longer
+    /// says which entries it owned.
+    fn names(&self) -> Result<Option<Vec<String>>, KeychainError> {
+        Ok(None)
+    }
 }
 
 /// Windows Credential Manager's limit for one credential blob, in bytes

@@ -359,3 +359,41 @@ fn concurrent_writers_in_several_processes_never_mix_sets() {
     assert_no_orphans(&keychain);
     assert!(locks.path().join("7.lock").exists());
 }
+
+/// A manifest that cannot be used (written by a newer version, or damaged)
+/// still owned parts: replacing or deleting the set erases them too, so no
+/// token text is left behind in the keychain.
+#[test]
+fn an_unusable_manifest_leaves_none_of_its_parts_behind() {
+    for damage in ["newer version", "garbage"] {
+        let keychain = MemoryKeychain::new();
+        let vault = ChunkedVault::new(keychain.clone());
+        vault.put(ACCOUNT, &token_set("old", 9_000)).unwrap();
+        let manifest = format!("{ACCOUNT}/manifest");
+        let text = keychain.entries()[&manifest].clone();
+        let damaged = match damage {
+            "newer version" => text.replace("\"v\":1", "\"v\":9"),
+            _ => "}{ not json".to_owned(),
+        };
+        keychain.write(&manifest, &damaged).unwrap();
+        let err = vault.get(ACCOUNT).unwrap_err();
+        assert!(matches!(err, VaultError::Damaged { .. }), "{damage}: {err}");
+
+        vault.put(ACCOUNT, &token_set("new", 100)).unwrap();
+        assert_no_orphans(&keychain);
+        assert!(
+            keychain.entries().values().all(|v| !v.contains("old")),
+            "{damage}: no part of the old set is left"
+        );
+        assert_eq!(vault.get(ACCOUNT).unwrap(), Some(token_set("new", 100)));
+
+        vault.put(ACCOUNT, &token_set("old", 9_000)).unwrap();
+        keychain.write(&manifest, &damaged).unwrap();
+        vault.delete(ACCOUNT).unwrap();
+        assert!(
+            entries_of(&keychain).is_empty(),
+            "{damage}: delete left {:?}",
+            entries_of(&keychain)
+        );
+    }
+}

@@ -197,3 +197,24 @@ fn entries_written_by_earlier_versions_are_read_and_replaced() {
     assert_eq!(keychain.read("m-7").unwrap(), None);
     assert_eq!(items_for(&service), 0);
 }
+
+/// The real keychain lists a profile's entries, so a damaged manifest's
+/// parts are found and erased when the set is replaced.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_damaged_manifest_in_the_real_keychain_leaves_no_parts_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let (home, vault) = vault_in(&dir);
+    vault.put(AccountId(3), &token_set("old", 9_000)).unwrap();
+    let parts_and_manifest = items_for(&home.keychain_service());
+    assert!(parts_and_manifest > 2, "a set in several parts");
+    vault.keychain().write("3/manifest", "}{ damaged").unwrap();
+    vault.put(AccountId(3), &token_set("new", 100)).unwrap();
+    assert_eq!(
+        items_for(&home.keychain_service()),
+        2,
+        "the manifest and the new set's one part"
+    );
+    vault.delete(AccountId(3)).unwrap();
+    assert_eq!(items_for(&home.keychain_service()), 0);
+}

@@ -37,6 +37,20 @@ pub fn account(new: &NewAccount) -> Result<(), StoreError> {
             r.host
         )));
     }
+    let bare = r.host.trim_start_matches('[').trim_end_matches(']');
+    if new.provider == Provider::Microsoft && bare.contains(':') {
+        return Err(invalid(format!(
+            "redirect host {:?}: Microsoft Entra does not accept the IPv6 loopback in a redirect URI; \
+             use 127.0.0.1 or localhost",
+            r.host
+        )));
+    }
+    if bare.contains(':') && !r.host.starts_with('[') {
+        return Err(invalid(format!(
+            "redirect host {:?} is an IPv6 address without brackets; write it as [{bare}]",
+            r.host
+        )));
+    }
     if r.port_min > r.port_max {
         return Err(invalid("redirect port range is reversed"));
     }
@@ -144,6 +158,19 @@ mod tests {
         let mut bad = ok.clone();
         bad.redirect.host = "192.168.1.1".into();
         assert!(account(&bad).is_err());
+        for host in ["::1", "[::1]"] {
+            let mut bad = ok.clone();
+            bad.redirect.host = host.into();
+            let err = account(&bad).unwrap_err().to_string();
+            assert!(err.contains("127.0.0.1"), "{host}: {err}");
+        }
+        let mut generic = NewAccount::microsoft("g", "cid");
+        generic.provider = Provider::Oidc;
+        generic.tenant = None;
+        generic.redirect.host = "[::1]".into();
+        assert!(account(&generic).is_ok(), "other providers may use [::1]");
+        generic.redirect.host = "::1".into();
+        assert!(account(&generic).unwrap_err().to_string().contains("[::1]"));
         let mut bad = ok.clone();
         bad.client_id = " ".into();
         assert!(account(&bad).is_err());

@@ -424,3 +424,59 @@ async fn parallel_processes_share_the_database_and_the_keychain() {
     );
     sim.shutdown().await;
 }
+
+/// At a terminal, `import` reads the token with echo off: typed or pasted,
+/// it never appears on the screen. The terminal is a real pseudo-terminal
+/// (util-linux `script`), whose output is everything a user would see.
+#[test]
+fn import_at_a_terminal_does_not_echo_the_token() {
+    use std::io::Read as _;
+    let home = TempHome::new();
+    ok(
+        &reconnect(&home, &["add", "work", "--client-id", "a"], ""),
+        "add",
+    );
+    let token = "0.AXoA-typed-at-a-terminal-98765";
+    let line = format!(
+        "{} import work --refresh-token-stdin",
+        binary("reconnect").display()
+    );
+    let mut child = home
+        .command("script")
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs the command in a pseudo-terminal");
+    // A prompt that never comes, or a reader waiting for more than one
+    // line, is stopped.
+    let pid = child.id();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(30));
+        let _ = Command::new("kill").arg(pid.to_string()).status();
+    });
+    let mut screen = child.stdout.take().expect("stdout");
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 512];
+    while !String::from_utf8_lossy(&seen).contains("(not shown)") {
+        let n = screen.read(&mut buf).expect("read the terminal");
+        assert!(n > 0, "no prompt: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let mut keys = child.stdin.take().expect("stdin");
+    keys.write_all(format!("{token}\n").as_bytes())
+        .expect("type");
+    screen
+        .read_to_end(&mut seen)
+        .expect("the rest of the screen");
+    drop(keys);
+    let status = child.wait().expect("wait");
+    let screen = String::from_utf8_lossy(&seen);
+    assert!(status.success(), "import at a terminal failed: {screen}");
+    assert!(screen.contains("Imported a refresh token"), "{screen}");
+    assert!(
+        !screen.contains(token),
+        "the token was echoed to the terminal: {screen}"
+    );
+}

@@ -255,15 +255,18 @@ fn run_import(args: ImportArgs) -> anyhow::Result<()> {
     let profile = Profile::open()?;
     // Look the account up before reading a secret for nothing.
     profile.store().account(&args.name)?;
-    if std::io::stdin().is_terminal() {
-        eprintln!(
-            "Paste the refresh token, then press Enter and Ctrl-D (it is not echoed anywhere else)."
-        );
-    }
-    let mut input = String::new();
-    std::io::stdin()
-        .read_to_string(&mut input)
-        .context("cannot read the refresh token from standard input")?;
+    let input = if std::io::stdin().is_terminal() {
+        // Typed or pasted at a terminal: echo off, so the token never
+        // lands on the screen or in a terminal's scrollback.
+        rpassword::prompt_password("Paste the refresh token (not shown), then press Enter: ")
+            .context("cannot read the refresh token from the terminal")?
+    } else {
+        let mut input = String::new();
+        std::io::stdin()
+            .read_to_string(&mut input)
+            .context("cannot read the refresh token from standard input")?;
+        input
+    };
     let token = input.trim();
     if token.is_empty() {
         bail!("no refresh token on standard input");

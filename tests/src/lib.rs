@@ -1,8 +1,10 @@
 //! Shared harness for the end-to-end tests: where the built binaries are,
-//! isolated HOME/XDG/RECONNECT_HOME directories, and child processes that are
-//! killed when a test ends. Each area of tests lives in its own file under
+//! isolated HOME/XDG/RECONNECT_HOME directories, child processes that are
+//! killed when a test ends, and WebDriver helpers that wait for a page to
+//! settle before acting on it. Each area of tests lives in its own file under
 //! `tests/tests/`.
 
+pub mod browser;
 pub mod desktop_bus;
 pub mod harness;
 pub mod keyring;

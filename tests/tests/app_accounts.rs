@@ -57,24 +57,11 @@ async fn adding_and_removing_accounts_updates_the_dashboard_and_the_keychain() {
 
     // A bad issuer is refused with a clear message and nothing is added.
     app.click("#add-account").await;
-    app.wait_for("#add-dialog input[name='kind'][value='oidc']")
-        .await
-        .click()
-        .await
-        .unwrap();
-    app.wait_for("#acct-name")
-        .await
-        .send_keys("lab-idp")
-        .await
-        .unwrap();
-    let issuer = app.wait_for("#acct-issuer").await;
-    issuer.clear().await.unwrap();
-    issuer.send_keys("ftp://nowhere").await.unwrap();
-    app.wait_for("#acct-client")
-        .await
-        .send_keys("client-1")
-        .await
-        .unwrap();
+    app.click("#add-dialog input[name='kind'][value='oidc']")
+        .await;
+    app.fill("#acct-name", "lab-idp").await;
+    app.fill("#acct-issuer", "ftp://nowhere").await;
+    app.fill("#acct-client", "client-1").await;
     app.click("#add-submit").await;
     let error = app.text("#add-dialog p.error").await;
     assert!(!error.trim().is_empty(), "the form explains what is wrong");
@@ -82,11 +69,7 @@ async fn adding_and_removing_accounts_updates_the_dashboard_and_the_keychain() {
 
     // A Microsoft account with the defaults.
     app.click("#add-account").await;
-    app.wait_for("#acct-name")
-        .await
-        .send_keys("lab-mail")
-        .await
-        .unwrap();
+    app.fill("#acct-name", "lab-mail").await;
     app.click("#add-submit").await;
     app.wait_for("#view-detail .badge[data-health='never_connected']")
         .await;

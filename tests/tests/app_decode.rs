@@ -11,8 +11,7 @@ async fn decode_tool_turns_pasted_errors_into_verdicts() {
     app.go("#/decode").await;
 
     let body = r#"{"error":"invalid_grant","error_description":"AADSTS53003: Access has been blocked by Conditional Access policies. Trace ID: 0a1b Correlation ID: 9f8e Timestamp: 2026-11-26 08:00:00Z","error_codes":[53003],"suberror":"message_only"}"#;
-    let input = app.wait_for("#decode-input").await;
-    input.send_keys(body).await.unwrap();
+    app.fill("#decode-input", body).await;
     app.click("#decode-run").await;
     let verdict = app.text("#decode-output .verdict").await;
     assert!(verdict.contains("AADSTS53003"), "{verdict}");
@@ -33,24 +32,21 @@ async fn decode_tool_turns_pasted_errors_into_verdicts() {
     );
 
     // A bare code works too, and replaces the verdict.
-    input.clear().await.unwrap();
-    input.send_keys("AADSTS700082").await.unwrap();
+    app.fill("#decode-input", "AADSTS700082").await;
     app.click("#decode-run").await;
-    app.client
-        .wait()
-        .at_most(app_support::PATIENCE)
-        .for_element(fantoccini::Locator::XPath(
+    app.page()
+        .find(fantoccini::Locator::XPath(
             "//*[@id='decode-output']//*[contains(., 'AADSTS700082')]",
         ))
         .await
-        .expect("the new verdict");
+        .unwrap_or_else(|e| panic!("the new verdict: {e}"));
     assert!(
         app.text("#decode-output .who-acts").await.contains("you"),
         "the user signs in again after idle expiry"
     );
 
     // Empty input gets a message, not a crash.
-    input.clear().await.unwrap();
+    app.fill("#decode-input", "").await;
     app.click("#decode-run").await;
     assert!(app.text("#decode-output").await.contains("Paste something"));
     app.screenshot("app-decode").await;

@@ -7,20 +7,10 @@
 
 mod app_support;
 
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use app_support::App;
-use fantoccini::{ClientBuilder, Locator};
-use reconnect_e2e::harness::KillOnDrop;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use reconnect_e2e::browser::{Chromium, Person, walk_sim_sign_in};
 
 /// A "browser" for RECONNECT_BROWSER that only writes down the URL, so the
 /// test can hand it to headless Chromium.
@@ -55,95 +45,23 @@ async fn wait_file(path: &std::path::Path) -> String {
 
 /// Walks the simulator's sign-in page in Chromium until it redirects away.
 async fn sign_in_in_chromium(url: &str, upn: &str) {
-    app_support::install_crypto();
-    let port = free_port();
-    let _driver = KillOnDrop(
-        std::process::Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("chromedriver is installed"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not listen");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), "chrome".into());
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] }),
-    );
-    let chrome = ClientBuilder::rustls()
-        .unwrap()
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
+    let url = url::Url::parse(url).expect("the sign-in URL parses");
+    let chromium = Chromium::launch()
         .await
         .expect("a headless Chromium session");
-    chrome.goto(url).await.unwrap();
-    for _ in 0..8 {
-        let step = current_step(&chrome).await;
-        match step.as_deref() {
-            Some("user") => {
-                let field = chrome.find(Locator::Id("username")).await.unwrap();
-                if field
-                    .prop("value")
-                    .await
-                    .unwrap()
-                    .unwrap_or_default()
-                    .is_empty()
-                {
-                    field.send_keys(upn).await.unwrap();
-                }
-                chrome
-                    .find(Locator::Id("next"))
-                    .await
-                    .unwrap()
-                    .click()
-                    .await
-                    .unwrap();
-            }
-            Some("password") => {
-                chrome
-                    .find(Locator::Id("password"))
-                    .await
-                    .unwrap()
-                    .send_keys("demo-password")
-                    .await
-                    .unwrap();
-                chrome
-                    .find(Locator::Id("sign-in"))
-                    .await
-                    .unwrap()
-                    .click()
-                    .await
-                    .unwrap();
-            }
-            Some("mfa") => chrome
-                .find(Locator::Id("approve"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap(),
-            Some("consent") => chrome
-                .find(Locator::Id("accept"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap(),
-            _ => break,
-        }
-    }
-    let landed = chrome.current_url().await.unwrap();
+    let who = Person {
+        user: upn,
+        password: "demo-password",
+    };
+    let walk = walk_sim_sign_in(&chromium.client, &url, who)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let landed = walk.landed;
     assert!(
         !landed.as_str().contains("/oauth2/v2.0/authorize"),
         "the sign-in page did not finish: {landed}"
     );
-    let _ = chrome.close().await;
+    chromium.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -270,22 +188,15 @@ async fn a_generic_openid_account_is_added_by_issuer_and_signs_in() {
 
     // The demo offers its simulator's issuer as the default.
     app.click("#add-account").await;
-    app.wait_for("#add-dialog input[name='kind'][value='oidc']")
-        .await
-        .click()
-        .await
-        .unwrap();
+    app.click("#add-dialog input[name='kind'][value='oidc']")
+        .await;
     let issuer = app.wait_for("#acct-issuer").await;
     let value = issuer.prop("value").await.unwrap().unwrap_or_default();
     assert!(
         value.starts_with("http://127.0.0.1:") && value.ends_with("/v2.0"),
         "{value}"
     );
-    app.wait_for("#acct-name")
-        .await
-        .send_keys("lab-oidc")
-        .await
-        .unwrap();
+    app.fill("#acct-name", "lab-oidc").await;
     app.click("#add-submit").await;
     app.wait_for("#view-detail h2[data-account='lab-oidc']")
         .await;
@@ -308,18 +219,4 @@ async fn a_generic_openid_account_is_added_by_issuer_and_signs_in() {
         "the signed-in user is shown: {text}"
     );
     app.close().await;
-}
-
-/// The simulator page's `data-step`, read again if the page is replaced
-/// between finding `<body>` and reading it (a submit still navigating).
-async fn current_step(chrome: &fantoccini::Client) -> Option<String> {
-    for _ in 0..50 {
-        if let Ok(body) = chrome.find(Locator::Css("body")).await
-            && let Ok(step) = body.attr("data-step").await
-        {
-            return step;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("the sign-in page never settled enough to read its step");
 }

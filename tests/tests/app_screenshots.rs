@@ -53,11 +53,7 @@ async fn screenshots_of_the_main_views() {
     save(&app, "failures").await;
 
     app.go("#/decode").await;
-    app.wait_for("#decode-input")
-        .await
-        .send_keys("AADSTS50076")
-        .await
-        .unwrap();
+    app.fill("#decode-input", "AADSTS50076").await;
     app.click("#decode-run").await;
     app.wait_for("#decode-output .verdict").await;
     save(&app, "decode").await;

@@ -8,79 +8,18 @@
 
 mod signin_support;
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
-use reconnect_e2e::harness::{KillOnDrop, binary};
+use fantoccini::Client;
+use reconnect_e2e::browser::{Chromium, Page, Person, walk_sim_sign_in};
+use reconnect_e2e::harness::binary;
 use reconnect_sim::UserStatePatch;
 use reconnect_sim::failure::MFA_CLAIMS_CHALLENGE;
 use signin_support::{BrowserScript, SigninWorld, stderr};
 
 const ALICE: &str = "alice@contoso.test";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-struct Chrome {
-    client: Client,
-    _driver: KillOnDrop,
-    _profile: tempfile::TempDir,
-}
-
-async fn chrome() -> Chrome {
-    let port = free_port();
-    let driver = std::process::Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts (install chromium-driver)");
-    let driver = KillOnDrop(driver);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not listen");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let profile = tempfile::tempdir().unwrap();
-    let args = [
-        "--headless".to_owned(),
-        "--no-sandbox".to_owned(),
-        "--disable-gpu".to_owned(),
-        "--disable-quic".to_owned(),
-        "--no-first-run".to_owned(),
-        "--disable-background-networking".to_owned(),
-        "--disable-component-update".to_owned(),
-        "--disable-sync".to_owned(),
-        format!("--user-data-dir={}", profile.path().display()),
-    ];
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), "chrome".into());
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({ "binary": "/usr/bin/chromium", "args": args }),
-    );
-    // Both rustls back ends end up linked into this test binary; pick one.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = ClientBuilder::rustls()
-        .expect("tls")
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("a chromium session");
-    Chrome {
-        client,
-        _driver: driver,
-        _profile: profile,
-    }
-}
 
 async fn wait_for_url(urls: &Path) -> url::Url {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -96,9 +35,17 @@ async fn wait_for_url(urls: &Path) -> url::Url {
     }
 }
 
-async fn exists(client: &Client, id: &str) -> bool {
-    client.find(Locator::Id(id)).await.is_ok()
-}
+/// Reconnect's loopback page once it shows how the sign-in ended (not
+/// "Still working"): its title, message and address, from one document.
+const RESULT: &str = r#"
+const text = (id) => {
+  const el = document.getElementById(id);
+  return el ? el.textContent.replace(/\s+/g, ' ').trim() : null;
+};
+const title = document.readyState === 'complete' ? text('title') : null;
+if (title === null || title === 'Still working') return null;
+return { title, message: text('message') ?? '', href: location.href };
+"#;
 
 /// Completes the simulator's form like a person would; returns the steps seen
 /// and the text of the page Reconnect shows at the end.
@@ -107,91 +54,38 @@ async fn complete_form(
     url: &url::Url,
     redirect_prefix: &str,
 ) -> (Vec<&'static str>, String) {
-    client
-        .goto(url.as_str())
+    let who = Person {
+        user: ALICE,
+        password: "correct horse",
+    };
+    let walk = walk_sim_sign_in(client, url, who)
         .await
-        .expect("open the sign-in page");
-    let mut steps = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        assert!(
-            Instant::now() < deadline,
-            "the form never finished; steps so far {steps:?}"
-        );
-        let here = client.current_url().await.unwrap();
-        if here.as_str().starts_with(redirect_prefix) && exists(client, "title").await {
-            let title = client
-                .find(Locator::Id("title"))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            if title != "Still working" {
-                let message = client
-                    .find(Locator::Id("message"))
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap();
-                assert!(
-                    here.query().is_none(),
-                    "the code left the address bar: {here}"
-                );
-                return (steps, format!("{title}: {message}"));
-            }
-        }
-        if exists(client, "username").await && exists(client, "next").await {
-            let field = client.find(Locator::Id("username")).await.unwrap();
-            field.clear().await.unwrap();
-            field.send_keys(ALICE).await.unwrap();
-            client
-                .find(Locator::Id("next"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
-            steps.push("user");
-        } else if exists(client, "password").await {
-            client
-                .find(Locator::Id("password"))
-                .await
-                .unwrap()
-                .send_keys("correct horse")
-                .await
-                .unwrap();
-            client
-                .find(Locator::Id("sign-in"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
-            steps.push("password");
-        } else if exists(client, "approve").await {
-            client
-                .find(Locator::Id("approve"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
-            steps.push("mfa");
-        } else if exists(client, "accept").await {
-            client
-                .find(Locator::Id("accept"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
-            steps.push("consent");
-        } else {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        walk.landed.as_str().starts_with(redirect_prefix),
+        "the form ended somewhere else than Reconnect's loopback: {}",
+        walk.landed
+    );
+    let page = Page::new(client).with_patience(Duration::from_secs(60));
+    let shown = page
+        .read(
+            "#title",
+            "to show how the sign-in ended",
+            RESULT,
+            Vec::new(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let field = |key: &str| shown[key].as_str().unwrap_or_default().to_owned();
+    let here = url::Url::parse(&field("href")).expect("the page's address");
+    assert!(
+        here.query().is_none(),
+        "the code left the address bar: {here}"
+    );
+    (
+        walk.steps,
+        format!("{}: {}", field("title"), field("message")),
+    )
 }
 
 async fn signin_in_chromium(
@@ -199,7 +93,7 @@ async fn signin_in_chromium(
     name: &str,
     browser: &str,
     urls: &PathBuf,
-    chrome: &Chrome,
+    chrome: &Chromium,
 ) -> (std::process::Output, Vec<&'static str>, String, url::Url) {
     let _ = std::fs::remove_file(urls);
     let mut cmd = tokio::process::Command::from(world.home.command(binary("reconnect")));
@@ -227,7 +121,7 @@ async fn chromium_completes_the_form_including_mfa_with_a_claims_challenge() {
     let world = SigninWorld::start(None).await;
     world.add_account("work", &[]).await;
     let (browser, urls) = world.browser(BrowserScript::RecordOnly);
-    let chrome = chrome().await;
+    let chrome = Chromium::launch().await.expect("headless Chromium starts");
 
     // A first connect of a new account, through the whole form.
     world.add_account("first", &[]).await;
@@ -283,5 +177,5 @@ async fn chromium_completes_the_form_including_mfa_with_a_claims_challenge() {
 
     let healed = world.reconnect(&["refresh", "work", "--force"]).await;
     assert_eq!(healed.status.code(), Some(0), "{}", stderr(&healed));
-    chrome.client.close().await.ok();
+    chrome.close().await;
 }

@@ -7,14 +7,13 @@ use std::time::Duration;
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
-use reconnect_e2e::harness::TempHome;
+use reconnect_e2e::browser::{Miss, Need, Page};
+use reconnect_e2e::harness::{TempHome, keyring_note};
 use reconnect_e2e::window::{WindowDriver, artifacts_dir};
 use serde_json::Value;
 
 /// Picks rustls' crypto provider once (more than one is compiled in).
-pub fn install_crypto() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
+pub use reconnect_e2e::browser::install_crypto;
 
 /// The app under test, its WebDriver session and its isolated home.
 pub struct App {
@@ -54,12 +53,16 @@ impl App {
             .connect(&driver.url)
             .await
             .expect("a WebDriver session on the real window");
-        client
-            .wait()
-            .at_most(PATIENCE)
-            .for_element(Locator::Css("body[data-ready='true']"))
+        Page::new(&client)
+            .with_patience(PATIENCE)
+            .find(Locator::Css("body[data-ready='true']"))
             .await
-            .expect("the UI finished its first render");
+            .unwrap_or_else(|e| {
+                panic!(
+                    "the UI never finished its first render: {e}{}",
+                    keyring_note()
+                )
+            });
         Self {
             client,
             home,
@@ -94,45 +97,46 @@ impl App {
             .expect("invoke script ran")
     }
 
-    /// Waits for an element matching `css`.
+    /// Settle-then-act helpers on the window, waiting up to [`PATIENCE`].
+    pub fn page(&self) -> Page<'_> {
+        Page::new(&self.client).with_patience(PATIENCE)
+    }
+
+    /// Waits for an element matching `css` in the rendered page.
     pub async fn wait_for(&self, css: &str) -> Element {
-        self.client
-            .wait()
-            .at_most(PATIENCE)
-            .for_element(Locator::Css(css))
+        self.page()
+            .find(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+            .unwrap_or_else(|e| panic!("{e}{}", keyring_note()))
     }
 
     /// The text of the first element matching `css` (its `textContent`
     /// with runs of white space collapsed; WebKitWebDriver's element text
-    /// drops ellipsised grid cells).
+    /// drops ellipsised grid cells), found and read in one page call.
     pub async fn text(&self, css: &str) -> String {
-        let el = self.wait_for(css).await;
-        let value = self
-            .client
-            .execute(
-                "return arguments[0].textContent.replace(/\\s+/g, ' ').trim();",
-                vec![serde_json::to_value(&el).expect("element reference")],
-            )
+        self.page()
+            .text(css)
             .await
-            .expect("element text");
-        value.as_str().unwrap_or_default().to_owned()
+            .unwrap_or_else(|e| panic!("{e}{}", keyring_note()))
     }
 
-    /// Clicks the first element matching `css`. Cards are rebuilt when
-    /// their data changes, so an element found a moment ago may be gone: the
-    /// click is retried on a fresh lookup.
+    /// Clicks the first element matching `css` once it is shown and
+    /// enabled. Cards are rebuilt when their data changes, so an element
+    /// found a moment ago may be gone: the helper then looks it up again.
     pub async fn click(&self, css: &str) {
-        let mut last = None;
-        for _ in 0..20 {
-            match self.wait_for(css).await.click().await {
-                Ok(()) => return,
-                Err(e) => last = Some(e),
-            }
-            tokio::time::sleep(Duration::from_millis(300)).await;
-        }
-        panic!("click {css}: {last:?}");
+        self.page()
+            .click(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{e}{}", keyring_note()))
+    }
+
+    /// Replaces the value of the first field matching `css` by typing
+    /// `text` into it, once it is shown and enabled.
+    pub async fn fill(&self, css: &str, text: &str) {
+        self.page()
+            .fill(Locator::Css(css), text)
+            .await
+            .unwrap_or_else(|e| panic!("{e}{}", keyring_note()))
     }
 
     /// Picks `value` in the first `<select>` matching `css`, as a user
@@ -140,24 +144,22 @@ impl App {
     /// leaving a just-clicked option detached, so the choice is checked on
     /// a fresh lookup and made again until it sticks.
     pub async fn choose(&self, css: &str, value: &str) {
-        for _ in 0..20 {
-            let option = format!("{css} option[value='{value}']");
-            if let Ok(()) = self.wait_for(&option).await.click().await {
-                let picked = self
-                    .client
-                    .execute(
-                        "const s = document.querySelector(arguments[0]); return s ? s.value : null;",
-                        vec![Value::from(css)],
-                    )
-                    .await
-                    .expect("read the select");
-                if picked.as_str() == Some(value) {
-                    return;
-                }
+        let page = self.page();
+        let option = format!("{css} option[value='{value}']");
+        let picked = "const s = document.querySelector(arguments[0]); return s ? s.value : null;";
+        page.until(css, &format!("to have {value} chosen"), async || {
+            let mut click = async |el: Element| Ok(el.click().await?);
+            page.attempt(Locator::Css(&option), Need::Usable, &mut click)
+                .await?;
+            let now = self.client.execute(picked, vec![Value::from(css)]).await?;
+            if now.as_str() == Some(value) {
+                Ok(())
+            } else {
+                Err(Miss::NotYet(format!("the select still holds {now}")))
             }
-            tokio::time::sleep(Duration::from_millis(300)).await;
-        }
-        panic!("could not choose {value} in {css}");
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}{}", keyring_note()))
     }
 
     /// Navigates inside the app (hash routes).
@@ -170,19 +172,34 @@ impl App {
 
     /// Waits until `css` no longer matches anything.
     pub async fn wait_gone(&self, css: &str) {
-        let deadline = std::time::Instant::now() + PATIENCE;
-        loop {
-            let found = self
-                .client
-                .find_all(Locator::Css(css))
-                .await
-                .expect("query");
-            if found.is_empty() {
-                return;
-            }
-            assert!(std::time::Instant::now() < deadline, "{css} is still there");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        self.page()
+            .until(css, "to be gone", async || {
+                let found = self.client.find_all(Locator::Css(css)).await?;
+                if found.is_empty() {
+                    Ok(())
+                } else {
+                    Err(Miss::NotYet(format!("{} still match", found.len())))
+                }
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{e}{}", keyring_note()))
+    }
+
+    /// Waits until exactly `n` elements match `css` (counted in one page
+    /// call, so a re-render cannot split the count).
+    pub async fn wait_count(&self, css: &str, n: usize) {
+        let count = "return document.querySelectorAll(arguments[0]).length;";
+        self.page()
+            .until(css, &format!("to match {n} elements"), async || {
+                let now = self.client.execute(count, vec![Value::from(css)]).await?;
+                if now.as_u64() == Some(n as u64) {
+                    Ok(())
+                } else {
+                    Err(Miss::NotYet(format!("{now} match so far")))
+                }
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{e}{}", keyring_note()))
     }
 
     /// Saves a screenshot of the window under `artifacts/`.

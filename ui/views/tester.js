@@ -80,13 +80,19 @@ export async function show() {
     section.replaceChildren(h("h2", { id: "tester-heading" }, "Tester"), h("p", { class: "error", role: "alert" }, String(err)));
     return;
   }
+  if (!state.simulated) {
+    section.replaceChildren(
+      h("div", { class: "view-head" },
+        h("h2", { id: "tester-heading" }, "Tester"),
+        h("p", { class: "summary" },
+          "The tester breaks simulated accounts only, never a real connection. Switch to the demo profile in the header to use it.")));
+    return;
+  }
   section.replaceChildren(
     h("div", { class: "view-head" },
       h("h2", { id: "tester-heading" }, "Tester"),
-      h("p", { class: "summary" }, state.simulated
-        ? "Break simulator accounts the way Microsoft's service does, then watch the dashboard react."
-        : "Real accounts: make the next refresh fail locally, without touching the tenant. Switch to the demo profile to use the simulator.")),
-    state.simulated ? clockPanel(state) : null,
+      h("p", { class: "summary" }, "Break simulator accounts the way Microsoft's service does, then watch the dashboard react.")),
+    clockPanel(state),
     h("section", { class: "panel", "aria-labelledby": "tester-accounts-heading" },
       h("h3", { id: "tester-accounts-heading" }, "Accounts"),
       state.accounts.length

@@ -320,8 +320,9 @@ pub async fn tester_advance_clock(
     Ok(now)
 }
 
-/// For any account: makes its next refresh fail locally with `code` (the
-/// engine handles it as the token endpoint's answer; nothing is sent).
+/// In the demo, for a simulated account: makes its next refresh fail
+/// locally with `code` (the engine handles it as the token endpoint's
+/// answer; nothing is sent).
 #[tauri::command]
 pub async fn tester_fail_next(
     app: AppHandle,
@@ -330,6 +331,7 @@ pub async fn tester_fail_next(
     code: u32,
 ) -> Result<(), Failure> {
     let backend = state.current().await?;
+    demo(&backend)?;
     backend.engine.fail_next(&name, code)?;
     super::accounts_changed(&app);
     Ok(())

@@ -56,17 +56,36 @@ pub(crate) fn endpoint_answer(code: u32) -> TokenError {
     })
 }
 
+/// Whether `authority` is a simulator on this machine (a loopback host):
+/// only such accounts may have failures armed, so a tester can never make a
+/// real connection look broken.
+fn served_by_a_local_simulator(authority: &str) -> bool {
+    url::Url::parse(authority).is_ok_and(|u| match u.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    })
+}
+
 impl Engine {
     /// Makes the next refresh of `name` fail as if the token endpoint had
     /// answered AADSTS `code`, without sending anything (see [`crate::armed`]).
-    /// Replaces a code armed earlier. Held in memory by this engine only.
+    /// Only for accounts whose authority is a simulator on loopback. Replaces
+    /// a code armed earlier. Held in memory by this engine only.
     pub fn fail_next(&self, name: &str, code: u32) -> Result<(), EngineError> {
         if code == 0 {
             return Err(EngineError::InvalidCode { code });
         }
-        if self.inner.store.find_account(name)?.is_none() {
+        let Some(account) = self.inner.store.find_account(name)? else {
             return Err(EngineError::UnknownAccount {
                 name: name.to_owned(),
+            });
+        };
+        if !served_by_a_local_simulator(&account.authority) {
+            return Err(EngineError::NotSimulated {
+                name: name.to_owned(),
+                authority: account.authority,
             });
         }
         self.armed_codes().insert(name.to_owned(), code);

@@ -46,6 +46,17 @@ pub enum EngineError {
         /// The code given.
         code: u32,
     },
+    /// Failures can be armed only for accounts served by a simulator.
+    #[error(
+        "{name:?} signs in at {authority}, not at a simulator on this machine: \
+         failures can be armed only for simulated accounts"
+    )]
+    NotSimulated {
+        /// The account.
+        name: String,
+        /// Where it signs in.
+        authority: String,
+    },
     /// The account has no refresh token yet.
     #[error("account {name:?} is not connected yet: run `reconnect signin {name}`")]
     NotConnected {

@@ -207,3 +207,28 @@ async fn a_learned_idle_limit_moves_the_forecast() {
     let status = &rig.engine.status(Some("work")).await.unwrap()[0];
     assert_eq!(status.forecast, after, "status and the card agree");
 }
+
+/// A tester can never make a real connection look broken: failures are armed
+/// only for accounts served by a simulator on this machine.
+#[tokio::test]
+async fn failures_are_armed_only_for_simulated_accounts() {
+    let rig = Rig::new().await;
+    rig.connect("work", ALICE);
+    let mut real = reconnect_store::NewAccount::microsoft("real", "cid");
+    real.tenant = Some("contoso.onmicrosoft.com".into());
+    rig.store().add_account(&real).expect("account added");
+    let err = rig.engine.fail_next("real", 50173).unwrap_err();
+    assert!(
+        matches!(err, EngineError::NotSimulated { .. }),
+        "a real tenant's account: {err}"
+    );
+    assert!(
+        err.to_string().contains("login.microsoftonline.com"),
+        "{err}"
+    );
+    assert_eq!(rig.engine.armed_failure("real"), None);
+    rig.engine
+        .fail_next("work", 50173)
+        .expect("the simulator's account");
+    assert_eq!(rig.engine.armed_failure("work"), Some(50173));
+}

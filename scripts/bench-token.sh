@@ -19,7 +19,7 @@ target=${CARGO_TARGET_DIR:-$PWD/target}
 if [ -z "${RECONNECT_BIN:-}" ]; then
   # Build first, outside the keyring session (a long build can outlive it).
   echo "building the release CLI…" >&2
-  cargo build --release -p reconnect-cli --quiet
+  cargo build --release -p reconnect-cli --features test-hooks --quiet
   export RECONNECT_BIN=$target/release/reconnect
 fi
 BIN=$RECONNECT_BIN

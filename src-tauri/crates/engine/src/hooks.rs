@@ -9,6 +9,11 @@
 //!   `locked`, `response`, `vault_written`, `metadata_written`.
 //! - `RECONNECT_TEST_CLOCK_OFFSET=<seconds>`: the engine's clock runs this far
 //!   ahead of the system clock (only read by [`Engine::open`](crate::Engine::open)).
+//!
+//! Only debug builds (what the tests run) and builds with the `test-hooks`
+//! feature (the benchmarks) read them: in a normal release build the reading
+//! code is compiled out, so no environment can pause a user's refresh or
+//! move their clock.
 
 use std::time::Duration;
 
@@ -52,8 +57,16 @@ pub struct TestHooks {
 }
 
 impl TestHooks {
-    /// Reads the environment.
+    /// Reads the environment (test builds only; see the module docs).
     pub fn from_env() -> Self {
+        #[cfg(not(any(debug_assertions, feature = "test-hooks")))]
+        return Self::default();
+        #[cfg(any(debug_assertions, feature = "test-hooks"))]
+        Self::read_env()
+    }
+
+    #[cfg(any(debug_assertions, feature = "test-hooks"))]
+    fn read_env() -> Self {
         let points: Vec<String> = std::env::var(PAUSE_AT_ENV)
             .unwrap_or_default()
             .split(',')
@@ -79,7 +92,10 @@ impl TestHooks {
     }
 }
 
-/// The clock offset from the environment, if any.
+/// The clock offset from the environment, if any (test builds only).
 pub fn clock_offset_from_env() -> Option<i64> {
+    #[cfg(not(any(debug_assertions, feature = "test-hooks")))]
+    return None;
+    #[cfg(any(debug_assertions, feature = "test-hooks"))]
     std::env::var(CLOCK_OFFSET_ENV).ok()?.trim().parse().ok()
 }

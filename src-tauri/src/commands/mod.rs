@@ -25,3 +25,62 @@ pub fn focus_main_window(app: &AppHandle) {
         let _ = window.set_focus();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The app's commands are named in three places that must agree: the
+    //! build script (each needs a permission), the capability file (which
+    //! grants it to the window) and the handler list (which runs it).
+
+    use std::collections::BTreeSet;
+
+    fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+        let from = text.find(start).expect("start marker") + start.len();
+        let len = text[from..].find(end).expect("end marker");
+        &text[from..from + len]
+    }
+
+    fn declared() -> BTreeSet<String> {
+        let build = include_str!("../../build.rs");
+        between(build, "const COMMANDS: &[&str] = &[", "];")
+            .split(',')
+            .map(|s| s.trim().trim_matches('"').to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+
+    fn granted() -> BTreeSet<String> {
+        let caps: serde_json::Value =
+            serde_json::from_str(include_str!("../../capabilities/default.json"))
+                .expect("the capability file is JSON");
+        caps["permissions"]
+            .as_array()
+            .expect("a permission list")
+            .iter()
+            .filter_map(|p| p.as_str()?.strip_prefix("allow-"))
+            .map(|p| p.replace('-', "_"))
+            .collect()
+    }
+
+    fn registered() -> BTreeSet<String> {
+        let lib = include_str!("../lib.rs");
+        between(lib, "generate_handler![", "]")
+            .split(',')
+            .filter_map(|path| path.trim().rsplit("::").next())
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn declared_granted_and_registered_commands_are_one_set() {
+        let declared = declared();
+        assert!(declared.len() > 10, "{declared:?}");
+        assert_eq!(declared, granted(), "build.rs vs capabilities/default.json");
+        assert_eq!(
+            declared,
+            registered(),
+            "build.rs vs the handler list in lib.rs"
+        );
+    }
+}

@@ -55,8 +55,8 @@ built() {
 step "format" cargo fmt --all --check
 step "clippy" cargo clippy --quiet --workspace --all-targets -- -D warnings
 step "architecture" scripts/check-core-deps.sh
-if ! built; then
-  printf 'build\t1\t-\t-\n' >>"$summary"
+step "build" built
+if ! tail -n 1 "$summary" | grep -q $'^build\t0\t'; then
   report
   exit 1
 fi

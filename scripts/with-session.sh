@@ -41,7 +41,7 @@ EOF
   dbus-run-session -- "$0" "$@" || status=$?
   if [ -n "${RECONNECT_TEST_SUMMARY:-}" ]; then
     name=$(basename "$1")
-    case "$1" in */deps/*) name=${name%-*} ;; esac
+    case "$1" in */deps/*) name=${name%-*} ;; */rust_out) name="doc-test" ;; esac
     [ "$name" != bash ] || name=${2:-bash}
     restarts=$(wc -l <"$scratch/keyring-restarts" 2>/dev/null || echo 0)
     printf '%s\t%s\t%s\t%s\n' "$name" "$status" "$(($(date +%s) - started))" "$restarts" \

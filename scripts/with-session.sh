@@ -43,7 +43,8 @@ EOF
     name=$(basename "$1")
     case "$1" in */deps/*) name=${name%-*} ;; */rust_out) name="doc-test" ;; esac
     [ "$name" != bash ] || name=${2:-bash}
-    restarts=$(wc -l <"$scratch/keyring-restarts" 2>/dev/null || echo 0)
+    restarts=0
+    [ ! -f "$scratch/keyring-restarts" ] || restarts=$(wc -l <"$scratch/keyring-restarts")
     printf '%s\t%s\t%s\t%s\n' "$name" "$status" "$(($(date +%s) - started))" "$restarts" \
       >>"$RECONNECT_TEST_SUMMARY"
   fi
@@ -66,9 +67,11 @@ status=0
 timeout --kill-after=30 "${RECONNECT_SESSION_TIMEOUT:-1200}" "$@" || status=$?
 [ "$status" -ne 124 ] || echo "with-session: '$*' was stopped after ${RECONNECT_SESSION_TIMEOUT:-1200} s" >&2
 if [ -s "$scratch/keyring-restarts" ] || ! kill -0 "$keyring" 2>/dev/null; then
+  restarts=0
+  [ ! -f "$scratch/keyring-restarts" ] || restarts=$(wc -l <"$scratch/keyring-restarts")
   {
     echo "with-session: gnome-keyring-daemon died during '$*' and was restarted" \
-      "$(wc -l <"$scratch/keyring-restarts" 2>/dev/null || echo 0) time(s); its log:"
+      "$restarts time(s); its log:"
     grep -v '^$' "$scratch/keyring.log" | tail -n 20 | sed 's/^/  | /'
   } >&2
 fi

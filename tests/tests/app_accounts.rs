@@ -80,19 +80,6 @@ async fn adding_and_removing_accounts_updates_the_dashboard_and_the_keychain() {
         card.contains("Reconnect"),
         "a new account offers the sign-in: {card}"
     );
-    // The tester cannot arm a failure for an account of a real tenant.
-    let armed = app
-        .invoke(
-            "tester_fail_next",
-            serde_json::json!({ "name": "lab-mail", "code": 50173 }),
-        )
-        .await;
-    let refusal = armed["err"].as_str().unwrap_or_default();
-    assert!(
-        refusal.contains("simulated accounts"),
-        "arming lab-mail (login.microsoftonline.com) must be refused: {armed}"
-    );
-
     // Removing asks once, then removes.
     for name in ["lab-mail", "adele-mail"] {
         app.go(&format!("#/account/{name}")).await;

@@ -40,6 +40,16 @@ async fn switching_profiles_is_visible_and_never_mixes_accounts() {
         .await;
     assert!(added.get("ok").is_some(), "{added}");
     app.wait_for("li.card[data-name='mine']").await;
+    // Outside the demo the tester cannot arm a failure for a real account.
+    let armed = app
+        .invoke("tester_fail_next", json!({ "name": "mine", "code": 50173 }))
+        .await;
+    assert!(
+        armed["err"]
+            .as_str()
+            .is_some_and(|e| e.contains("demo profile")),
+        "arming a failure outside the demo must be refused: {armed}"
+    );
     assert!(
         !app.wait_for("#demo-banner")
             .await

@@ -258,7 +258,7 @@ fn run_import(args: ImportArgs) -> anyhow::Result<()> {
     let input = if std::io::stdin().is_terminal() {
         // Typed or pasted at a terminal: echo off, so the token never
         // lands on the screen or in a terminal's scrollback.
-        rpassword::prompt_password("Paste the refresh token (not shown), then press Enter: ")
+        read_hidden("Paste the refresh token (not shown), then press Enter: ")
             .context("cannot read the refresh token from the terminal")?
     } else {
         let mut input = String::new();
@@ -289,6 +289,33 @@ fn run_import(args: ImportArgs) -> anyhow::Result<()> {
         shell_word(&account.name)
     );
     Ok(())
+}
+
+/// Reads one line from the terminal on stdin with echo off. Echo goes off
+/// *before* the prompt is shown, so keys sent the moment the prompt appears
+/// (a paste, an `expect` script) are never echoed; rpassword shows its
+/// prompt first and leaves that moment open.
+#[cfg(unix)]
+fn read_hidden(prompt: &str) -> std::io::Result<String> {
+    use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+    let stdin = std::io::stdin();
+    let saved = tcgetattr(&stdin)?;
+    let mut quiet = saved.clone();
+    quiet.local_modes.remove(LocalModes::ECHO);
+    quiet.local_modes.insert(LocalModes::ECHONL);
+    tcsetattr(&stdin, OptionalActions::Now, &quiet)?;
+    eprint!("{prompt}");
+    let mut line = String::new();
+    let read = stdin.read_line(&mut line);
+    let restored = tcsetattr(&stdin, OptionalActions::Now, &saved);
+    read?;
+    restored?;
+    Ok(line)
+}
+
+#[cfg(not(unix))]
+fn read_hidden(prompt: &str) -> std::io::Result<String> {
+    rpassword::prompt_password(prompt)
 }
 
 /// Where an account signs in, for display.

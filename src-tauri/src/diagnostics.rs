@@ -61,7 +61,7 @@ pub fn block(
     if let Some(user) = &view.user {
         line("User:", &redact_user(user));
     }
-    line("Health:", &view.health);
+    line("Health:", view.health.as_str());
     let code = v
         .primary_code
         .map(|c| format!("AADSTS{c} "))
@@ -79,8 +79,8 @@ pub fn block(
         let all: Vec<String> = v.codes.iter().map(|c| format!("AADSTS{c}")).collect();
         line("All codes:", &all.join(", "));
     }
-    line("Who acts:", &v.who_acts);
-    line("Reconnect fixes:", &v.reconnect_fixes);
+    line("Who acts:", v.who_acts.as_str());
+    line("Reconnect fixes:", v.reconnect_fixes.as_str());
     for (label, value) in [
         ("Trace id:", &v.trace_id),
         ("Correlation id:", &v.correlation_id),

@@ -2,10 +2,11 @@
 //! the core. No view holds a token, an authorization code or a PKCE verifier;
 //! the types here have no field that could carry one.
 
+use reconnect_core::decode::Verdict;
 use reconnect_core::forecast::{self, Forecast};
+use reconnect_core::health::HealthState;
 use reconnect_store::{Account, HealthRecord, Provider, TokenFacts};
 use serde::Serialize;
-use serde_json::Value;
 
 /// The dashboard's data.
 #[derive(Debug, Clone, Serialize)]
@@ -72,8 +73,8 @@ pub struct AccountView {
     pub provider: &'static str,
     /// The provider in words.
     pub provider_label: String,
-    /// The health state's name (`reconnect_core::health::Health::name`).
-    pub health: String,
+    /// The health state.
+    pub health: HealthState,
     /// When a refresh last worked.
     pub last_refresh_ok_at: Option<i64>,
     /// When the connection dies if left alone.
@@ -125,25 +126,15 @@ pub struct SpikeView {
     pub likely_cause: String,
 }
 
-fn text(v: &Value, key: &str) -> Option<String> {
-    v.get(key).and_then(Value::as_str).map(str::to_owned)
-}
-
-/// Reads the short reason out of a stored failure (a decoder verdict as
-/// JSON, possibly wrapped by the engine under `verdict`).
-pub fn reason(stored: &Value) -> Option<ReasonView> {
-    let v = stored.get("verdict").unwrap_or(stored);
-    let title = text(v, "title")?;
-    Some(ReasonView {
-        code: v
-            .get("primary_code")
-            .or_else(|| v.get("code"))
-            .and_then(Value::as_u64),
-        error: text(v, "error"),
-        title,
-        user_message: text(v, "user_message").unwrap_or_default(),
-        who_acts: text(v, "who_acts").unwrap_or_else(|| "user".into()),
-    })
+/// The short reason of a failure.
+pub fn reason(v: &Verdict) -> ReasonView {
+    ReasonView {
+        code: v.primary_code.map(u64::from),
+        error: v.error.clone(),
+        title: v.title.clone(),
+        user_message: v.user_message.clone(),
+        who_acts: v.who_acts.as_str().to_owned(),
+    }
 }
 
 /// The provider in words.
@@ -181,13 +172,10 @@ pub fn account_view(
     simulated: bool,
     forecast: &Forecast,
 ) -> AccountView {
-    let state = health.map(|h| h.state.clone()).unwrap_or_else(|| {
-        if facts.is_some() {
-            "healthy"
-        } else {
-            "never_connected"
-        }
-        .into()
+    let state = health.map(|h| h.state).unwrap_or(if facts.is_some() {
+        HealthState::Healthy
+    } else {
+        HealthState::NeverConnected
     });
     let tenant = match account.provider {
         Provider::Microsoft => account
@@ -217,7 +205,7 @@ pub fn account_view(
         forecast: facts.and_then(|_| forecast_view(forecast)),
         reason: health
             .and_then(|h| h.last_failure.as_ref())
-            .and_then(reason),
+            .map(|f| reason(&f.verdict)),
         can_reconnect: true,
         health: state,
     }
@@ -229,17 +217,11 @@ mod tests {
     use reconnect_core::forecast::{ForecastConfig, Lifetimes, RefreshTokenFacts};
 
     #[test]
-    fn reason_reads_a_verdict_and_an_engine_wrapped_verdict() {
-        let verdict = serde_json::json!({
-            "primary_code": 50173, "title": "Grant revoked", "error": "invalid_grant",
-            "user_message": "Sign in again.", "who_acts": "user"
-        });
-        let r = reason(&verdict).expect("a verdict has a reason");
+    fn the_reason_is_the_verdicts_short_form() {
+        let r = reason(&reconnect_core::decode::decode_code(50173));
         assert_eq!(r.code, Some(50173));
-        assert_eq!(r.user_message, "Sign in again.");
-        let wrapped = serde_json::json!({ "verdict": verdict, "failed_at": 1 });
-        assert_eq!(reason(&wrapped).unwrap().title, "Grant revoked");
-        assert!(reason(&serde_json::json!({ "nothing": 1 })).is_none());
+        assert_eq!(r.who_acts, "user");
+        assert!(!r.user_message.is_empty());
     }
 
     fn forecast_with(lifetimes: &Lifetimes, facts: &TokenFacts, now: i64) -> Option<ForecastView> {

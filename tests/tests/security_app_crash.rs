@@ -93,7 +93,7 @@ fn age_last_use(world: &World, id: AccountId) -> i64 {
         f.refresh_issued_at = Some(aged);
     }
     open_store(world)
-        .write(|tx| tx.set_token_facts(id, &f))
+        .write(|tx| tx.rewrite_token_facts(id, &f))
         .expect("age the last use");
     aged
 }

@@ -5,7 +5,7 @@
 
 use reconnect_core::jwt;
 use reconnect_store::{EventQuery, Store};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tauri::State;
 
 use crate::backend::{AppState, Backend, Failure};
@@ -29,59 +29,10 @@ pub struct AccountDetail {
     pub token: Option<TokenView>,
 }
 
-/// The verdict keys of `reconnect decode --json`, read back from the store.
-/// Only these keys cross to the webview, whatever else was stored.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct VerdictView {
-    /// See `reconnect_core::decode::Verdict`.
-    pub primary_code: Option<u32>,
-    /// Every code seen.
-    pub codes: Vec<u32>,
-    /// OAuth error.
-    pub error: Option<String>,
-    /// Suberror.
-    pub suberror: Option<String>,
-    /// Title.
-    pub title: String,
-    /// Category.
-    pub category: String,
-    /// Who acts.
-    pub who_acts: String,
-    /// Whether reconnecting fixes it.
-    pub reconnect_fixes: String,
-    /// Whether it heals by itself.
-    pub transient: bool,
-    /// Server-requested wait.
-    pub retry_after_seconds: Option<u64>,
-    /// Words for the user.
-    pub user_message: String,
-    /// Words for the admin.
-    pub admin_message: String,
-    /// Next steps.
-    pub next_steps: Vec<String>,
-    /// Trace id.
-    pub trace_id: Option<String>,
-    /// Correlation id.
-    pub correlation_id: Option<String>,
-    /// Server timestamp.
-    pub timestamp: Option<String>,
-    /// Claims challenge for the next sign-in.
-    pub claims_challenge: Option<String>,
-    /// Microsoft's page for the code.
-    pub doc_url: Option<String>,
-    /// Whether the code is in the table.
-    pub known: bool,
-}
-
-impl VerdictView {
-    /// Reads a stored verdict (possibly wrapped under `verdict`).
-    pub fn from_stored(stored: &serde_json::Value) -> Option<Self> {
-        let v = stored.get("verdict").unwrap_or(stored);
-        let view: Self = serde_json::from_value(v.clone()).ok()?;
-        (!view.title.is_empty()).then_some(view)
-    }
-}
+/// The last failure as the webview sees it: the decoder's verdict, whose
+/// serialized form is exactly the keys of `reconnect decode --json` (its
+/// internal details are not serialized).
+pub type VerdictView = reconnect_core::decode::Verdict;
 
 /// One attempt in the timeline.
 #[derive(Debug, Clone, Serialize)]
@@ -232,7 +183,7 @@ pub async fn account_detail(
     let verdict = health
         .as_ref()
         .and_then(|h| h.last_failure.as_ref())
-        .and_then(VerdictView::from_stored);
+        .map(|f| f.verdict.clone());
     let diagnostics = verdict
         .as_ref()
         .map(|v| diagnostics::block(&account, &view, v, facts.as_ref()));
@@ -248,33 +199,43 @@ pub async fn account_detail(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
 
     #[test]
-    fn only_verdict_keys_cross_to_the_webview_whatever_was_stored() {
-        let stored = serde_json::json!({
-            "verdict": { "primary_code": 50173, "title": "Grant revoked", "who_acts": "user",
-                          "refresh_token": "0.AAA-secret", "access_token": "eyJ.secret" },
-            "fingerprint": "client+scope+3",
-            "failed_at": 1
-        });
-        let view = VerdictView::from_stored(&stored).expect("a verdict");
-        let sent = serde_json::to_string(&view).unwrap();
-        assert!(sent.contains("Grant revoked"));
-        for secret in [
-            "0.AAA-secret",
-            "eyJ.secret",
-            "refresh_token",
-            "access_token",
-            "fingerprint",
-        ] {
-            assert!(!sent.contains(secret), "{secret} leaked: {sent}");
-        }
-    }
-
-    #[test]
-    fn a_stored_value_without_a_title_is_not_a_verdict() {
-        assert!(VerdictView::from_stored(&serde_json::json!({ "class": "transient" })).is_none());
-        assert!(VerdictView::from_stored(&serde_json::json!("text")).is_none());
+    fn only_the_decode_json_keys_cross_to_the_webview() {
+        let mut verdict = reconnect_core::decode::decode_code(50173);
+        verdict.server_message = Some("kept inside".into());
+        let sent = serde_json::to_value(&verdict).unwrap();
+        let keys: Vec<&str> = sent
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut expected = vec![
+            "primary_code",
+            "codes",
+            "error",
+            "suberror",
+            "title",
+            "category",
+            "who_acts",
+            "reconnect_fixes",
+            "transient",
+            "retry_after_seconds",
+            "user_message",
+            "admin_message",
+            "next_steps",
+            "trace_id",
+            "correlation_id",
+            "timestamp",
+            "claims_challenge",
+            "doc_url",
+            "known",
+        ];
+        expected.sort_unstable();
+        let mut keys = keys;
+        keys.sort_unstable();
+        assert_eq!(keys, expected);
+        assert!(!sent.to_string().contains("kept inside"));
     }
 }

@@ -52,18 +52,23 @@ pub enum Health {
 }
 
 impl Health {
+    /// The state without its details.
+    pub fn state(&self) -> HealthState {
+        match self {
+            Health::NeverConnected => HealthState::NeverConnected,
+            Health::Healthy => HealthState::Healthy,
+            Health::Refreshing { .. } => HealthState::Refreshing,
+            Health::Retrying { .. } => HealthState::Retrying,
+            Health::ExpiringSoon { .. } => HealthState::ExpiringSoon,
+            Health::ReconnectNeeded => HealthState::ReconnectNeeded,
+            Health::NeedsAdmin => HealthState::NeedsAdmin,
+            Health::AppMisconfigured => HealthState::AppMisconfigured,
+        }
+    }
+
     /// The state's name as shown in `reconnect status` and stored in the DB.
     pub fn name(&self) -> &'static str {
-        match self {
-            Health::NeverConnected => "never_connected",
-            Health::Healthy => "healthy",
-            Health::Refreshing { .. } => "refreshing",
-            Health::Retrying { .. } => "retrying",
-            Health::ExpiringSoon { .. } => "expiring_soon",
-            Health::ReconnectNeeded => "reconnect_needed",
-            Health::NeedsAdmin => "needs_admin",
-            Health::AppMisconfigured => "app_misconfigured",
-        }
+        self.state().as_str()
     }
 
     /// Whether the background scheduler should leave this account alone
@@ -91,6 +96,84 @@ impl Health {
             _ => Streak::default(),
         }
     }
+}
+
+/// The names of the health states: what is stored in the database, shown
+/// by `reconnect status` and sent to the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthState {
+    /// See [`Health::NeverConnected`].
+    NeverConnected,
+    /// See [`Health::Healthy`].
+    Healthy,
+    /// See [`Health::Refreshing`].
+    Refreshing,
+    /// See [`Health::Retrying`].
+    Retrying,
+    /// See [`Health::ExpiringSoon`].
+    ExpiringSoon,
+    /// See [`Health::ReconnectNeeded`].
+    ReconnectNeeded,
+    /// See [`Health::NeedsAdmin`].
+    NeedsAdmin,
+    /// See [`Health::AppMisconfigured`].
+    AppMisconfigured,
+}
+
+impl HealthState {
+    /// Every state, in a stable order.
+    pub const ALL: [HealthState; 8] = [
+        Self::NeverConnected,
+        Self::Healthy,
+        Self::Refreshing,
+        Self::Retrying,
+        Self::ExpiringSoon,
+        Self::ReconnectNeeded,
+        Self::NeedsAdmin,
+        Self::AppMisconfigured,
+    ];
+
+    /// The snake_case name (the serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NeverConnected => "never_connected",
+            Self::Healthy => "healthy",
+            Self::Refreshing => "refreshing",
+            Self::Retrying => "retrying",
+            Self::ExpiringSoon => "expiring_soon",
+            Self::ReconnectNeeded => "reconnect_needed",
+            Self::NeedsAdmin => "needs_admin",
+            Self::AppMisconfigured => "app_misconfigured",
+        }
+    }
+
+    /// Reads a name written by [`HealthState::as_str`].
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Whether a person has to do something: sign in for the first time or
+    /// again, ask an admin, fix the app, or act before a fixed deadline.
+    /// Retrying and refreshing accounts heal on their own.
+    pub fn needs_attention(self) -> bool {
+        matches!(
+            self,
+            Self::NeverConnected
+                | Self::ExpiringSoon
+                | Self::ReconnectNeeded
+                | Self::NeedsAdmin
+                | Self::AppMisconfigured
+        )
+    }
+}
+
+/// Whether an account needs a person: by its state, or because new tokens
+/// are held only in memory (the keychain refused them), which a person must
+/// fix (unlock the keychain) before they are lost. The one definition the
+/// tray, the dashboard and `reconnect status` use.
+pub fn needs_attention(state: HealthState, unsaved_credentials: bool) -> bool {
+    unsaved_credentials || state.needs_attention()
 }
 
 /// Something that happened to a connection.
@@ -165,7 +248,7 @@ pub fn transition(
     match event {
         HealthEvent::Connected => {
             let mut actions = vec![A::ClearFailure, A::ScheduleKeepAlive];
-            if needs_attention(&state) {
+            if was_announced(&state) {
                 actions.push(A::Notify(Notice::Recovered));
             }
             (Health::Healthy, actions)
@@ -263,7 +346,8 @@ fn is_broken(state: &Health) -> bool {
     )
 }
 
-fn needs_attention(state: &Health) -> bool {
+/// A state the user was told about: leaving it is announced as a recovery.
+fn was_announced(state: &Health) -> bool {
     matches!(
         state,
         Health::ReconnectNeeded
@@ -493,5 +577,39 @@ mod tests {
             assert!(json.contains(state.name()), "{json}");
             assert_eq!(serde_json::from_str::<Health>(&json).unwrap(), state);
         }
+    }
+
+    #[test]
+    fn state_names_are_one_spelling_everywhere() {
+        for state in HealthState::ALL {
+            let json = serde_json::to_value(state).unwrap();
+            assert_eq!(json, state.as_str());
+            assert_eq!(HealthState::parse(state.as_str()), Some(state));
+            assert_eq!(serde_json::from_value::<HealthState>(json).unwrap(), state);
+        }
+        let retrying = Health::Retrying {
+            next_attempt: 1,
+            streak: Streak::default(),
+        };
+        let tagged = serde_json::to_value(retrying).unwrap();
+        assert_eq!(tagged["state"], retrying.state().as_str());
+        assert_eq!(HealthState::parse("sleeping"), None);
+    }
+
+    #[test]
+    fn attention_is_needed_for_what_only_a_person_fixes() {
+        use HealthState as S;
+        let wanted: Vec<_> = S::ALL.into_iter().filter(|s| needs_attention(*s, false)).collect();
+        assert_eq!(
+            wanted,
+            [
+                S::NeverConnected,
+                S::ExpiringSoon,
+                S::ReconnectNeeded,
+                S::NeedsAdmin,
+                S::AppMisconfigured
+            ]
+        );
+        assert!(needs_attention(S::Healthy, true), "unsaved credentials need a person");
     }
 }

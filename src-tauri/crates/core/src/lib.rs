@@ -7,6 +7,7 @@
 //! is checked in CI by `scripts/check-core-deps.sh`.
 
 pub mod decode;
+pub mod failure;
 pub mod forecast;
 pub mod health;
 pub mod jwt;

@@ -69,7 +69,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tokens = reconnect_oauth::TokenResponse::parse(body.to_string().as_bytes(), now)?.tokens;
     vault.put(account.id, &tokens)?;
     engine.store().write(|tx| {
-        tx.set_token_facts(
+        tx.rewrite_token_facts(
             account.id,
             &TokenFacts {
                 access_expires_at: tokens.access_expires_at,

@@ -66,13 +66,22 @@ pub(crate) struct Slot {
 pub(crate) struct SlotState {
     /// The newest token set this process knows.
     pub tokens: Option<TokenSet>,
-    /// Set when `tokens` could not be written to the vault.
-    pub unsaved: bool,
-    /// The stored facts when the unsaved tokens were obtained: if they have
-    /// changed since, someone stored newer tokens and ours must not win.
-    pub unsaved_base: Option<reconnect_store::TokenFacts>,
+    /// Set while `tokens` could not be written to the keychain.
+    pub unsaved: Option<Unsaved>,
     /// The health last announced for this account by this engine.
     pub last_health: Option<reconnect_core::health::Health>,
+}
+
+/// Tokens held only in memory because the keychain refused them.
+#[derive(Debug, Clone)]
+pub(crate) struct Unsaved {
+    /// The `write_seq` of the stored set they replace: if another set was
+    /// stored since, that one is newer and ours must not win.
+    pub base: i64,
+    /// Their facts, written when they are finally saved.
+    pub facts: reconnect_store::TokenFacts,
+    /// Whether they hold a refresh token the keychain does not have.
+    pub rotated: bool,
 }
 
 /// Builds an [`Engine`] with injected parts (tests, the demo profile).

@@ -2,11 +2,11 @@
 //! maps onto the CLI's exit codes (reconnect needed, needs admin or
 //! developer, transient, anything else).
 
+use reconnect_core::failure::FailureRecord;
 use reconnect_core::health::Health;
 use reconnect_core::policy::FailureClass;
 use reconnect_core::tokens::UnixTime;
 
-use crate::failure::FailureRecord;
 
 /// The family a failure belongs to, as scripts see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,14 +84,28 @@ pub enum EngineError {
     },
     /// The same request failed moments ago (or the server asked us to wait);
     /// it is not sent again before `until`.
-    #[error("refreshing {name:?} failed recently and is not retried before {until} (Unix time): {}", .failure.summary())]
+    #[error("refreshing {name:?} failed recently and is not retried before {until} (Unix time){}", .failure.as_ref().map(|f| format!(": {}", f.summary())).unwrap_or_default())]
     Deferred {
         /// The account.
         name: String,
         /// When a new attempt may be made.
         until: UnixTime,
-        /// The recent failure.
-        failure: Box<FailureRecord>,
+        /// The recent failure, when recorded.
+        failure: Option<Box<FailureRecord>>,
+    },
+    /// The account was reconnected (or its tokens replaced) while this
+    /// refresh was in flight; its result was discarded.
+    #[error("account {name:?} was reconnected while this refresh was in flight; the refresh was discarded and the new sign-in kept")]
+    Superseded {
+        /// The account.
+        name: String,
+    },
+    /// The provider rotated the refresh token and the keychain refused the
+    /// new one, so no token is given (it would be the only copy of the grant).
+    #[error("account {name:?} was refreshed, but the keychain refused the new tokens and the provider replaced the refresh token, so no token is given: unlock or repair the keychain, then try again")]
+    Unsaved {
+        /// The account.
+        name: String,
     },
     /// The account's endpoints are not usable.
     #[error("account {name:?} has an unusable authority or tenant")]
@@ -108,9 +122,9 @@ pub enum EngineError {
     /// The keychain could not be read.
     #[error("could not read the tokens from the keychain")]
     Vault(#[from] reconnect_store::VaultError),
-    /// The cross-process lock could not be taken.
-    #[error("could not take the refresh lock")]
-    Lock(#[from] crate::lock::LockError),
+    /// A cross-process lock of the account could not be taken.
+    #[error("could not take the account's lock")]
+    Lock(#[from] reconnect_store::lock::LockError),
     /// The HTTP client could not be set up.
     #[error("could not set up the HTTP client")]
     Http(#[from] reconnect_oauth::FetchError),
@@ -130,7 +144,10 @@ impl EngineError {
     pub fn kind(&self) -> FailureKind {
         match self {
             Self::NotConnected { .. } => FailureKind::ReconnectNeeded,
-            Self::Refresh { failure, .. } | Self::Deferred { failure, .. } => failure.class.into(),
+            Self::Refresh { failure, .. } => failure.class.into(),
+            Self::Deferred { failure, .. } => failure
+                .as_ref()
+                .map_or(FailureKind::Transient, |f| f.class.into()),
             Self::Stopped {
                 health, failure, ..
             } => match health {
@@ -140,7 +157,9 @@ impl EngineError {
                     .as_ref()
                     .map_or(FailureKind::Other, |f| f.class.into()),
             },
-            Self::Lock(_) => FailureKind::Transient,
+            Self::Lock(_) | Self::Superseded { .. } | Self::Unsaved { .. } => {
+                FailureKind::Transient
+            }
             _ => FailureKind::Other,
         }
     }
@@ -148,8 +167,8 @@ impl EngineError {
     /// The decoded failure behind this error, when there is one.
     pub fn failure(&self) -> Option<&FailureRecord> {
         match self {
-            Self::Refresh { failure, .. } | Self::Deferred { failure, .. } => Some(failure),
-            Self::Stopped { failure, .. } => failure.as_deref(),
+            Self::Refresh { failure, .. } => Some(failure),
+            Self::Stopped { failure, .. } | Self::Deferred { failure, .. } => failure.as_deref(),
             _ => None,
         }
     }

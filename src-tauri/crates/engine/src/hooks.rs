@@ -92,6 +92,16 @@ impl TestHooks {
     }
 }
 
+impl TestHooks {
+    /// Pauses if `point` was asked for, from a blocking thread.
+    pub fn at_blocking(&self, point: PausePoint) {
+        if self.points.iter().any(|p| p == point.name()) {
+            eprintln!("reconnect-test-paused {}", point.name());
+            std::thread::sleep(self.pause);
+        }
+    }
+}
+
 /// The clock offset from the environment, if any (test builds only).
 pub fn clock_offset_from_env() -> Option<i64> {
     #[cfg(not(any(debug_assertions, feature = "test-hooks")))]

@@ -52,7 +52,7 @@ impl LearnedLifetimes {
     pub fn path(data_dir: &Path, account: &str) -> PathBuf {
         data_dir
             .join("lifetimes")
-            .join(format!("{}.json", crate::lock::file_stem(account)))
+            .join(format!("{}.json", reconnect_store::lock::file_stem(account)))
     }
 
     /// Loads the file; a missing or unreadable file means nothing learned.

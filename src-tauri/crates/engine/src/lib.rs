@@ -14,7 +14,10 @@
 //!   [`Engine::fail_next`] (a local failure for testing, see [`armed`]).
 //! - [`clock`]: the injected clock ([`SystemClock`], [`ManualClock`],
 //!   [`OffsetClock`]) and wall-clock jump detection.
-//! - [`lock`]: the per-account cross-process lock file.
+//! - [`lock`]: the per-account cross-process locks (from the store).
+//! - A refresh runs as named steps: `prepare` (answer without a request,
+//!   lock and re-read, begin), `settle` (on success, on failure), `persist`
+//!   (the guarded write, unsaved credentials).
 //! - [`hooks`]: test-only pause points and clock offset, from the environment.
 
 pub mod armed;
@@ -22,16 +25,16 @@ pub mod clock;
 pub mod config;
 mod engine;
 pub mod error;
-pub mod failure;
 pub mod hooks;
 pub mod learned;
-pub mod lock;
 pub mod notify;
 mod persist;
+mod prepare;
 mod records;
 mod refresh;
 mod request;
 mod scheduler;
+mod settle;
 mod snapshot;
 mod status;
 
@@ -39,7 +42,8 @@ pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use config::EngineConfig;
 pub use engine::{Engine, EngineBuilder, Jitter};
 pub use error::{EngineError, FailureKind};
-pub use failure::FailureRecord;
+pub use reconnect_core::failure::FailureRecord;
+pub use reconnect_store::lock;
 pub use notify::EngineEvent;
 pub use refresh::RefreshOutcome;
 pub use scheduler::TickReport;

@@ -38,12 +38,22 @@ pub enum EngineEvent {
 }
 
 impl Engine {
-    /// Broadcasts a health change and its notice.
-    pub(crate) fn announce(&self, name: &str, from: Health, to: Health, actions: &[HealthAction]) {
-        let notice = actions.iter().find_map(|a| match a {
-            HealthAction::Notify(n) => Some(*n),
-            _ => None,
-        });
+    /// Carries out what the core's state machine decided for a transition,
+    /// in one place: the notice goes to listeners with the change. The other
+    /// actions need nothing here: the scheduler reads the persisted health on
+    /// every tick (so scheduling and stopping follow from the state written),
+    /// and the failure is cleared by writing the new state without one.
+    pub(crate) fn apply(&self, name: &str, from: Health, to: Health, actions: &[HealthAction]) {
+        let mut notice = None;
+        for action in actions {
+            match action {
+                HealthAction::Notify(n) => notice = Some(*n),
+                HealthAction::ScheduleAttempt(_)
+                | HealthAction::ScheduleKeepAlive
+                | HealthAction::StopBackground
+                | HealthAction::ClearFailure => {}
+            }
+        }
         if let Ok(mut state) = self.slot(name).state.try_lock() {
             state.last_health = Some(to);
         }

@@ -64,23 +64,27 @@ impl Engine {
                     },
                     now,
                 );
-                if to.name() != health.name() {
+                if to.state() != health.state() {
                     let store = Arc::clone(&self.inner.store);
                     let id = snap.account.id;
-                    let failure_json = records::failure_json(&to, failure.as_ref());
-                    let state = to.name();
-                    tokio::task::spawn_blocking(move || {
-                        store.set_health(id, state, failure_json.as_ref())
-                    })
-                    .await??;
-                    self.announce(&name, health, to, &actions);
+                    let kept = failure.and_then(|f| records::stored_failure(&to, &f));
+                    let state = to.state();
+                    tokio::task::spawn_blocking(move || store.set_health(id, state, kept.as_ref()))
+                        .await??;
+                    self.apply(&name, health, to, &actions);
                     report.forecast_changed.push(name.clone());
                 }
                 current = to;
             }
 
+            // Tokens another process got but could not save are lost with
+            // it: refresh now, so a set is stored again (or the account is
+            // found broken, which is then the truth).
+            let orphaned = snap.health.as_ref().is_some_and(|h| h.unsaved_since.is_some())
+                && !self.has_unsaved_credentials(&name).await;
             let due = match current {
                 Health::Retrying { next_attempt, .. } => Some(next_attempt),
+                Health::Healthy | Health::ExpiringSoon { .. } if orphaned => Some(now),
                 Health::Healthy | Health::ExpiringSoon { .. } => forecast.keep_alive_at,
                 _ => None,
             };

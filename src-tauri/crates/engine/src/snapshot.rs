@@ -6,13 +6,13 @@
 
 use std::sync::Arc;
 
+use reconnect_core::failure::FailureRecord;
 use reconnect_core::health::Health;
 use reconnect_core::tokens::{TokenSet, UnixTime};
 use reconnect_store::{Account, HealthRecord, TokenFacts};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
-use crate::failure::FailureRecord;
 use crate::learned::LearnedLifetimes;
 use crate::records;
 use crate::refresh::Mode;
@@ -97,7 +97,7 @@ impl Engine {
                 return Err(EngineError::Deferred {
                     name: name.clone(),
                     until,
-                    failure: Box::new(f.clone()),
+                    failure: Some(Box::new(f.clone())),
                 });
             }
         }
@@ -108,9 +108,7 @@ impl Engine {
             return Err(EngineError::Deferred {
                 name: name.clone(),
                 until: next_attempt,
-                failure: Box::new(
-                    failure.unwrap_or_else(|| FailureRecord::from_stored(&serde_json::Value::Null)),
-                ),
+                failure: failure.map(Box::new),
             });
         }
         Ok((health, failure))

@@ -1,16 +1,20 @@
-//! What `reconnect status` and `reconnect events` show, and what the app's
-//! dashboard reads: per account, its health, forecast, last failure (the
-//! decoder's JSON), next attempt; and the history of attempts.
+//! The one read model: what `reconnect status`, the app's cards, its
+//! dashboard summary and its tray all show. Per account: its health,
+//! whether it needs a person (decided once, by the core), forecast, last
+//! failure (the decoder's verdict), next attempt, unsaved credentials; across
+//! accounts: the counts and the failure spikes. Also the history of attempts.
 
 use std::sync::Arc;
 
+use std::collections::BTreeMap;
+
+use reconnect_core::decode::Verdict;
 use reconnect_core::forecast::Forecast;
-use reconnect_core::health::Health;
+use reconnect_core::health::{self, Health, HealthState};
 use reconnect_core::spike::{self, FailureSample, SpikeAlert};
 use reconnect_core::tokens::UnixTime;
 use reconnect_store::{Event, EventQuery};
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -24,10 +28,13 @@ pub struct AccountStatus {
     pub name: String,
     /// Its health, e.g. `{"state": "retrying", "next_attempt": …}`.
     pub health: Health,
+    /// Whether a person has to act (`reconnect_core::health::needs_attention`).
+    pub needs_attention: bool,
     /// When it dies if untouched, why, and when the keep-alive runs.
     pub forecast: Forecast,
-    /// The last failure: the decoder's verdict as JSON.
-    pub last_failure: Option<Value>,
+    /// The last failure: the decoder's verdict (as `reconnect decode --json`
+    /// prints it).
+    pub last_failure: Option<Verdict>,
     /// When the last failure happened.
     pub last_failure_at: Option<UnixTime>,
     /// When the engine tries next on its own (a retry or a keep-alive).
@@ -38,8 +45,24 @@ pub struct AccountStatus {
     pub last_refresh: Option<UnixTime>,
     /// When this chain of refresh tokens began.
     pub refresh_issued_at: Option<UnixTime>,
-    /// Whether this process holds new tokens the keychain refused.
+    /// Whether new tokens are held that the keychain refused (by this
+    /// process, or recorded by another one until a later save).
     pub unsaved_credentials: bool,
+}
+
+/// Every account's status and what they add up to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Overview {
+    /// The engine's "now".
+    pub now: UnixTime,
+    /// One status per account, by name.
+    pub accounts: Vec<AccountStatus>,
+    /// How many accounts need a person (the tray's count).
+    pub needs_attention: usize,
+    /// How many accounts are in each state.
+    pub by_state: BTreeMap<HealthState, usize>,
+    /// Failure spikes going on now.
+    pub spikes: Vec<SpikeAlert>,
 }
 
 impl Engine {
@@ -63,6 +86,22 @@ impl Engine {
         Ok(out)
     }
 
+    /// Every account's status, the counts, and the spikes.
+    pub async fn overview(&self) -> Result<Overview, EngineError> {
+        let accounts = self.status(None).await?;
+        let mut by_state = BTreeMap::new();
+        for a in &accounts {
+            *by_state.entry(a.health.state()).or_insert(0) += 1;
+        }
+        Ok(Overview {
+            now: self.now(),
+            needs_attention: accounts.iter().filter(|a| a.needs_attention).count(),
+            by_state,
+            spikes: self.spikes().await?,
+            accounts,
+        })
+    }
+
     async fn account_status(&self, name: &str) -> Result<AccountStatus, EngineError> {
         let now = self.now();
         let snap = self.snapshot(name).await?;
@@ -74,17 +113,20 @@ impl Engine {
             Health::Healthy | Health::ExpiringSoon { .. } => forecast.keep_alive_at,
             _ => None,
         };
+        let unsaved_credentials = self.has_unsaved_credentials(name).await
+            || snap.health.as_ref().is_some_and(|h| h.unsaved_since.is_some());
         Ok(AccountStatus {
             name: name.to_owned(),
+            needs_attention: health::needs_attention(health.state(), unsaved_credentials),
             health,
             forecast,
             last_failure: failure.as_ref().map(|f| f.verdict.clone()),
-            last_failure_at: failure.as_ref().map(|f| f.failed_at).filter(|t| *t > 0),
+            last_failure_at: failure.as_ref().and_then(|f| f.failed_at()),
             next_attempt,
             access_expires_at: snap.facts.as_ref().and_then(|f| f.access_expires_at),
             last_refresh: snap.facts.as_ref().and_then(|f| f.refresh_last_used_at),
             refresh_issued_at: snap.facts.as_ref().and_then(|f| f.refresh_issued_at),
-            unsaved_credentials: self.has_unsaved_credentials(name).await,
+            unsaved_credentials,
         })
     }
 
@@ -140,11 +182,11 @@ impl Engine {
                     .code
                     .as_deref()
                     .and_then(|c| c.trim_start_matches("AADSTS").parse::<u32>().ok());
-                let category = category_of(code, e.event.message.as_deref());
+                let category = e.event.category.unwrap_or_default();
                 Some(FailureSample {
                     account,
                     code,
-                    category,
+                    category: category.as_str().to_owned(),
                     at: e.event.at,
                 })
             })
@@ -179,32 +221,5 @@ impl Engine {
             tracing::warn!(cause = %alert.likely_cause, accounts = alert.accounts.len(), "failure spike");
             self.emit(EngineEvent::Spike(alert));
         }
-    }
-}
-
-/// The category of a recorded failure: the table's for a known code, else
-/// the one the engine wrote into the event message (`title [category]`).
-fn category_of(code: Option<u32>, message: Option<&str>) -> String {
-    if let Some(info) = code.and_then(reconnect_core::decode::lookup) {
-        return info.category.as_str().to_owned();
-    }
-    message
-        .and_then(|m| m.rsplit_once('['))
-        .and_then(|(_, rest)| rest.strip_suffix(']'))
-        .map_or_else(|| "unknown".to_owned(), str::to_owned)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn category_comes_from_the_table_or_the_message() {
-        assert_eq!(category_of(Some(50173), None), "revoked");
-        assert_eq!(
-            category_of(None, Some("Service unavailable [service]")),
-            "service"
-        );
-        assert_eq!(category_of(None, None), "unknown");
     }
 }

@@ -70,7 +70,7 @@ async fn the_armed_refresh_fails_with_the_decoded_code_and_the_next_one_is_real(
     };
     assert_eq!(failure.code(), Some(50173), "{err}");
     assert_eq!(err.kind(), FailureKind::ReconnectNeeded);
-    assert_eq!(failure.verdict["error"], "invalid_grant");
+    assert_eq!(failure.verdict.error.as_deref(), Some("invalid_grant"));
     assert_eq!(rig.refreshes(), 0, "no request reached the token endpoint");
     assert_eq!(vault.reads.load(Ordering::SeqCst), 0, "no keychain read");
     assert_eq!(engine.armed_failure("work"), None, "used up");
@@ -82,8 +82,8 @@ async fn the_armed_refresh_fails_with_the_decoded_code_and_the_next_one_is_real(
     };
     assert_eq!(next_attempt, rig.now() + 60);
     assert_eq!(
-        status.last_failure.as_ref().unwrap()["primary_code"],
-        50173,
+        status.last_failure.as_ref().unwrap().primary_code,
+        Some(50173),
         "the card reads the decoder's verdict"
     );
     let events = engine.events(Some("work"), None, 5).await.unwrap();

@@ -120,8 +120,8 @@ async fn family(
         status
             .last_failure
             .as_ref()
-            .and_then(|v| v["primary_code"].as_u64()),
-        Some(u64::from(expected_code)),
+            .and_then(|v| v.primary_code),
+        Some(expected_code),
         "status shows the decoder's verdict"
     );
     let h = status.health;
@@ -206,7 +206,12 @@ async fn mfa_failure_carries_the_claims_challenge() {
     )
     .await;
     let status = &rig.engine.status(Some("work")).await.unwrap()[0];
-    let claims = status.last_failure.as_ref().unwrap()["claims_challenge"].as_str();
+    let claims = status
+        .last_failure
+        .as_ref()
+        .unwrap()
+        .claims_challenge
+        .as_deref();
     assert!(
         claims.is_some_and(|c| c.contains("acrs") || c.contains("access_token")),
         "{claims:?}"
@@ -339,8 +344,8 @@ async fn throttling_backs_off_for_retry_after_and_never_breaks_the_account() {
     assert!(matches!(status.health, Health::Retrying { .. }));
     assert!(status.next_attempt.unwrap() >= start + 300, "{status:?}");
     assert_eq!(
-        status.last_failure.as_ref().unwrap()["retry_after_seconds"],
-        json!(300)
+        status.last_failure.as_ref().unwrap().retry_after_seconds,
+        Some(300)
     );
     // Asking again before Retry-After elapsed sends nothing.
     rig.advance(120);

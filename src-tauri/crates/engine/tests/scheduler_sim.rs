@@ -6,7 +6,7 @@ mod common;
 
 use common::Rig;
 use reconnect_core::forecast::{Cause, DAY};
-use reconnect_core::health::Health;
+use reconnect_core::health::{Health, HealthState};
 use reconnect_core::spike::SpikeKey;
 use reconnect_engine::{EngineEvent, FailureKind};
 use serde_json::json;
@@ -22,7 +22,7 @@ async fn keep_alive_outlives_the_idle_limit_on_the_virtual_clock() {
     // scheduler leaves it alone, as if the app had never run for it.
     let left = rig.store().find_account("left").unwrap().unwrap();
     rig.store()
-        .set_health(left.id, "needs_admin", None)
+        .set_health(left.id, HealthState::NeedsAdmin, None)
         .unwrap();
 
     // A year in 12-hour steps, the scheduler ticking as the app would.
@@ -51,7 +51,7 @@ async fn keep_alive_outlives_the_idle_limit_on_the_virtual_clock() {
     );
 
     // The untouched account died of inactivity, as forecast.
-    rig.store().set_health(left.id, "healthy", None).unwrap();
+    rig.store().set_health(left.id, HealthState::Healthy, None).unwrap();
     let err = rig.engine.refresh("left", false).await.unwrap_err();
     assert_eq!(err.failure().and_then(|f| f.code()), Some(700082));
     assert_eq!(err.kind(), FailureKind::ReconnectNeeded);
@@ -131,11 +131,12 @@ async fn sign_in_frequency_is_learned_from_a_70043_and_forecast_next_time() {
         rotation_count: 0,
         spa: false,
         stored_at: now,
+        write_seq: 0,
     };
     rig.store()
         .write(|tx| {
-            tx.set_token_facts(id, &fresh)?;
-            tx.set_health(id, "healthy", None)
+            tx.rewrite_token_facts(id, &fresh)?;
+            tx.set_health(id, HealthState::Healthy, None)
         })
         .unwrap();
     let s = rig.engine.status(Some("work")).await.unwrap().remove(0);
@@ -267,7 +268,7 @@ async fn a_reconnect_elsewhere_is_picked_up_and_announced_as_recovered() {
     // and clears the failure; the engine is told.
     rig.advance(5);
     let fresh_id = {
-        rig.store().set_health(id, "healthy", None).unwrap();
+        rig.store().set_health(id, HealthState::Healthy, None).unwrap();
         let body = rig
             .sim
             .state
@@ -289,7 +290,7 @@ async fn a_reconnect_elsewhere_is_picked_up_and_announced_as_recovered() {
         let now = rig.now();
         rig.store()
             .write(|tx| {
-                tx.set_token_facts(
+                tx.rewrite_token_facts(
                     id,
                     &reconnect_store::TokenFacts {
                         access_expires_at: tokens.access_expires_at,
@@ -298,6 +299,7 @@ async fn a_reconnect_elsewhere_is_picked_up_and_announced_as_recovered() {
                         rotation_count: 0,
                         spa: false,
                         stored_at: now,
+                        write_seq: 0,
                     },
                 )
             })

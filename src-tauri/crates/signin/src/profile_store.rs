@@ -1,10 +1,15 @@
 //! [`SigninStore`] over the real profile: account settings and the last
-//! failure's claims challenge from SQLite, tokens into the keychain vault
-//! first, then facts, identity, health and the event in one transaction.
+//! failure's claims challenge from SQLite; the new grant through the
+//! profile's one guarded write path (keychain first, then facts, identity,
+//! health and the event in one transaction, under the account's write lock).
 
+use reconnect_core::failure::FailureRecord;
+use reconnect_core::health::HealthState;
 use reconnect_store::events::{kind, outcome};
-use reconnect_store::{Account, Identity, NewEvent, Profile, Provider, TokenFacts};
-use serde_json::Value;
+use reconnect_store::{
+    Account, Basis, Identity, NewEvent, Profile, Provider, StoreError, TokenFacts, TokenWrite,
+    Written,
+};
 
 use crate::identity::KnownUser;
 use crate::loopback::LoopbackConfig;
@@ -12,19 +17,8 @@ use crate::store::{
     AccountSettings, Connected, FailedAttempt, ProviderKind, SigninStore, StoreFailure,
 };
 
-/// The claims challenge inside a stored `last_failure`: either a failure
-/// record with a `verdict`, or a bare verdict.
-pub fn claims_challenge(last_failure: &Value) -> Option<String> {
-    let verdict = last_failure.get("verdict").unwrap_or(last_failure);
-    verdict
-        .get("claims_challenge")
-        .and_then(Value::as_str)
-        .filter(|c| !c.trim().is_empty())
-        .map(str::to_owned)
-}
-
 /// The sign-in settings of a stored account.
-pub fn settings_of(account: &Account, last_failure: Option<&Value>) -> AccountSettings {
+pub fn settings_of(account: &Account, last_failure: Option<&FailureRecord>) -> AccountSettings {
     let r = &account.redirect;
     let ports =
         (r.port_min != 0 || r.port_max != 0).then(|| r.port_min..=r.port_max.max(r.port_min));
@@ -60,7 +54,9 @@ pub fn settings_of(account: &Account, last_failure: Option<&Value>) -> AccountSe
             subject: id.subject.clone(),
         },
         domain_hint,
-        claims_challenge: last_failure.and_then(claims_challenge),
+        claims_challenge: last_failure
+            .and_then(|f| f.verdict.claims_challenge.clone())
+            .filter(|c| !c.trim().is_empty()),
     }
 }
 
@@ -89,7 +85,7 @@ impl SigninStore for Profile {
             refresh_last_used_at: Some(c.at),
             rotation_count: 0,
             spa: c.response.refresh_token_expires_in.is_some(),
-            stored_at: c.at,
+            ..TokenFacts::default()
         };
         let identity = Identity {
             upn: c.user.upn.clone(),
@@ -102,16 +98,25 @@ impl SigninStore for Profile {
         let mut event = NewEvent::new(c.at, Some(&stored), kind::SIGNIN, outcome::OK);
         event.duration_ms = Some(c.duration_ms);
         event.message = Some(format!("signed in as {}", c.user.describe()));
-        // The keychain first: metadata never claims a token that is not there.
-        self.vault().put(stored.id, &tokens)?;
-        self.store().write(|tx| {
-            tx.set_token_facts(stored.id, &facts)?;
+        let write = TokenWrite {
+            account: &stored,
+            tokens: &tokens,
+            facts,
+            basis: Basis::NewGrant,
+            after_vault: None,
+        };
+        let written = self.grants().write(write, |tx| {
             tx.set_identity(stored.id, &identity)?;
-            tx.set_health(stored.id, "healthy", None)?;
-            tx.append_event(&event)?;
-            Ok(())
+            tx.set_health(stored.id, HealthState::Healthy, None)?;
+            tx.append_event(&event).map(|_| ())
         })?;
-        Ok(())
+        match written {
+            Written::Saved { .. } => Ok(()),
+            // A new grant is never superseded; the account can be removed.
+            Written::Removed | Written::Superseded => {
+                Err(Box::new(StoreError::UnknownAccount(account.to_owned())))
+            }
+        }
     }
 
     fn attempt_failed(&self, account: &str, a: &FailedAttempt) -> Result<(), StoreFailure> {
@@ -137,22 +142,25 @@ impl SigninStore for Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use reconnect_core::decode;
 
     #[test]
-    fn the_challenge_is_found_in_records_and_bare_verdicts() {
-        let record =
-            json!({"verdict": {"claims_challenge": "{\"access_token\":{}}"}, "class": "x"});
+    fn the_challenge_of_the_last_failure_is_passed_on() {
+        let store = reconnect_store::Store::open_in_memory().unwrap();
+        let account = store
+            .add_account(&reconnect_store::NewAccount::microsoft("work", "cid"))
+            .unwrap();
+        let mut verdict = decode::decode_code(50076);
+        verdict.claims_challenge = Some("{\"access_token\":{}}".into());
+        let failure = FailureRecord::new(verdict, 1, String::new());
+        let settings = settings_of(&account, Some(&failure));
         assert_eq!(
-            claims_challenge(&record).as_deref(),
+            settings.claims_challenge.as_deref(),
             Some("{\"access_token\":{}}")
         );
-        let bare = json!({"claims_challenge": "abc"});
-        assert_eq!(claims_challenge(&bare).as_deref(), Some("abc"));
-        assert_eq!(
-            claims_challenge(&json!({"verdict": {"claims_challenge": null}})),
-            None
-        );
-        assert_eq!(claims_challenge(&json!({"claims_challenge": "  "})), None);
+        let mut blank = failure.clone();
+        blank.verdict.claims_challenge = Some("  ".into());
+        assert_eq!(settings_of(&account, Some(&blank)).claims_challenge, None);
+        assert_eq!(settings_of(&account, None).claims_challenge, None);
     }
 }

@@ -20,7 +20,10 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Schema migrations, in order; the database's `user_version` is the number
 /// of migrations applied.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_typed_records.sql"),
+];
 
 /// The metadata store (accounts, token facts, health, events).
 #[derive(Debug)]

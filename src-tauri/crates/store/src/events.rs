@@ -2,6 +2,7 @@
 //! retention (by age and by count), listing, and counting failures by code
 //! over time.
 
+use reconnect_core::decode::Category;
 use rusqlite::{Row, params};
 use serde::Serialize;
 
@@ -23,10 +24,14 @@ pub mod kind {
     pub const REMOVE: &str = "remove";
 }
 
-/// Conventional outcomes; anything but [`OK`](outcome::OK) counts as a failure.
+/// Conventional outcomes; [`FAILED`](outcome::FAILED) and
+/// [`CANCELLED`](outcome::CANCELLED) count as failures.
 pub mod outcome {
     /// It worked.
     pub const OK: &str = "ok";
+    /// A refresh whose account was reconnected or removed while it was in
+    /// flight: its result was thrown away (neither a success nor a failure).
+    pub const DISCARDED: &str = "discarded";
     /// It failed.
     pub const FAILED: &str = "failed";
     /// It was cancelled (sign-in closed or timed out).
@@ -78,6 +83,8 @@ pub struct NewEvent {
     pub trace_id: Option<String>,
     /// The correlation id.
     pub correlation_id: Option<String>,
+    /// The decoder's category of a failure.
+    pub category: Option<Category>,
     /// A short human message.
     pub message: Option<String>,
 }
@@ -120,7 +127,7 @@ pub struct EventQuery {
     pub account: Option<AccountId>,
     /// Only events at or after this time.
     pub since: Option<i64>,
-    /// Only failures (outcome not `ok`).
+    /// Only failures (outcome neither `ok` nor `discarded`).
     pub failures_only: bool,
     /// At most this many (newest first); `None` = 100.
     pub limit: Option<u32>,
@@ -157,6 +164,10 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
             trace_id: r.get(10)?,
             correlation_id: r.get(11)?,
             message: r.get(12)?,
+            category: r
+                .get::<_, Option<String>>(13)?
+                .as_deref()
+                .and_then(Category::parse),
         },
     })
 }
@@ -178,9 +189,10 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT id, at, account_id, account_name, kind, outcome, duration_ms, code, error, \
-             suberror, trace_id, correlation_id, message FROM events \
+             suberror, trace_id, correlation_id, message, category FROM events \
              WHERE (?1 IS NULL OR account_id = ?1) AND (?2 IS NULL OR at >= ?2) \
-             AND (?3 = 0 OR outcome <> 'ok') ORDER BY at DESC, id DESC LIMIT ?4",
+             AND (?3 = 0 OR outcome NOT IN ('ok', 'discarded')) \
+             ORDER BY at DESC, id DESC LIMIT ?4",
         )?;
         let rows = stmt.query_map(
             params![
@@ -205,7 +217,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT (at / ?2) * ?2 AS bucket, code, COUNT(*), COUNT(DISTINCT account_name) \
-             FROM events WHERE outcome <> 'ok' AND at >= ?1 \
+             FROM events WHERE outcome NOT IN ('ok', 'discarded') AND at >= ?1 \
              GROUP BY bucket, code ORDER BY bucket, code",
         )?;
         let rows = stmt.query_map(params![since, bucket], |r| {
@@ -225,8 +237,8 @@ impl Tx<'_> {
     pub fn append_event(&self, e: &NewEvent) -> Result<i64, StoreError> {
         self.tx.execute(
             "INSERT INTO events (at, account_id, account_name, kind, outcome, duration_ms, code, \
-             error, suberror, trace_id, correlation_id, message) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+             error, suberror, trace_id, correlation_id, message, category) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             params![
                 e.at,
                 e.account_id.map(|a| a.0),
@@ -240,6 +252,7 @@ impl Tx<'_> {
                 e.trace_id,
                 e.correlation_id,
                 e.message,
+                e.category.map(Category::as_str),
             ],
         )?;
         let id = self.tx.last_insert_rowid();

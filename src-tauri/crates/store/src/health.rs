@@ -1,7 +1,10 @@
-//! Persisted health of each account: a state name and the last decoded
-//! failure as JSON. The meaning of both belongs to `reconnect_core`
-//! (`health` and `decode`); this module only stores them.
+//! Persisted health of each account: its state, the last failure (a typed
+//! [`FailureRecord`]), and since when new tokens are held unsaved. The
+//! meaning of all three belongs to `reconnect_core` (`health`, `failure`);
+//! this module only stores them.
 
+use reconnect_core::failure::FailureRecord;
+use reconnect_core::health::HealthState;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
@@ -12,34 +15,35 @@ use crate::vault::AccountId;
 /// What was last recorded about an account's health.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HealthRecord {
-    /// The state's name, as `reconnect_core::health` spells it.
-    pub state: String,
-    /// The last decoded failure (a `reconnect_core::decode` verdict as JSON).
-    pub last_failure: Option<serde_json::Value>,
+    /// The state.
+    pub state: HealthState,
+    /// The last failure, until a success clears it.
+    pub last_failure: Option<FailureRecord>,
+    /// Since when a process holds new tokens the keychain refused (a later
+    /// successful save clears it).
+    pub unsaved_since: Option<i64>,
     /// When it was recorded (Unix seconds).
     pub updated_at: i64,
 }
+
+type Row = (String, Option<String>, Option<i64>, i64);
 
 pub(crate) fn get(
     conn: &rusqlite::Connection,
     id: AccountId,
 ) -> Result<Option<HealthRecord>, StoreError> {
-    let row = conn
+    let row: Option<Row> = conn
         .query_row(
-            "SELECT state, last_failure, updated_at FROM health WHERE account_id = ?1",
+            "SELECT state, last_failure, unsaved_since, updated_at FROM health \
+             WHERE account_id = ?1",
             [id.0],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
-            },
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?;
-    let Some((state, failure, updated_at)) = row else {
+    let Some((state, failure, unsaved_since, updated_at)) = row else {
         return Ok(None);
     };
+    let state = HealthState::parse(&state).ok_or(StoreError::Corrupt("health.state"))?;
     let last_failure = failure
         .map(|text| serde_json::from_str(&text))
         .transpose()
@@ -47,6 +51,7 @@ pub(crate) fn get(
     Ok(Some(HealthRecord {
         state,
         last_failure,
+        unsaved_since,
         updated_at,
     }))
 }
@@ -61,8 +66,8 @@ impl Store {
     pub fn set_health(
         &self,
         id: AccountId,
-        state: &str,
-        last_failure: Option<&serde_json::Value>,
+        state: HealthState,
+        last_failure: Option<&FailureRecord>,
     ) -> Result<(), StoreError> {
         self.write(|tx| tx.set_health(id, state, last_failure))
     }
@@ -74,19 +79,23 @@ impl Tx<'_> {
         get(self.tx, id)
     }
 
-    /// Records the state and the last failure (`None` clears it).
+    /// Records the state and the last failure (`None` clears it); leaves
+    /// `unsaved_since` as it is.
     pub fn set_health(
         &self,
         id: AccountId,
-        state: &str,
-        last_failure: Option<&serde_json::Value>,
+        state: HealthState,
+        last_failure: Option<&FailureRecord>,
     ) -> Result<(), StoreError> {
-        let failure = last_failure.map(serde_json::Value::to_string);
+        let failure = last_failure
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|_| StoreError::Corrupt("health.last_failure"))?;
         let result = self.tx.execute(
             "INSERT INTO health (account_id, state, last_failure, updated_at) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT (account_id) DO UPDATE SET state = excluded.state, \
              last_failure = excluded.last_failure, updated_at = excluded.updated_at",
-            params![id.0, state, failure, now()],
+            params![id.0, state.as_str(), failure, now()],
         );
         match result {
             Ok(_) => Ok(()),
@@ -95,5 +104,17 @@ impl Tx<'_> {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Records that new tokens are held unsaved since `since` (`None`: saved).
+    /// Keeps an earlier `since`. Call after [`Tx::set_health`] in the same
+    /// transaction (it only updates an existing row).
+    pub fn set_unsaved(&self, id: AccountId, since: Option<i64>) -> Result<(), StoreError> {
+        self.tx.execute(
+            "UPDATE health SET unsaved_since = CASE WHEN ?2 IS NULL THEN NULL \
+             ELSE coalesce(unsaved_since, ?2) END WHERE account_id = ?1",
+            params![id.0, since],
+        )?;
+        Ok(())
     }
 }

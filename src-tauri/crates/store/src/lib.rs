@@ -8,6 +8,9 @@
 //! - [`Vault`]: whole token sets per account; [`KeychainVault`] over the OS
 //!   keychain, [`MemoryVault`] over the size-limited, fault-injecting
 //!   [`MemoryKeychain`] for tests. Both chunk crash-safely ([`ChunkedVault`]).
+//! - [`Grants`]: the one way token sets are written and accounts removed,
+//!   under the account's write lock ([`lock`]), never replacing a newer
+//!   grant with an older one.
 //! - [`Profile`]: a store and a vault together, for operations that touch
 //!   both in the right order.
 //!
@@ -20,10 +23,12 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod facts;
+pub mod grant;
 pub mod health;
 pub mod home;
 pub mod keychain;
 pub mod keychain_error;
+pub mod lock;
 pub mod memory;
 pub mod profile;
 #[cfg(target_os = "linux")]
@@ -37,6 +42,7 @@ pub use db::{Store, Tx};
 pub use error::StoreError;
 pub use events::{CodeCount, Event, EventQuery, NewEvent, Retention};
 pub use facts::TokenFacts;
+pub use grant::{Basis, GrantError, Grants, TokenWrite, Written};
 pub use health::HealthRecord;
 pub use home::{Home, HomeError};
 pub use keychain::{KeychainVault, OsKeychain};

@@ -11,6 +11,7 @@ use crate::db::{Store, now};
 use crate::error::StoreError;
 use crate::events::{NewEvent, kind, outcome};
 use crate::facts::TokenFacts;
+use crate::grant::{Basis, GrantError, Grants, TokenWrite, Written};
 use crate::home::Home;
 use crate::keychain::KeychainVault;
 use crate::vault::{AccountId, Vault};
@@ -70,39 +71,34 @@ impl Profile {
         Ok(self.vault.get(id)?)
     }
 
-    /// Saves a new token set: the vault first, then, in one transaction,
-    /// the facts and the event (if any). Call right after every successful
-    /// refresh or sign-in — refresh tokens rotate.
-    pub fn save_tokens(
+    /// The one writer of this profile's tokens (see [`crate::grant`]).
+    pub fn grants(&self) -> Grants<'_> {
+        Grants::new(&self.home, &self.store, self.vault.as_ref())
+    }
+
+    /// Stores a new grant (a sign-in made elsewhere, the demo's seeding),
+    /// replacing whatever is stored, with `event` in the same transaction.
+    pub fn save_grant(
         &self,
-        id: AccountId,
+        account: &Account,
         tokens: &TokenSet,
-        facts: &TokenFacts,
-        event: Option<&NewEvent>,
-    ) -> Result<(), StoreError> {
-        // Refuse early if the account is gone, so no orphan entry is written.
-        self.store.account_by_id(id)?;
-        self.vault.put(id, tokens)?;
-        let recorded = self.store.write(|tx| {
-            tx.set_token_facts(id, facts)?;
-            if let Some(event) = event {
-                tx.append_event(event)?;
-            }
-            Ok(())
-        });
-        if let Err(StoreError::UnknownAccountId(_)) = recorded {
-            // Removed meanwhile: don't leave its tokens behind.
-            if let Err(err) = self.vault.delete(id) {
-                tracing::warn!(account = %id, %err, "could not delete tokens of a removed account");
-            }
-        }
-        recorded
+        facts: TokenFacts,
+        event: &NewEvent,
+    ) -> Result<Written, GrantError> {
+        let write = TokenWrite {
+            account,
+            tokens,
+            facts,
+            basis: Basis::NewGrant,
+            after_vault: None,
+        };
+        self.grants()
+            .write(write, |tx| tx.append_event(event).map(|_| ()))
     }
 
     /// Deletes an account's tokens (vault first), keeping the account.
-    pub fn forget_tokens(&self, id: AccountId) -> Result<(), StoreError> {
-        self.vault.delete(id)?;
-        self.store.write(|tx| tx.clear_token_facts(id))
+    pub fn forget_tokens(&self, account: &Account) -> Result<(), GrantError> {
+        self.grants().forget(account)
     }
 
     /// Adopts a refresh token obtained elsewhere (`reconnect import`).
@@ -111,7 +107,7 @@ impl Profile {
         &self,
         name: &str,
         refresh_token: RefreshToken,
-    ) -> Result<Account, StoreError> {
+    ) -> Result<Account, GrantError> {
         let account = self.store.account(name)?;
         let tokens = TokenSet {
             access_token: None,
@@ -122,21 +118,23 @@ impl Profile {
         };
         let mut event = NewEvent::new(now(), Some(&account), kind::IMPORT, outcome::OK);
         event.message = Some("refresh token imported".into());
-        self.save_tokens(account.id, &tokens, &TokenFacts::default(), Some(&event))?;
-        Ok(account)
+        match self.save_grant(&account, &tokens, TokenFacts::default(), &event)? {
+            Written::Saved { .. } => Ok(account),
+            Written::Removed | Written::Superseded => {
+                Err(StoreError::UnknownAccount(name.to_owned()).into())
+            }
+        }
     }
 
     /// Removes an account: its keychain entries first, then its row (with
-    /// facts and health) and a `remove` event, in one transaction.
-    pub fn remove_account(&self, name: &str) -> Result<Account, StoreError> {
+    /// facts and health) and a `remove` event, in one transaction, under the
+    /// account's write lock (a refresh in flight then writes nothing).
+    pub fn remove_account(&self, name: &str) -> Result<Account, GrantError> {
         let account = self.store.account(name)?;
-        self.vault.delete(account.id)?;
-        self.store.write(|tx| {
-            tx.delete_account(account.id)?;
+        self.grants().remove(&account, |tx| {
             let mut event = NewEvent::new(now(), None, kind::REMOVE, outcome::OK);
             event.account_name = Some(account.name.clone());
-            tx.append_event(&event)?;
-            Ok(())
+            tx.append_event(&event).map(|_| ())
         })?;
         Ok(account)
     }

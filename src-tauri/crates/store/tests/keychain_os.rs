@@ -6,7 +6,8 @@
 use reconnect_core::secret::{AccessToken, IdToken, RefreshToken};
 use reconnect_core::tokens::TokenSet;
 use reconnect_store::{
-    AccountId, Home, Keychain, KeychainVault, NewAccount, OsKeychain, Profile, TokenFacts, Vault,
+    AccountId, Home, Keychain, KeychainVault, NewAccount, NewEvent, OsKeychain, Profile,
+    TokenFacts, Vault,
 };
 
 fn token_set(seed: &str, bytes: usize) -> TokenSet {
@@ -122,8 +123,9 @@ fn profile_saves_then_removes_keychain_entries_with_the_account() {
         .add_account(&NewAccount::microsoft("work", "cid"))
         .unwrap();
     let set = token_set("p", 6_000);
+    let event = NewEvent::new(1, Some(&account), "import", "ok");
     profile
-        .save_tokens(account.id, &set, &TokenFacts::default(), None)
+        .save_grant(&account, &set, TokenFacts::default(), &event)
         .unwrap();
     assert!(profile.store().token_facts(account.id).unwrap().is_some());
     assert_eq!(profile.load_tokens(account.id).unwrap(), Some(set));

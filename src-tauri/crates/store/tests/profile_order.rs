@@ -5,8 +5,8 @@
 use reconnect_core::secret::RefreshToken;
 use reconnect_store::events::{kind, outcome};
 use reconnect_store::{
-    ChunkedVault, EventQuery, Fault, Home, MemoryKeychain, NewAccount, NewEvent, Profile,
-    StoreError, TokenFacts, Vault,
+    ChunkedVault, EventQuery, Fault, GrantError, Home, MemoryKeychain, NewAccount, NewEvent,
+    Profile, StoreError, TokenFacts, Vault, Written,
 };
 
 fn profile() -> (tempfile::TempDir, MemoryKeychain, Profile) {
@@ -76,9 +76,7 @@ fn saving_records_facts_and_the_event_together_after_the_vault() {
         ..TokenFacts::default()
     };
     let event = NewEvent::new(4_000, Some(&account), kind::REFRESH, outcome::OK);
-    profile
-        .save_tokens(account.id, &set, &facts, Some(&event))
-        .unwrap();
+    profile.save_grant(&account, &set, facts, &event).unwrap();
     assert!(!keychain.entries().is_empty());
     assert_eq!(
         profile
@@ -107,10 +105,14 @@ fn saving_for_a_removed_account_leaves_no_tokens() {
     let err = profile
         .import_refresh_token("work", RefreshToken::new("0.AAA-r"))
         .unwrap_err();
-    assert!(matches!(err, StoreError::UnknownAccount(_)), "{err}");
-    let err = profile
-        .save_tokens(
-            account.id,
+    assert!(
+        matches!(err, GrantError::Store(StoreError::UnknownAccount(_))),
+        "{err}"
+    );
+    let event = NewEvent::new(1, None, kind::IMPORT, outcome::OK);
+    let written = profile
+        .save_grant(
+            &account,
             &reconnect_core::tokens::TokenSet {
                 access_token: None,
                 access_expires_at: None,
@@ -118,11 +120,11 @@ fn saving_for_a_removed_account_leaves_no_tokens() {
                 id_token: None,
                 scope: String::new(),
             },
-            &TokenFacts::default(),
-            None,
+            TokenFacts::default(),
+            &event,
         )
-        .unwrap_err();
-    assert!(matches!(err, StoreError::UnknownAccountId(_)), "{err}");
+        .unwrap();
+    assert_eq!(written, Written::Removed);
     assert!(keychain.entries().is_empty());
 }
 

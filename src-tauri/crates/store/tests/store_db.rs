@@ -3,11 +3,15 @@
 
 use std::sync::Arc;
 
+use reconnect_core::decode;
+use reconnect_core::failure::FailureRecord;
+use reconnect_core::health::HealthState;
+use reconnect_core::tokens::TokenSet;
 use reconnect_store::account::DEFAULT_MICROSOFT_SCOPES;
 use reconnect_store::events::{kind, outcome};
 use reconnect_store::{
-    EventQuery, Home, Identity, NewAccount, NewEvent, Provider, Retention, Store, StoreError,
-    TokenFacts,
+    Basis, EventQuery, Grants, Home, Identity, MemoryVault, NewAccount, NewEvent, Provider,
+    Retention, Store, StoreError, TokenFacts, TokenWrite, Written,
 };
 
 fn temp_store() -> (tempfile::TempDir, Store) {
@@ -81,9 +85,22 @@ fn invalid_settings_are_refused_before_anything_is_written() {
     store.add_account(&bad).unwrap();
 }
 
+fn empty_set() -> TokenSet {
+    TokenSet {
+        access_token: None,
+        access_expires_at: None,
+        refresh_token: None,
+        id_token: None,
+        scope: String::new(),
+    }
+}
+
 #[test]
 fn facts_and_health_follow_the_account_and_events_outlive_it() {
-    let (_dir, store) = temp_store();
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::at(dir.path()).unwrap();
+    let store = Store::open(&home).unwrap();
+    let vault = MemoryVault::in_memory();
     let a = store
         .add_account(&NewAccount::microsoft("work", "cid"))
         .unwrap();
@@ -93,26 +110,40 @@ fn facts_and_health_follow_the_account_and_events_outlive_it() {
         refresh_last_used_at: Some(1_500),
         rotation_count: 3,
         spa: true,
-        stored_at: 0,
+        ..TokenFacts::default()
     };
-    let failure = serde_json::json!({"code": 70008, "actor": "user"});
-    store
-        .write(|tx| {
-            tx.set_token_facts(a.id, &facts)?;
-            tx.set_health(a.id, "reconnect_needed", Some(&failure))?;
+    let failure = FailureRecord::new(decode::decode_code(70008), 1_600, "fp".into());
+    let set = empty_set();
+    let write = TokenWrite {
+        account: &a,
+        tokens: &set,
+        facts,
+        basis: Basis::NewGrant,
+        after_vault: None,
+    };
+    let written = Grants::new(&home, &store, &vault)
+        .write(write, |tx| {
+            tx.set_health(a.id, HealthState::ReconnectNeeded, Some(&failure))?;
             tx.append_event(&NewEvent::new(
                 1_600,
                 Some(&a),
                 kind::REFRESH,
                 outcome::FAILED,
             ))
+            .map(|_| ())
         })
         .unwrap();
     let stored = store.token_facts(a.id).unwrap().unwrap();
+    assert_eq!(
+        written,
+        Written::Saved {
+            write_seq: stored.write_seq
+        }
+    );
     assert_eq!(stored.rotation_count, 3);
     assert!(stored.spa && stored.stored_at > 0);
     let health = store.health(a.id).unwrap().unwrap();
-    assert_eq!(health.state, "reconnect_needed");
+    assert_eq!(health.state, HealthState::ReconnectNeeded);
     assert_eq!(health.last_failure, Some(failure));
 
     store.write(|tx| tx.delete_account(a.id)).unwrap();
@@ -132,25 +163,25 @@ fn a_failing_transaction_writes_nothing() {
         .unwrap();
     let err = store
         .write(|tx| {
-            tx.set_token_facts(a.id, &TokenFacts::default())?;
+            tx.set_health(a.id, HealthState::Healthy, None)?;
             tx.append_event(&NewEvent::new(1, Some(&a), kind::REFRESH, outcome::OK))?;
             tx.account("missing").map(|_| ())
         })
         .unwrap_err();
     assert!(matches!(err, StoreError::UnknownAccount(_)));
-    assert_eq!(store.token_facts(a.id).unwrap(), None);
+    assert_eq!(store.health(a.id).unwrap(), None);
     assert!(store.events(&EventQuery::default()).unwrap().is_empty());
 }
 
 #[test]
-fn facts_for_a_removed_account_are_refused() {
+fn health_for_a_removed_account_is_refused() {
     let (_dir, store) = temp_store();
     let a = store
         .add_account(&NewAccount::microsoft("work", "cid"))
         .unwrap();
     store.write(|tx| tx.delete_account(a.id)).unwrap();
     let err = store
-        .write(|tx| tx.set_token_facts(a.id, &TokenFacts::default()))
+        .write(|tx| tx.set_health(a.id, HealthState::Healthy, None))
         .unwrap_err();
     assert!(matches!(err, StoreError::UnknownAccountId(_)), "{err}");
 }

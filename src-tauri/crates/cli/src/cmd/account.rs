@@ -213,8 +213,7 @@ fn run_accounts(args: AccountsArgs) -> anyhow::Result<()> {
         };
         let health = store
             .health(account.id)?
-            .map(|h| h.state)
-            .unwrap_or_else(|| "-".into());
+            .map_or("-", |h| h.state.as_str());
         let user = account
             .identity
             .upn

@@ -167,18 +167,17 @@ fn describe(s: &AccountStatus, now: UnixTime) -> String {
     }
     if let Some(f) = &s.last_failure {
         let code = f
-            .get("primary_code")
-            .and_then(serde_json::Value::as_u64)
+            .primary_code
             .map(|c| format!("AADSTS{c} "))
             .unwrap_or_default();
-        let title = f.get("title").and_then(|v| v.as_str()).unwrap_or("failure");
+        let title = &f.title;
         let when = s
             .last_failure_at
             .map(|t| format!(" ({})", relative(t, now)))
             .unwrap_or_default();
         line(&mut out, "last failure", format!("{code}{title}{when}"));
-        if let Some(msg) = f.get("user_message").and_then(|v| v.as_str()) {
-            line(&mut out, "", msg.to_owned());
+        if !f.user_message.is_empty() {
+            line(&mut out, "", f.user_message.clone());
         }
     }
     if s.unsaved_credentials {

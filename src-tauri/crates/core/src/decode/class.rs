@@ -5,13 +5,14 @@
 //! `reconnect decode --json`, and in the UI, so each has one spelling, given
 //! by `as_str` and accepted back by `parse`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Who has to do something before the connection works again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WhoActs {
     /// The signed-in person (sign in again, pass MFA, consent, fix a password).
+    #[default]
     User,
     /// A tenant administrator (policy, account state, tenant configuration).
     Admin,
@@ -42,7 +43,7 @@ impl WhoActs {
 }
 
 /// Whether an interactive sign-in (reconnect) makes the failure go away.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ReconnectFixes {
     /// Signing in again fixes it.
@@ -50,6 +51,7 @@ pub enum ReconnectFixes {
     /// Signing in again will not help; somebody else must act first.
     No,
     /// It may help (for instance after a retry failed, or once an admin acted).
+    #[default]
     Maybe,
 }
 
@@ -75,7 +77,7 @@ impl ReconnectFixes {
 /// What kind of failure this is. Table categories group the AADSTS codes;
 /// a few more ([`Category::Network`], [`Category::Cancelled`],
 /// [`Category::Unknown`]) only arise from what the decoder reads around them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Category {
     /// The refresh token or session reached a lifetime or idle limit.
@@ -113,6 +115,7 @@ pub enum Category {
     /// The user cancelled or closed the sign-in.
     Cancelled,
     /// Nothing recognisable: kept as unknown, with the server's text.
+    #[default]
     Unknown,
 }
 

@@ -4,7 +4,7 @@
 //! (exactly the keys listed in the issue); richer internal detail travels in
 //! fields marked `#[serde(skip)]`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::class::{Category, ReconnectFixes, WhoActs};
 use super::description::Details;
@@ -24,7 +24,12 @@ pub enum Source {
 }
 
 /// One decoded failure. Build it with the functions in [`crate::decode`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// It reads back what it wrote (a stored failure record holds one); fields
+/// missing from older records take their defaults, and the `#[serde(skip)]`
+/// details are not stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Verdict {
     /// The specific AADSTS code this verdict is about.
     pub primary_code: Option<u32>,

@@ -121,7 +121,7 @@ impl Rig {
             .expect("vault write");
         self.store()
             .write(|tx| {
-                tx.set_token_facts(
+                tx.rewrite_token_facts(
                     account.id,
                     &TokenFacts {
                         access_expires_at: response.tokens.access_expires_at,
@@ -130,6 +130,7 @@ impl Rig {
                         rotation_count: 0,
                         spa,
                         stored_at: now,
+                        write_seq: 0,
                     },
                 )
             })
@@ -150,7 +151,7 @@ impl Rig {
             .expect("facts stored");
         facts.access_expires_at = tokens.access_expires_at;
         self.store()
-            .write(|tx| tx.set_token_facts(id, &facts))
+            .write(|tx| tx.rewrite_token_facts(id, &facts))
             .expect("facts written");
     }
 

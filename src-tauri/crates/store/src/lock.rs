@@ -1,6 +1,15 @@
-//! The cross-process refresh lock: one lock file per account under the data
+//! The per-account cross-process locks: lock files under the data
 //! directory, held with an exclusive advisory lock (`flock` on Unix,
 //! `LockFileEx` on Windows) through `std::fs::File::lock`.
+//!
+//! Each account has two:
+//! - the *refresh lock* ([`lock_path`]), held by the engine for a whole
+//!   refresh, request included, so one refresh token is never redeemed twice
+//!   at once;
+//! - the *write lock* ([`write_lock_path`]), held only for the moment a token
+//!   set is checked and written (see [`crate::grant`]). Sign-in, import and
+//!   removal take only this one, so they never wait for a slow refresh; the
+//!   refresh finds out at its write that it lost and writes nothing.
 //!
 //! The operating system releases the lock when the holder exits for any
 //! reason — including `kill -9` — so a crashed refresh never wedges the
@@ -16,7 +25,7 @@ use std::time::{Duration, Instant};
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     /// The lock directory or file could not be created or opened.
-    #[error("could not open the refresh lock file {path}")]
+    #[error("could not open the lock file {path}")]
     Open {
         /// The lock file.
         path: PathBuf,
@@ -25,7 +34,7 @@ pub enum LockError {
         source: io::Error,
     },
     /// Another process held the lock for longer than the timeout.
-    #[error("another Reconnect process has held the refresh lock for over {waited:?}")]
+    #[error("another Reconnect process has held the account's lock for over {waited:?}")]
     Timeout {
         /// How long we waited.
         waited: Duration,
@@ -43,7 +52,7 @@ pub enum LockError {
 
 /// A held lock. Dropping it releases the lock.
 #[derive(Debug)]
-pub struct RefreshLock {
+pub struct AccountLock {
     _file: File,
 }
 
@@ -56,8 +65,15 @@ pub fn lock_path(data_dir: &Path, account: &str) -> PathBuf {
         .join(format!("{}.lock", file_stem(account)))
 }
 
+/// The write lock file of the account named `account` under `data_dir`.
+pub fn write_lock_path(data_dir: &Path, account: &str) -> PathBuf {
+    data_dir
+        .join("locks")
+        .join(format!("{}.write.lock", file_stem(account)))
+}
+
 /// A file-name-safe stem for an account name.
-pub(crate) fn file_stem(account: &str) -> String {
+pub fn file_stem(account: &str) -> String {
     use sha2::Digest as _;
     let digest = sha2::Sha256::digest(account.as_bytes());
     let hash: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
@@ -71,7 +87,7 @@ pub(crate) fn file_stem(account: &str) -> String {
 
 /// Takes the lock at `path`, waiting up to `timeout`. Blocking: call it from
 /// a blocking thread.
-pub fn acquire(path: &Path, timeout: Duration) -> Result<RefreshLock, LockError> {
+pub fn acquire(path: &Path, timeout: Duration) -> Result<AccountLock, LockError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|source| LockError::Open {
             path: path.to_path_buf(),
@@ -91,7 +107,7 @@ pub fn acquire(path: &Path, timeout: Duration) -> Result<RefreshLock, LockError>
     let mut pause = Duration::from_millis(2);
     loop {
         match file.try_lock() {
-            Ok(()) => return Ok(RefreshLock { _file: file }),
+            Ok(()) => return Ok(AccountLock { _file: file }),
             Err(TryLockError::WouldBlock) => {
                 if started.elapsed() >= timeout {
                     return Err(LockError::Timeout {

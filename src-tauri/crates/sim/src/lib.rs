@@ -9,9 +9,14 @@
 //!   URLs, the CA PEM and the shared [`SimState`].
 //!
 //! Everything runs on a virtual clock ([`SimState::advance_clock`]). The
-//! control API lives under `/_sim/` (see the crate README).
+//! control API lives under `/_sim/` (see the crate README); [`ControlClient`]
+//! drives a running simulator through it, with the same body types
+//! ([`wire`]) the server's handlers use, and typed kinds of outage
+//! ([`Outage`]) and of broken grant ([`BreakKind`]).
 
+pub mod breaks;
 pub mod clock;
+pub mod control_client;
 pub mod failure;
 pub mod faults;
 pub mod grant;
@@ -25,16 +30,20 @@ pub mod server;
 pub mod signin;
 pub mod state;
 pub mod tls;
+pub mod wire;
 
 use axum::Router;
 use axum::routing::{get, post};
 
+pub use breaks::{BreakError, BreakKind};
+pub use control_client::{ControlClient, ControlError};
 pub use failure::{ErrorBody, Failure};
-pub use faults::{Fault, FaultRequest};
+pub use faults::{Fault, FaultRequest, Outage, UNTIL_CLEARED};
 pub use log::LogEntry;
 pub use model::{App, User, UserStatePatch};
 pub use server::{RunningSim, SimConfig, Simulator};
 pub use state::{GrantRequest, SimState, TENANT_ID};
+pub use wire::{ClockReading, FaultList, LogPage, NewUser, Revocation, UserInfo, UserList};
 
 /// Errors of the simulator library.
 #[derive(Debug, thiserror::Error)]

@@ -10,8 +10,9 @@ pub const DEFAULT_IDLE_LIMIT_SECONDS: i64 = 90 * 86_400;
 /// Fixed lifetime of refresh tokens issued to single-page apps: 24 hours.
 pub const SPA_LIFETIME_SECONDS: i64 = 86_400;
 
-/// A simulated user and the policies that apply to them.
-#[derive(Debug, Clone, Serialize)]
+/// A simulated user and the policies that apply to them. The control API
+/// shows users as [`crate::wire::UserInfo`] (no password).
+#[derive(Debug, Clone)]
 pub struct User {
     /// Sign-in name, e.g. `alice@contoso.test`.
     pub upn: String,
@@ -20,7 +21,6 @@ pub struct User {
     /// Display name.
     pub name: String,
     /// When set, the password the sign-in page requires; otherwise any non-empty password works.
-    #[serde(skip)]
     pub password: Option<String>,
     /// A new MFA policy: refresh tokens obtained without MFA fail with 50076.
     pub mfa_required: bool,
@@ -84,25 +84,50 @@ impl User {
     }
 }
 
-/// Changes to a user's state (`POST /_sim/users/{upn}/state`). Absent fields stay as they are.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+/// Changes to a user's state (`POST /_sim/users/{upn}/state`). Absent fields
+/// stay as they are (and stay out of the JSON).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct UserStatePatch {
     /// See [`User::mfa_required`].
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mfa_required: Option<bool>,
     /// See [`User::disabled`].
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
     /// See [`User::ca_blocked`].
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ca_blocked: Option<bool>,
     /// See [`User::consent_revoked`].
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub consent_revoked: Option<bool>,
     /// See [`User::sign_in_frequency_seconds`]; `0` removes the policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sign_in_frequency_seconds: Option<i64>,
     /// See [`User::idle_limit_seconds`].
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub idle_limit_seconds: Option<i64>,
 }
 
 impl UserStatePatch {
+    /// Every policy back to what a new user has: no MFA requirement, enabled,
+    /// not blocked, consent kept, no sign-in frequency, the default idle limit.
+    pub fn defaults() -> Self {
+        Self {
+            mfa_required: Some(false),
+            disabled: Some(false),
+            ca_blocked: Some(false),
+            consent_revoked: Some(false),
+            sign_in_frequency_seconds: Some(0),
+            idle_limit_seconds: Some(DEFAULT_IDLE_LIMIT_SECONDS),
+        }
+    }
+
+    /// Whether the patch changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
     /// Applies the patch.
     pub fn apply(&self, user: &mut User) {
         if let Some(v) = self.mfa_required {
@@ -131,7 +156,7 @@ impl UserStatePatch {
 
 /// App-registration settings (`POST /_sim/apps/{client_id}`). Unknown apps get the defaults:
 /// public client flows allowed, not a SPA, any redirect URI.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct App {
     /// "Allow public client flows"; when false, requests without a secret get 7000218.

@@ -9,7 +9,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
-use reconnect_sim::{SimConfig, Simulator};
+use clap::builder::{PossibleValuesParser, TypedValueParser as _};
+use reconnect_sim::{
+    ControlClient, FaultRequest, LogEntry, NewUser, Outage, SimConfig, Simulator, UserStatePatch,
+};
 
 use super::exit;
 
@@ -153,8 +156,8 @@ struct FaultArgs {
 #[derive(Debug, clap::Args)]
 struct OutageArgs {
     /// 503, 429, html500, slow or drop.
-    #[arg(value_parser = ["503", "429", "html500", "slow", "drop"])]
-    kind: String,
+    #[arg(value_parser = PossibleValuesParser::new(Outage::names()).try_map(|s| s.parse::<Outage>()))]
+    kind: Outage,
     /// How many requests (default 1).
     #[arg(long)]
     count: Option<u32>,
@@ -189,64 +192,31 @@ pub fn run(args: SimArgs) -> ExitCode {
 async fn dispatch(command: SimCommand) -> anyhow::Result<()> {
     match command {
         SimCommand::Serve(args) => serve(args).await,
-        SimCommand::User { action, target } => user(action, &target).await,
-        SimCommand::Revoke { upn, target } => {
-            let path = format!("/_sim/users/{}/revoke", segment(&upn));
-            print_json(
-                &call(
-                    &target,
-                    reqwest::Method::POST,
-                    &path,
-                    Some(serde_json::json!({})),
-                )
-                .await?,
-            )
-        }
+        SimCommand::User { action, target } => user(action, &client(&target)?).await,
+        SimCommand::Revoke { upn, target } => print_json(&client(&target)?.revoke(&upn).await?),
         SimCommand::Fault(args) => fault(args).await,
         SimCommand::Outage(args) => {
-            let body = serde_json::json!({
-                "outage": args.kind, "count": args.count,
-                "retry_after": args.retry_after, "delay_ms": args.delay_ms,
-            });
-            print_json(
-                &call(
-                    &args.target,
-                    reqwest::Method::POST,
-                    "/_sim/faults",
-                    Some(body),
-                )
-                .await?,
-            )
+            let request = FaultRequest {
+                count: args.count,
+                retry_after: args.retry_after,
+                delay_ms: args.delay_ms,
+                ..FaultRequest::outage(args.kind)
+            };
+            print_json(&client(&args.target)?.add_fault(&request).await?)
         }
         SimCommand::Clock { advance, target } => {
-            let answer = match advance {
-                Some(text) => {
-                    let seconds = parse_duration(&text)?;
-                    let body = serde_json::json!({ "advance_seconds": seconds });
-                    call(&target, reqwest::Method::POST, "/_sim/clock", Some(body)).await?
-                }
-                None => call(&target, reqwest::Method::GET, "/_sim/clock", None).await?,
+            let sim = client(&target)?;
+            let reading = match advance {
+                Some(text) => sim.advance_clock(parse_duration(&text)?).await?,
+                None => sim.clock().await?,
             };
-            print_json(&answer)
+            print_json(&reading)
         }
         SimCommand::Log {
             json,
             clear,
             target,
-        } => {
-            if clear {
-                call(&target, reqwest::Method::DELETE, "/_sim/log", None).await?;
-                return Ok(());
-            }
-            let answer = call(&target, reqwest::Method::GET, "/_sim/log", None).await?;
-            if json {
-                return print_json(&answer);
-            }
-            for entry in answer["requests"].as_array().into_iter().flatten() {
-                println!("{}", log_line(entry));
-            }
-            Ok(())
-        }
+        } => log(&client(&target)?, json, clear).await,
     }
 }
 
@@ -323,12 +293,11 @@ fn stop_requested() -> std::io::Result<impl std::future::Future<Output = ()>> {
     })
 }
 
-async fn user(action: UserAction, target: &Target) -> anyhow::Result<()> {
-    let answer = match action {
-        UserAction::List => call(target, reqwest::Method::GET, "/_sim/users", None).await?,
+async fn user(action: UserAction, sim: &ControlClient) -> anyhow::Result<()> {
+    match action {
+        UserAction::List => print_json(&sim.users().await?),
         UserAction::Add { upn, password } => {
-            let body = serde_json::json!({ "upn": upn, "password": password });
-            call(target, reqwest::Method::POST, "/_sim/users", Some(body)).await?
+            print_json(&sim.add_user(&NewUser { upn, password }).await?)
         }
         UserAction::Set {
             upn,
@@ -339,53 +308,29 @@ async fn user(action: UserAction, target: &Target) -> anyhow::Result<()> {
             sign_in_frequency,
             idle_limit,
         } => {
-            let mut body = serde_json::Map::new();
-            for (key, value) in [
-                ("mfa_required", mfa_required.map(serde_json::Value::from)),
-                ("disabled", disabled.map(serde_json::Value::from)),
-                ("ca_blocked", ca_blocked.map(serde_json::Value::from)),
-                (
-                    "consent_revoked",
-                    consent_revoked.map(serde_json::Value::from),
-                ),
-                (
-                    "sign_in_frequency_seconds",
-                    sign_in_frequency.map(serde_json::Value::from),
-                ),
-                (
-                    "idle_limit_seconds",
-                    idle_limit.map(serde_json::Value::from),
-                ),
-            ] {
-                if let Some(value) = value {
-                    body.insert(key.to_owned(), value);
-                }
-            }
-            if body.is_empty() {
+            let patch = UserStatePatch {
+                mfa_required,
+                disabled,
+                ca_blocked,
+                consent_revoked,
+                sign_in_frequency_seconds: sign_in_frequency,
+                idle_limit_seconds: idle_limit,
+            };
+            if patch.is_empty() {
                 bail!(
                     "nothing to change: give at least one of --mfa-required, --disabled, --ca-blocked, --consent-revoked, --sign-in-frequency, --idle-limit"
                 );
             }
-            let path = format!("/_sim/users/{}/state", segment(&upn));
-            call(
-                target,
-                reqwest::Method::POST,
-                &path,
-                Some(serde_json::Value::Object(body)),
-            )
-            .await?
+            print_json(&sim.set_user_state(&upn, &patch).await?)
         }
-    };
-    print_json(&answer)
+    }
 }
 
 async fn fault(args: FaultArgs) -> anyhow::Result<()> {
-    let answer = match args.what.as_str() {
-        "list" => call(&args.target, reqwest::Method::GET, "/_sim/faults", None).await?,
-        "clear" => {
-            call(&args.target, reqwest::Method::DELETE, "/_sim/faults", None).await?;
-            return Ok(());
-        }
+    let sim = client(&args.target)?;
+    match args.what.as_str() {
+        "list" => print_json(&sim.faults().await?),
+        "clear" => Ok(sim.clear_faults().await?),
         other => {
             let digits = other
                 .trim()
@@ -394,25 +339,31 @@ async fn fault(args: FaultArgs) -> anyhow::Result<()> {
             let code: u32 = digits.parse().with_context(|| {
                 format!("`{other}` is not an AADSTS code (e.g. 700082), `list` or `clear`")
             })?;
-            let body = serde_json::json!({
-                "code": code, "upn": args.upn, "count": args.count,
-                "error": args.error, "suberror": args.suberror, "status": args.status,
-            });
-            call(
-                &args.target,
-                reqwest::Method::POST,
-                "/_sim/faults",
-                Some(body),
-            )
-            .await?
+            let request = FaultRequest {
+                upn: args.upn,
+                count: args.count,
+                error: args.error,
+                suberror: args.suberror,
+                status: args.status,
+                ..FaultRequest::code(code)
+            };
+            print_json(&sim.add_fault(&request).await?)
         }
-    };
-    print_json(&answer)
+    }
 }
 
-/// Percent-encodes one path segment (UPNs contain `@`, which is fine, but be strict).
-fn segment(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+async fn log(sim: &ControlClient, json: bool, clear: bool) -> anyhow::Result<()> {
+    if clear {
+        return Ok(sim.clear_log().await?);
+    }
+    let page = sim.log().await?;
+    if json {
+        return print_json(&page);
+    }
+    for entry in &page.requests {
+        println!("{}", log_line(entry));
+    }
+    Ok(())
 }
 
 /// `3600`, `90s`, `15m`, `2h`, `91d` → seconds.
@@ -435,88 +386,46 @@ fn parse_duration(text: &str) -> anyhow::Result<i64> {
     value.checked_mul(factor).context("duration too large")
 }
 
-fn base_url(target: &Target) -> anyhow::Result<String> {
+/// The control client of the simulator `target` names.
+fn client(target: &Target) -> anyhow::Result<ControlClient> {
     let url = target
         .url
         .as_deref()
         .context("which simulator? pass --url http://127.0.0.1:PORT or set RECONNECT_SIM_URL (see the first line `reconnect sim serve` prints)")?;
-    let parsed = url::Url::parse(url).with_context(|| format!("`{url}` is not a URL"))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        bail!("`{url}` is not an http(s) URL");
-    }
-    Ok(url.trim_end_matches('/').to_owned())
+    Ok(ControlClient::new(url)?)
 }
 
-/// Calls the control API; non-2xx answers become errors carrying the API's message.
-async fn call(
-    target: &Target,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<serde_json::Value>,
-) -> anyhow::Result<serde_json::Value> {
-    let base = base_url(target)?;
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .context("could not build the HTTP client")?;
-    let mut request = client.request(method, format!("{base}{path}"));
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request
-        .send()
-        .await
-        .with_context(|| format!("could not reach the simulator at {base}"))?;
-    let status = response.status();
-    let text = response
-        .text()
-        .await
-        .context("could not read the simulator's answer")?;
-    let json: serde_json::Value = if text.trim().is_empty() {
-        serde_json::Value::Null
-    } else {
-        serde_json::from_str(&text).with_context(|| {
-            format!("the simulator answered {status} with something that is not JSON")
-        })?
-    };
-    if !status.is_success() {
-        let message = json["error"].as_str().unwrap_or("no details");
-        bail!("the simulator refused ({status}): {message}");
-    }
-    Ok(json)
-}
-
-fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
-    if value.is_null() {
-        return Ok(());
-    }
+/// Prints an answer as pretty JSON. It goes through `serde_json::Value`, so
+/// keys come out sorted, as they always have.
+fn print_json(answer: &impl serde::Serialize) -> anyhow::Result<()> {
+    let value = serde_json::to_value(answer).context("could not format JSON")?;
     println!(
         "{}",
-        serde_json::to_string_pretty(value).context("could not format JSON")?
+        serde_json::to_string_pretty(&value).context("could not format JSON")?
     );
     Ok(())
 }
 
 /// One readable line per logged request.
-fn log_line(entry: &serde_json::Value) -> String {
-    let text = |k: &str| entry[k].as_str().unwrap_or("-").to_owned();
-    let code = entry["code"]
-        .as_u64()
+fn log_line(entry: &LogEntry) -> String {
+    let text = |t: &Option<String>| t.clone().unwrap_or_else(|| "-".to_owned());
+    let code = entry
+        .code
         .map_or_else(|| "-".to_owned(), |c| format!("AADSTS{c}"));
     let mut line = format!(
         "{} {:<9} {:<18} {:>3} {:<14} user={} client={}",
-        text("time"),
-        text("endpoint"),
-        text("grant_type"),
-        entry["status"].as_u64().unwrap_or(0),
+        entry.time,
+        entry.endpoint,
+        text(&entry.grant_type),
+        entry.status,
         code,
-        text("user"),
-        text("client_id"),
+        text(&entry.user),
+        text(&entry.client_id),
     );
-    if entry["claims_passed"].as_bool() == Some(true) {
+    if entry.claims_passed {
         line.push_str(" claims");
     }
-    if let Some(fault) = entry["fault"].as_str() {
+    if let Some(fault) = &entry.fault {
         line.push_str(&format!(" fault={fault}"));
     }
     line
@@ -538,20 +447,54 @@ mod tests {
 
     #[test]
     fn a_url_is_required_and_checked() {
-        assert!(base_url(&Target { url: None }).is_err());
+        let target = |url: Option<&str>| Target {
+            url: url.map(str::to_owned),
+        };
+        let missing = client(&target(None)).expect_err("no URL");
         assert!(
-            base_url(&Target {
-                url: Some("ftp://x".into())
-            })
-            .is_err()
+            missing.to_string().contains("RECONNECT_SIM_URL"),
+            "{missing}"
         );
+        assert!(client(&target(Some("ftp://x"))).is_err());
+        assert!(client(&target(Some("http://192.0.2.1:9"))).is_err());
         assert_eq!(
-            base_url(&Target {
-                url: Some("http://127.0.0.1:9/".into())
-            })
-            .ok()
-            .as_deref(),
+            client(&target(Some("http://127.0.0.1:9/")))
+                .ok()
+                .as_ref()
+                .map(ControlClient::base_url),
             Some("http://127.0.0.1:9")
+        );
+    }
+
+    #[test]
+    fn outages_parse_from_the_same_names_as_before() {
+        use clap::Parser as _;
+        #[derive(Debug, clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            outage: OutageArgs,
+        }
+        for name in ["503", "429", "html500", "slow", "drop"] {
+            let cli = Cli::try_parse_from(["outage", name]).expect(name);
+            assert_eq!(cli.outage.kind.name(), name);
+        }
+        assert!(Cli::try_parse_from(["outage", "HTML500"]).is_err());
+        assert!(Cli::try_parse_from(["outage", "meltdown"]).is_err());
+    }
+
+    #[test]
+    fn log_lines_keep_their_shape() {
+        let mut entry = LogEntry::request("token", "POST");
+        entry.time = "2026-01-02T03:04:05Z".into();
+        entry.grant_type = Some("refresh_token".into());
+        entry.status = 400;
+        entry.code = Some(700_082);
+        entry.user = Some("alice@contoso.test".into());
+        entry.claims_passed = true;
+        entry.fault = Some("slow".into());
+        assert_eq!(
+            log_line(&entry),
+            "2026-01-02T03:04:05Z token     refresh_token      400 AADSTS700082   user=alice@contoso.test client=- claims fault=slow"
         );
     }
 }

@@ -27,8 +27,8 @@ use super::token::{failure, open_engine, run};
 pub struct StatusArgs {
     /// Only this account (default: all).
     pub name: Option<String>,
-    /// Print JSON: one account object with NAME, else
-    /// `{"accounts": [...], "spikes": [...]}`.
+    /// Print JSON: one account object with NAME, else `{"accounts": [...],
+    /// "spikes": [...], "needs_attention": N, "by_state": {...}}`.
     #[arg(long)]
     pub json: bool,
 }
@@ -38,25 +38,33 @@ pub fn status(args: StatusArgs) -> ExitCode {
     let name = args.name.clone();
     let result = run(async move {
         let engine = open_engine()?;
-        let accounts = engine.status(name.as_deref()).await?;
-        let spikes = engine.spikes().await?;
+        let mut overview = engine.overview().await?;
+        if let Some(name) = &name {
+            overview.accounts = engine.status(Some(name)).await?;
+        }
         // Only worth a look when there are tokens to read.
-        let keychain = if accounts.is_empty() {
+        let keychain = if overview.accounts.is_empty() {
             Ok(())
         } else {
             reconnect_store::keychain::probe(engine.home())
         };
-        Ok((engine.now(), accounts, spikes, keychain))
+        Ok((overview, keychain))
     });
-    let (now, accounts, spikes, keychain) = match result {
+    let (overview, keychain) = match result {
         Ok(r) => r,
         Err(err) => return failure(&err),
     };
     let outage = keychain.err().map(|err| KeychainOutage::from(&err));
+    let (now, accounts, spikes) = (overview.now, &overview.accounts, &overview.spikes);
     if args.json {
         let mut value = match (&args.name, accounts.first()) {
             (Some(_), Some(one)) => json!(one),
-            _ => json!({ "accounts": accounts, "spikes": spikes }),
+            _ => json!({
+                "accounts": accounts,
+                "spikes": spikes,
+                "needs_attention": overview.needs_attention,
+                "by_state": overview.by_state,
+            }),
         };
         if let Some(object) = value.as_object_mut() {
             let state = outage.as_ref().map_or("available", |o| o.state);
@@ -75,7 +83,7 @@ pub fn status(args: StatusArgs) -> ExitCode {
     if accounts.is_empty() {
         println!("No accounts yet. Add one with `reconnect add NAME --client-id ID`.");
     }
-    for account in &accounts {
+    for account in accounts {
         let mut text = describe(account, now);
         if outage.is_some()
             && let Some(end) = text.find('\n')
@@ -84,7 +92,7 @@ pub fn status(args: StatusArgs) -> ExitCode {
         }
         print!("{text}");
     }
-    for spike in &spikes {
+    for spike in spikes {
         println!(
             "ALERT: {} accounts failed alike ({:?}) — likely cause: {}",
             spike.accounts.len(),

@@ -7,14 +7,16 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 
 use super::BaseUrl;
 use crate::SimError;
-use crate::clock::rfc3339;
 use crate::faults::FaultRequest;
 use crate::model::{App, UserStatePatch};
 use crate::state::{GrantRequest, SimState};
+use crate::wire::{
+    AutoApprove, ClockAdvance, ClockReading, ControlRefusal, FaultList, LogPage, NewUser,
+    Revocation, UserInfo, UserList,
+};
 
 /// A control-API error: `{"error": "..."}` with a fitting status.
 fn error(err: &SimError) -> Response {
@@ -24,11 +26,10 @@ fn error(err: &SimError) -> Response {
         SimError::Invalid(_) => StatusCode::BAD_REQUEST,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    (
-        status,
-        Json(serde_json::json!({ "error": err.to_string() })),
-    )
-        .into_response()
+    let refusal = ControlRefusal {
+        error: err.to_string(),
+    };
+    (status, Json(refusal)).into_response()
 }
 
 /// Unwraps a JSON body or answers 400 with the reason.
@@ -36,22 +37,6 @@ fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, SimError> {
     payload
         .map(|Json(v)| v)
         .map_err(|e| SimError::Invalid(format!("bad JSON body: {}", e.body_text())))
-}
-
-fn user_json(user: &crate::model::User) -> serde_json::Value {
-    let mut v = serde_json::to_value(user).unwrap_or_default();
-    if let Some(map) = v.as_object_mut() {
-        map.insert("has_password".into(), user.password.is_some().into());
-    }
-    v
-}
-
-/// `POST /_sim/users` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewUser {
-    upn: String,
-    password: Option<String>,
 }
 
 /// `POST /_sim/users`.
@@ -64,15 +49,15 @@ pub async fn create_user(
         Err(e) => return error(&e),
     };
     match state.add_user(&new.upn, new.password) {
-        Ok(user) => (StatusCode::CREATED, Json(user_json(&user))).into_response(),
+        Ok(user) => (StatusCode::CREATED, Json(UserInfo::from(&user))).into_response(),
         Err(e) => error(&e),
     }
 }
 
 /// `GET /_sim/users`.
 pub async fn list_users(State(state): State<SimState>) -> Response {
-    let users: Vec<_> = state.users().iter().map(user_json).collect();
-    Json(serde_json::json!({ "users": users })).into_response()
+    let users = state.users().iter().map(UserInfo::from).collect();
+    Json(UserList { users }).into_response()
 }
 
 /// `POST /_sim/users/{upn}/state`.
@@ -86,7 +71,7 @@ pub async fn user_state(
         Err(e) => return error(&e),
     };
     match state.set_user_state(&upn, &patch) {
-        Ok(user) => Json(user_json(&user)).into_response(),
+        Ok(user) => Json(UserInfo::from(&user)).into_response(),
         Err(e) => error(&e),
     }
 }
@@ -94,12 +79,7 @@ pub async fn user_state(
 /// `POST /_sim/users/{upn}/revoke`.
 pub async fn revoke(State(state): State<SimState>, Path(upn): Path<String>) -> Response {
     match state.revoke(&upn) {
-        Ok(at) => Json(serde_json::json!({
-            "upn": upn,
-            "tokens_valid_from": rfc3339(at),
-            "tokens_valid_from_unix": at,
-        }))
-        .into_response(),
+        Ok(at) => Json(Revocation::new(&upn, at)).into_response(),
         Err(e) => error(&e),
     }
 }
@@ -137,7 +117,10 @@ pub async fn add_fault(
 
 /// `GET /_sim/faults`.
 pub async fn list_faults(State(state): State<SimState>) -> Response {
-    Json(serde_json::json!({ "faults": state.faults() })).into_response()
+    Json(FaultList {
+        faults: state.faults(),
+    })
+    .into_response()
 }
 
 /// `DELETE /_sim/faults`.
@@ -146,27 +129,14 @@ pub async fn clear_faults(State(state): State<SimState>) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// `POST /_sim/clock` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Advance {
-    advance_seconds: i64,
-}
-
 fn clock_json(state: &SimState) -> Response {
-    let now = state.now();
-    Json(serde_json::json!({
-        "now": now,
-        "time": rfc3339(now),
-        "offset_seconds": state.clock_offset(),
-    }))
-    .into_response()
+    Json(ClockReading::new(state.now(), state.clock_offset())).into_response()
 }
 
 /// `POST /_sim/clock`.
 pub async fn advance_clock(
     State(state): State<SimState>,
-    payload: Result<Json<Advance>, JsonRejection>,
+    payload: Result<Json<ClockAdvance>, JsonRejection>,
 ) -> Response {
     let advance = match body(payload) {
         Ok(v) => v,
@@ -186,7 +156,11 @@ pub async fn read_clock(State(state): State<SimState>) -> Response {
 /// `GET /_sim/log`.
 pub async fn read_log(State(state): State<SimState>) -> Response {
     let dropped = state.world().log.dropped();
-    Json(serde_json::json!({ "requests": state.log(), "dropped": dropped })).into_response()
+    Json(LogPage {
+        requests: state.log(),
+        dropped,
+    })
+    .into_response()
 }
 
 /// `DELETE /_sim/log`.
@@ -214,13 +188,6 @@ pub async fn get_app(State(state): State<SimState>, Path(client_id): Path<String
     Json(state.app(&client_id)).into_response()
 }
 
-/// `POST /_sim/auto-approve` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AutoApprove {
-    upn: Option<String>,
-}
-
 /// `POST /_sim/auto-approve`: `{"upn": "..."}` or `{"upn": null}`.
 pub async fn auto_approve(
     State(state): State<SimState>,
@@ -236,5 +203,5 @@ pub async fn auto_approve(
         return error(&SimError::NotFound(format!("no user {upn}")));
     }
     state.set_auto_approve(request.upn.as_deref());
-    Json(serde_json::json!({ "upn": request.upn })).into_response()
+    Json(request).into_response()
 }

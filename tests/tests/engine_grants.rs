@@ -1,0 +1,332 @@
+//! The one guarded way tokens are written, across real processes: the
+//! `reconnect` binary, the simulator, real SQLite and a real gnome-keyring on
+//! a bus of the test's own (so the test can lock it).
+//!
+//! - A sign-in that completes while a slow refresh of the same account is in
+//!   flight keeps its grant; the late refresh writes nothing and the timeline
+//!   says so; the next refresh redeems the sign-in's grant.
+//! - Removing an account during a slow refresh leaves no keychain entry.
+//! - When the keychain refuses the tokens of a refresh that rotated the
+//!   refresh token, `reconnect token` prints no token and fails; the account
+//!   shows "unsaved credentials" until a later save succeeds.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use reconnect_e2e::harness::{TempHome, binary};
+use reconnect_e2e::keyring::Keyring;
+use reconnect_sim::{GrantRequest, RunningSim, SimConfig, Simulator};
+use serde_json::Value;
+
+const ALICE: &str = "alice@contoso.test";
+const CLIENT: &str = "0a0b0c0d-1111-2222-3333-444455556666";
+const SCOPES: &str = "openid profile offline_access User.Read";
+/// How long the simulator holds the refresh that the test races against.
+const SLOW_MS: u64 = 4_000;
+
+struct World {
+    keyring: Keyring,
+    home: TempHome,
+    sim: RunningSim,
+    _runtime: tokio::runtime::Runtime,
+    browser: std::path::PathBuf,
+}
+
+impl World {
+    fn start() -> Self {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let config = SimConfig {
+            auto_approve: Some(ALICE.to_owned()),
+            ..SimConfig::default()
+        };
+        let sim = runtime
+            .block_on(Simulator::start(config))
+            .expect("simulator starts");
+        let home = TempHome::new();
+        // The "browser": fetches the sign-in URL and follows the redirects
+        // (the simulator approves alice without a page).
+        let browser = home.path().join("browser.sh");
+        std::fs::write(&browser, "#!/bin/sh\nexec curl -s -L -o /dev/null \"$1\"\n")
+            .expect("browser script");
+        std::fs::set_permissions(
+            &browser,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .expect("chmod");
+        Self {
+            keyring: Keyring::start(),
+            home,
+            sim,
+            _runtime: runtime,
+            browser,
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = self.home.command(binary("reconnect"));
+        cmd.env("DBUS_SESSION_BUS_ADDRESS", self.keyring.address())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run reconnect")
+    }
+
+    /// Adds `name` (Microsoft, or an OpenID provider at the simulator's
+    /// issuer) and imports a grant minted for alice without MFA.
+    fn connect(&self, name: &str, oidc: bool) {
+        let issuer = format!("{}/{}/v2.0", self.sim.http_url, reconnect_sim::TENANT_ID);
+        let mut args = vec!["add", name, "--client-id", CLIENT];
+        if oidc {
+            args.extend(["--provider", "oidc", "--authority", &issuer]);
+        } else {
+            args.extend(["--authority", &self.sim.http_url, "--tenant", "common"]);
+        }
+        ok(&self.run(&args), "add");
+        let grant = self
+            .sim
+            .state
+            .mint_grant(
+                &GrantRequest {
+                    upn: ALICE.into(),
+                    client_id: CLIENT.into(),
+                    scope: SCOPES.into(),
+                    spa: false,
+                    mfa: false,
+                },
+                &self.sim.http_url,
+            )
+            .expect("grant");
+        let token = grant["refresh_token"].as_str().expect("refresh token");
+        let mut child = self
+            .command(&["import", name, "--refresh-token-stdin"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("spawn import");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(token.as_bytes()).expect("write");
+        drop(stdin);
+        ok(&child.wait_with_output().expect("import"), "import");
+    }
+
+    /// Makes the next token request hang for [`SLOW_MS`].
+    fn slow_next_refresh(&self) {
+        let fault = serde_json::json!({"outage": "slow", "count": 1, "delay_ms": SLOW_MS});
+        let request = serde_json::from_value(fault).expect("fault");
+        self.sim.state.add_fault(request).expect("fault added");
+    }
+
+    /// Starts `reconnect refresh NAME` and returns once it holds the
+    /// account's lock and its request is on its way to the simulator.
+    fn refresh_in_flight(&self, name: &str) -> Paused {
+        let paused = Paused::spawn(
+            self.command(&["refresh", name])
+                .env("RECONNECT_TEST_PAUSE_AT", "locked")
+                .env("RECONNECT_TEST_PAUSE_MS", "1"),
+            "locked",
+        );
+        // The request leaves right after the pause; give it a moment to
+        // reach the simulator, which then holds it for SLOW_MS.
+        std::thread::sleep(Duration::from_millis(500));
+        paused
+    }
+
+    fn status(&self, name: &str) -> Value {
+        let out = self.run(&["status", name, "--json"]);
+        ok(&out, "status");
+        serde_json::from_slice(&out.stdout).expect("status JSON")
+    }
+
+    fn events(&self) -> String {
+        let out = self.run(&["events"]);
+        ok(&out, "events");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The keychain items of this data directory, locked or not.
+    fn keychain_items(&self) -> usize {
+        let home = reconnect_store::Home::at(&self.home.reconnect_home()).expect("home");
+        let query = format!("{{'service': '{}'}}", home.keychain_service());
+        let answer = self
+            .keyring
+            .call(&["org.freedesktop.Secret.Service.SearchItems", &query]);
+        answer.matches("/org/freedesktop/secrets/collection/").count()
+    }
+}
+
+/// A `reconnect` process that has reached a test pause point; its stderr
+/// is collected while it runs.
+struct Paused {
+    child: Child,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+impl Paused {
+    fn spawn(command: &mut Command, point: &str) -> Self {
+        let mut child = command.spawn().expect("spawn reconnect");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = mpsc::channel();
+        let marker = format!("reconnect-test-paused {point}");
+        let reader = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.starts_with(&marker) {
+                    let _ = tx.send(());
+                }
+                seen.push(line);
+            }
+            seen.join("\n")
+        });
+        rx.recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("the process never reached the pause point {point}"));
+        Self {
+            child,
+            stderr: reader,
+        }
+    }
+
+    fn wait(self) -> Output {
+        let mut out = self.child.wait_with_output().expect("process ends");
+        out.stderr = self.stderr.join().expect("stderr reader").into_bytes();
+        out
+    }
+}
+
+fn ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed ({:?}): {}{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_sign_in_during_a_slow_refresh_is_kept_and_used_next() {
+    let world = World::start();
+    world.connect("work", false);
+    world.slow_next_refresh();
+    let refresh = world.refresh_in_flight("work");
+
+    let browser = world.browser.to_string_lossy().into_owned();
+    let signin = world.run(&["signin", "work", "--browser", &browser, "--timeout", "30"]);
+    ok(&signin, "sign-in while a refresh is in flight");
+
+    let late = refresh.wait();
+    assert!(!late.status.success(), "the late refresh must not claim success");
+    assert!(
+        stderr(&late).contains("reconnected while this refresh was in flight"),
+        "{}",
+        stderr(&late)
+    );
+    let events = world.events();
+    assert!(
+        events.contains("discarded") && events.contains("new sign-in kept"),
+        "the timeline says the refresh was dropped:\n{events}"
+    );
+    let status = world.status("work");
+    assert_eq!(status["health"]["state"], "healthy", "{status:#}");
+
+    // The next refresh redeems the sign-in's grant: the simulator recorded
+    // MFA in it (the imported grant had none).
+    ok(&world.run(&["refresh", "work"]), "the next refresh");
+    let last = world
+        .sim
+        .state
+        .log()
+        .into_iter()
+        .filter(|e| e.grant_type.as_deref() == Some("refresh_token") && e.status == 200)
+        .last()
+        .expect("a successful refresh");
+    assert_eq!(last.mfa, Some(true), "the refresh used the old grant: {last:?}");
+}
+
+#[test]
+fn removing_an_account_during_a_slow_refresh_leaves_no_keychain_entry() {
+    let world = World::start();
+    world.connect("work", false);
+    assert!(world.keychain_items() > 0, "the import is in the keychain");
+    world.slow_next_refresh();
+    let refresh = world.refresh_in_flight("work");
+
+    ok(&world.run(&["remove", "work"]), "remove during the refresh");
+    assert_eq!(world.keychain_items(), 0, "removal empties the keychain at once");
+
+    let late = refresh.wait();
+    assert!(!late.status.success(), "{}", stderr(&late));
+    assert_eq!(
+        world.keychain_items(),
+        0,
+        "the late refresh wrote nothing back: {}",
+        stderr(&late)
+    );
+    let accounts = world.run(&["accounts", "--json"]);
+    ok(&accounts, "accounts");
+    let list: Value = serde_json::from_slice(&accounts.stdout).expect("JSON");
+    assert_eq!(list.as_array().map(Vec::len), Some(0), "{list:#}");
+    assert!(world.events().contains("removed while this refresh was in flight"));
+}
+
+/// Runs `reconnect token NAME` two hours ahead (its access token expired),
+/// and locks the keyring while the provider's answer is being handled.
+fn token_with_the_keyring_locked_mid_refresh(world: &World, name: &str) -> Output {
+    let paused = Paused::spawn(
+        world
+            .command(&["token", name])
+            .env("RECONNECT_TEST_CLOCK_OFFSET", "7200")
+            .env("RECONNECT_TEST_PAUSE_AT", "response")
+            .env("RECONNECT_TEST_PAUSE_MS", "1500"),
+        "response",
+    );
+    world.keyring.lock();
+    paused.wait()
+}
+
+#[test]
+fn a_rotated_refresh_token_the_keychain_refuses_is_never_handed_out_as_saved() {
+    let mut world = World::start();
+    world.connect("idp", true);
+    let out = token_with_the_keyring_locked_mid_refresh(&world, "idp");
+    let err = stderr(&out);
+    assert!(!out.status.success(), "token must fail: {err}");
+    assert!(out.stdout.is_empty(), "no token on stdout: {:?}", out.stdout);
+    assert!(err.contains("keychain refused the new tokens"), "{err}");
+
+    // Another process sees it: "unsaved credentials", needing attention.
+    world.keyring.kill();
+    world.keyring.up();
+    let status = world.status("idp");
+    assert_eq!(status["unsaved_credentials"], true, "{status:#}");
+    assert_eq!(status["needs_attention"], true, "{status:#}");
+
+    // The next successful save clears it.
+    ok(&world.run(&["refresh", "idp"]), "refresh after unlocking");
+    let status = world.status("idp");
+    assert_eq!(status["unsaved_credentials"], false, "{status:#}");
+    assert_eq!(status["needs_attention"], false, "{status:#}");
+}
+
+#[test]
+fn entra_answers_despite_an_unsaved_rotation_and_says_so() {
+    let mut world = World::start();
+    world.connect("work", false);
+    let out = token_with_the_keyring_locked_mid_refresh(&world, "work");
+    let err = stderr(&out);
+    ok(&out, "token for an Entra account");
+    assert!(!out.stdout.is_empty());
+    assert!(err.contains("unsaved credentials"), "{err}");
+    world.keyring.kill();
+    world.keyring.up();
+    assert_eq!(world.status("work")["unsaved_credentials"], true);
+}

@@ -81,6 +81,18 @@ impl Default for TempHome {
     }
 }
 
+/// Fails the test with the process's exit code and output unless it
+/// succeeded.
+pub fn assert_success(out: &std::process::Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed ({:?}): {}{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A child process that is killed when dropped.
 #[derive(Debug)]
 pub struct KillOnDrop(pub Child);

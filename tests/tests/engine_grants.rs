@@ -15,7 +15,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use reconnect_e2e::harness::{TempHome, binary};
+use reconnect_e2e::harness::{TempHome, assert_success as ok, binary};
 use reconnect_e2e::keyring::Keyring;
 use reconnect_sim::{GrantRequest, RunningSim, SimConfig, Simulator};
 use serde_json::Value;
@@ -196,16 +196,6 @@ impl Paused {
         out.stderr = self.stderr.join().expect("stderr reader").into_bytes();
         out
     }
-}
-
-fn ok(out: &Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what} failed ({:?}): {}{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn stderr(out: &Output) -> String {

@@ -15,7 +15,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use reconnect_e2e::harness::{TempHome, binary};
+use reconnect_e2e::harness::{TempHome, assert_success as assert_ok, binary};
 use reconnect_sim::{GrantRequest, RunningSim, SimConfig, Simulator};
 
 const ALICE: &str = "alice@contoso.test";
@@ -128,16 +128,6 @@ impl Drop for Setup {
 
 fn offset(seconds: i64) -> (&'static str, String) {
     ("RECONNECT_TEST_CLOCK_OFFSET", seconds.to_string())
-}
-
-fn assert_ok(out: &Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what} failed ({:?}): {}{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn stdout(out: &Output) -> String {

@@ -72,10 +72,7 @@ pub fn spikes(backend: &Backend) -> Result<Vec<SpikeView>, Failure> {
             Some(FailureSample {
                 account: e.account_name?,
                 code,
-                category: code
-                    .and_then(decode::lookup)
-                    .map(|i| i.category.as_str().to_owned())
-                    .unwrap_or_default(),
+                category: e.category.unwrap_or_default(),
                 at: e.at,
             })
         })
@@ -85,7 +82,7 @@ pub fn spikes(backend: &Backend) -> Result<Vec<SpikeView>, Failure> {
         .map(|a| SpikeView {
             label: match &a.key {
                 SpikeKey::Code(c) => format!("AADSTS{c}"),
-                SpikeKey::Category(c) => c.replace('_', " "),
+                SpikeKey::Category(c) => c.as_str().replace('-', " "),
             },
             accounts: a.accounts,
             first_at: a.first_at,

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::decode::Category;
 use crate::tokens::UnixTime;
 
 /// One failed refresh, reduced to what spike detection needs.
@@ -19,8 +20,8 @@ pub struct FailureSample {
     pub account: String,
     /// The primary AADSTS code, when there was one.
     pub code: Option<u32>,
-    /// The decoder's category (e.g. "mfa_required", "transient").
-    pub category: String,
+    /// The decoder's category.
+    pub category: Category,
     /// When it failed.
     pub at: UnixTime,
 }
@@ -50,7 +51,7 @@ pub enum SpikeKey {
     /// The same AADSTS code.
     Code(u32),
     /// Different codes of the same category.
-    Category(String),
+    Category(Category),
 }
 
 /// One alert for many failures.
@@ -92,14 +93,15 @@ pub fn detect(samples: &[FailureSample], config: &SpikeConfig, now: UnixTime) ->
         }
     }
 
-    let mut by_category: BTreeMap<&str, Vec<&FailureSample>> = BTreeMap::new();
+    let mut by_category: BTreeMap<Category, Vec<&FailureSample>> = BTreeMap::new();
     for s in &recent {
-        if !covered.contains(&(s.account.clone(), s.at)) && !s.category.is_empty() {
-            by_category.entry(s.category.as_str()).or_default().push(s);
+        // Failures nobody could classify have nothing in common.
+        if !covered.contains(&(s.account.clone(), s.at)) && s.category != Category::Unknown {
+            by_category.entry(s.category).or_default().push(s);
         }
     }
     for (category, group) in by_category {
-        if let Some(alert) = alert_for(SpikeKey::Category(category.to_owned()), &group, config) {
+        if let Some(alert) = alert_for(SpikeKey::Category(category), &group, config) {
             alerts.push(alert);
         }
     }
@@ -113,7 +115,7 @@ fn alert_for(key: SpikeKey, group: &[&FailureSample], config: &SpikeConfig) -> O
     }
     let first_at = group.iter().map(|s| s.at).min()?;
     let last_at = group.iter().map(|s| s.at).max()?;
-    let category = group.first().map(|s| s.category.as_str()).unwrap_or("");
+    let category = group.first().map_or(Category::Unknown, |s| s.category);
     Some(SpikeAlert {
         likely_cause: likely_cause(&key, category).to_owned(),
         accounts: accounts.into_iter().map(str::to_owned).collect(),
@@ -124,7 +126,7 @@ fn alert_for(key: SpikeKey, group: &[&FailureSample], config: &SpikeConfig) -> O
 }
 
 /// The most likely shared cause for many accounts failing the same way.
-pub fn likely_cause(key: &SpikeKey, category: &str) -> &'static str {
+pub fn likely_cause(key: &SpikeKey, category: Category) -> &'static str {
     match key {
         SpikeKey::Code(50173) | SpikeKey::Code(50133) | SpikeKey::Code(50089) => {
             "a tenant-wide password reset or an admin revoking sessions"
@@ -141,28 +143,24 @@ pub fn likely_cause(key: &SpikeKey, category: &str) -> &'static str {
             "the app registration was changed"
         }
         SpikeKey::Code(_) => cause_for_category(category),
-        SpikeKey::Category(c) => cause_for_category(c),
+        SpikeKey::Category(c) => cause_for_category(*c),
     }
 }
 
-fn cause_for_category(category: &str) -> &'static str {
-    let c = category.to_ascii_lowercase();
-    if c.contains("transient")
-        || c.contains("outage")
-        || c.contains("network")
-        || c.contains("throttl")
-    {
-        "an outage of the sign-in service or of this machine's network"
-    } else if c.contains("revok") || c.contains("password") {
-        "a tenant-wide password reset or mass revocation"
-    } else if c.contains("mfa") || c.contains("conditional") || c.contains("policy") {
-        "a new or changed Conditional Access policy"
-    } else if c.contains("consent") {
-        "consent for the app was revoked for many users"
-    } else if c.contains("app") || c.contains("config") || c.contains("registration") {
-        "the app registration was changed"
-    } else {
-        "one change affecting many accounts at once (a policy change or a mass revocation)"
+fn cause_for_category(category: Category) -> &'static str {
+    match category {
+        Category::Service | Category::Throttled | Category::Network => {
+            "an outage of the sign-in service or of this machine's network"
+        }
+        Category::Revoked => "a tenant-wide password reset or mass revocation",
+        Category::StepUp | Category::Blocked => "a new or changed Conditional Access policy",
+        Category::Consent => "consent for the app was revoked for many users",
+        Category::AppRegistration | Category::Request => "the app registration was changed",
+        Category::Expired => {
+            "connections left idle past the refresh-token limit, or a sign-in frequency policy"
+        }
+        Category::Account => "user accounts were disabled or locked in bulk",
+        _ => "one change affecting many accounts at once (a policy change or a mass revocation)",
     }
 }
 
@@ -203,11 +201,11 @@ mod tests {
 
     const NOW: UnixTime = 1_700_000_000;
 
-    fn sample(account: &str, code: Option<u32>, category: &str, ago: i64) -> FailureSample {
+    fn sample(account: &str, code: Option<u32>, category: Category, ago: i64) -> FailureSample {
         FailureSample {
             account: account.into(),
             code,
-            category: category.into(),
+            category,
             at: NOW - ago,
         }
     }
@@ -215,9 +213,9 @@ mod tests {
     #[test]
     fn three_revocations_within_an_hour_make_one_alert() {
         let samples = vec![
-            sample("a", Some(50173), "revoked", 3000),
-            sample("b", Some(50173), "revoked", 1200),
-            sample("c", Some(50173), "revoked", 10),
+            sample("a", Some(50173), Category::Revoked, 3000),
+            sample("b", Some(50173), Category::Revoked, 1200),
+            sample("c", Some(50173), Category::Revoked, 10),
         ];
         let alerts = detect(&samples, &SpikeConfig::default(), NOW);
         assert_eq!(alerts.len(), 1);
@@ -231,7 +229,7 @@ mod tests {
     #[test]
     fn the_same_account_failing_repeatedly_is_not_a_spike() {
         let samples: Vec<_> = (0..10)
-            .map(|i| sample("a", Some(50173), "revoked", i))
+            .map(|i| sample("a", Some(50173), Category::Revoked, i))
             .collect();
         assert!(detect(&samples, &SpikeConfig::default(), NOW).is_empty());
     }
@@ -239,9 +237,9 @@ mod tests {
     #[test]
     fn failures_outside_the_window_do_not_count() {
         let samples = vec![
-            sample("a", Some(50173), "revoked", 4000),
-            sample("b", Some(50173), "revoked", 100),
-            sample("c", Some(50173), "revoked", 10),
+            sample("a", Some(50173), Category::Revoked, 4000),
+            sample("b", Some(50173), Category::Revoked, 100),
+            sample("c", Some(50173), Category::Revoked, 10),
         ];
         assert!(detect(&samples, &SpikeConfig::default(), NOW).is_empty());
     }
@@ -249,22 +247,22 @@ mod tests {
     #[test]
     fn different_codes_of_one_category_spike_by_category() {
         let samples = vec![
-            sample("a", Some(50076), "mfa_required", 30),
-            sample("b", Some(50079), "mfa_required", 20),
-            sample("c", Some(50158), "mfa_required", 10),
+            sample("a", Some(50076), Category::StepUp, 30),
+            sample("b", Some(50079), Category::StepUp, 20),
+            sample("c", Some(50158), Category::StepUp, 10),
         ];
         let alerts = detect(&samples, &SpikeConfig::default(), NOW);
         assert_eq!(alerts.len(), 1);
-        assert_eq!(alerts[0].key, SpikeKey::Category("mfa_required".into()));
+        assert_eq!(alerts[0].key, SpikeKey::Category(Category::StepUp));
         assert!(alerts[0].likely_cause.contains("Conditional Access"));
     }
 
     #[test]
     fn a_code_spike_is_not_announced_again_as_its_category() {
         let samples = vec![
-            sample("a", Some(53003), "blocked", 30),
-            sample("b", Some(53003), "blocked", 20),
-            sample("c", Some(53003), "blocked", 10),
+            sample("a", Some(53003), Category::Blocked, 30),
+            sample("b", Some(53003), Category::Blocked, 20),
+            sample("c", Some(53003), Category::Blocked, 10),
         ];
         let alerts = detect(&samples, &SpikeConfig::default(), NOW);
         assert_eq!(alerts.len(), 1);
@@ -274,9 +272,9 @@ mod tests {
     #[test]
     fn transient_outage_across_accounts_is_named() {
         let samples = vec![
-            sample("a", None, "transient", 30),
-            sample("b", None, "transient", 20),
-            sample("c", None, "transient", 10),
+            sample("a", None, Category::Service, 30),
+            sample("b", None, Category::Service, 20),
+            sample("c", None, Category::Service, 10),
         ];
         let alerts = detect(&samples, &SpikeConfig::default(), NOW);
         assert_eq!(alerts.len(), 1);
@@ -288,13 +286,13 @@ mod tests {
         let cfg = SpikeConfig::default();
         let mut tracker = SpikeTracker::default();
         let mut samples = vec![
-            sample("a", Some(50173), "revoked", 30),
-            sample("b", Some(50173), "revoked", 20),
+            sample("a", Some(50173), Category::Revoked, 30),
+            sample("b", Some(50173), Category::Revoked, 20),
         ];
         assert!(tracker.observe(&samples, &cfg, NOW).is_empty());
-        samples.push(sample("c", Some(50173), "revoked", 10));
+        samples.push(sample("c", Some(50173), Category::Revoked, 10));
         assert_eq!(tracker.observe(&samples, &cfg, NOW).len(), 1);
-        samples.push(sample("d", Some(50173), "revoked", 0));
+        samples.push(sample("d", Some(50173), Category::Revoked, 0));
         assert!(
             tracker.observe(&samples, &cfg, NOW).is_empty(),
             "no second alert"
@@ -307,7 +305,7 @@ mod tests {
             .map(|a| FailureSample {
                 account: (*a).into(),
                 code: Some(50173),
-                category: "revoked".into(),
+                category: Category::Revoked,
                 at: later + 5,
             })
             .collect();

@@ -182,11 +182,10 @@ impl Engine {
                     .code
                     .as_deref()
                     .and_then(|c| c.trim_start_matches("AADSTS").parse::<u32>().ok());
-                let category = e.event.category.unwrap_or_default();
                 Some(FailureSample {
                     account,
                     code,
-                    category: category.as_str().to_owned(),
+                    category: e.event.category.unwrap_or_default(),
                     at: e.event.at,
                 })
             })

@@ -77,7 +77,9 @@ impl ReconnectFixes {
 /// What kind of failure this is. Table categories group the AADSTS codes;
 /// a few more ([`Category::Network`], [`Category::Cancelled`],
 /// [`Category::Unknown`]) only arise from what the decoder reads around them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Category {
     /// The refresh token or session reached a lifetime or idle limit.

@@ -17,14 +17,6 @@ use tauri_plugin_notification::NotificationExt;
 
 use crate::backend::{AppState, Backend};
 
-/// Health states that ask a person to act.
-pub const ATTENTION_STATES: [&str; 4] = [
-    "reconnect_needed",
-    "needs_admin",
-    "app_misconfigured",
-    "expiring_soon",
-];
-
 /// How long notices are gathered into one notification.
 const GATHER: Duration = Duration::from_millis(1500);
 
@@ -66,23 +58,21 @@ pub fn open_on_click(app: &AppHandle) {
     });
 }
 
-/// The accounts that need attention now, by name.
-pub fn needing_attention(backend: &Backend) -> Vec<String> {
-    let store = backend.data.store();
-    let Ok(accounts) = store.accounts() else {
-        return Vec::new();
-    };
-    accounts
-        .into_iter()
-        .filter(|a| {
-            store
-                .health(a.id)
-                .ok()
-                .flatten()
-                .is_some_and(|h| ATTENTION_STATES.contains(&h.state.as_str()))
-        })
-        .map(|a| a.name)
-        .collect()
+/// The accounts that need attention now, by name: the engine's read model,
+/// the same the dashboard and `reconnect status` show.
+pub async fn needing_attention(backend: &Backend) -> Vec<String> {
+    match backend.engine.overview().await {
+        Ok(overview) => overview
+            .accounts
+            .into_iter()
+            .filter(|a| a.needs_attention)
+            .map(|a| a.name)
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the accounts' health for the tray");
+            Vec::new()
+        }
+    }
 }
 
 /// The text of one notification for `accounts` (at least one).
@@ -156,7 +146,7 @@ fn follow_accounts(app: &AppHandle) {
             changes.borrow_and_update();
             let state = app.state::<AppState>();
             if let Ok(backend) = state.current().await {
-                update_tray(&app, &backend);
+                update_tray(&app, &backend).await;
             }
         }
     });
@@ -169,7 +159,7 @@ fn open_on_attention(app: &AppHandle) {
     tauri::async_runtime::spawn(async move {
         let state = app.state::<AppState>();
         if let Ok(backend) = state.current().await
-            && let Some(first) = needing_attention(&backend).into_iter().next()
+            && let Some(first) = needing_attention(&backend).await.into_iter().next()
         {
             let _ = app.emit("open-account", serde_json::json!({ "name": first }));
         }
@@ -179,11 +169,11 @@ fn open_on_attention(app: &AppHandle) {
 /// Sets the tray picture, tooltip and label from the accounts' health. The
 /// label beside the icon counts the accounts that need attention (panels
 /// that show labels, e.g. on Linux and macOS; tooltips are not shown there).
-fn update_tray(app: &AppHandle, backend: &Backend) {
+async fn update_tray(app: &AppHandle, backend: &Backend) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
     };
-    let attention = needing_attention(backend);
+    let attention = needing_attention(backend).await;
     {
         let mut shows = TRAY_SHOWS
             .lock()

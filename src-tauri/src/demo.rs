@@ -5,9 +5,14 @@
 //! one, so its accounts (and their keychain entries) are removed and seeded
 //! again. It lives in its own data dir and keychain namespace.
 
+use std::sync::OnceLock;
+
+use reconnect_core::health::HealthState;
 use reconnect_core::tokens::TokenSet;
 use reconnect_oauth::TokenResponse;
-use reconnect_sim::{GrantRequest, RunningSim, SimConfig, Simulator, UserStatePatch};
+use reconnect_sim::{
+    ControlClient, ControlError, GrantRequest, RunningSim, SimConfig, Simulator, UserStatePatch,
+};
 use reconnect_store::events::{kind, outcome};
 use reconnect_store::{Identity, NewAccount, NewEvent, Profile, TokenFacts};
 
@@ -44,15 +49,20 @@ pub enum DemoError {
     /// The demo profile's store or keychain failed.
     #[error("the demo profile could not be written")]
     Store(#[from] reconnect_store::StoreError),
+    /// The demo's tokens could not be stored or its old accounts removed.
+    #[error("the demo's tokens could not be stored")]
+    Grant(#[from] reconnect_store::GrantError),
     /// A minted answer could not be read.
     #[error("the simulator's token answer could not be read")]
     Token(#[from] reconnect_oauth::TokenError),
 }
 
-/// The running demo simulator.
+/// The running demo simulator, and the client of its control API the
+/// tester panel drives it through (over loopback, like `reconnect sim`).
 #[derive(Debug)]
 pub struct Demo {
     sim: RunningSim,
+    control: OnceLock<ControlClient>,
 }
 
 impl Demo {
@@ -64,7 +74,18 @@ impl Demo {
         };
         Ok(Self {
             sim: Simulator::start(config).await?,
+            control: OnceLock::new(),
         })
+    }
+
+    /// The client of the simulator's control API at its loopback URL (made
+    /// on first use, then kept).
+    pub fn control(&self) -> Result<&ControlClient, ControlError> {
+        if let Some(client) = self.control.get() {
+            return Ok(client);
+        }
+        let client = ControlClient::new(&self.sim.http_url)?;
+        Ok(self.control.get_or_init(|| client))
     }
 
     /// The simulator's base URL (the demo accounts' authority).
@@ -168,8 +189,17 @@ impl Demo {
         };
         let mut event = NewEvent::new(now, Some(&account), kind::SIGNIN, outcome::OK);
         event.message = Some(format!("demo sign-in ({start:?})"));
-        profile.save_tokens(account.id, &tokens, &facts, Some(&event))?;
-        profile.store().set_health(account.id, "healthy", None)?;
+        let write = reconnect_store::TokenWrite {
+            account: &account,
+            tokens: &tokens,
+            facts,
+            basis: reconnect_store::Basis::NewGrant,
+            after_vault: None,
+        };
+        profile.grants().write(write, |tx| {
+            tx.set_health(account.id, HealthState::Healthy, None)?;
+            tx.append_event(&event).map(|_| ())
+        })?;
         Ok(())
     }
 }

@@ -1,11 +1,16 @@
-//! What the webview sees: plain, serializable views built from the store and
-//! the core. No view holds a token, an authorization code or a PKCE verifier;
-//! the types here have no field that could carry one.
+//! What the webview sees: plain, serializable views mapped from the engine's
+//! read model (`AccountStatus`, `Overview`) and the stored account settings.
+//! Nothing is decided here: health, attention, counts, forecasts and spikes
+//! come from the engine and the core. No view holds a token, an
+//! authorization code or a PKCE verifier; the types here have no field that
+//! could carry one.
 
 use reconnect_core::decode::Verdict;
 use reconnect_core::forecast::{self, Forecast};
-use reconnect_core::health::HealthState;
-use reconnect_store::{Account, HealthRecord, Provider, TokenFacts};
+use reconnect_core::health::{HealthState, Standing};
+use reconnect_core::spike::{SpikeAlert, SpikeKey};
+use reconnect_engine::{AccountStatus, Overview};
+use reconnect_store::{Account, Provider};
 use serde::Serialize;
 
 /// The dashboard's data.
@@ -15,10 +20,37 @@ pub struct AccountList {
     pub now: i64,
     /// One entry per account.
     pub accounts: Vec<AccountView>,
+    /// What the accounts add up to.
+    pub summary: SummaryView,
     /// Active spike alerts across accounts.
     pub spikes: Vec<SpikeView>,
     /// Whether the profile's keychain can be reached right now.
     pub keychain: KeychainView,
+}
+
+/// The dashboard's summary line and the tray's count, from the engine's
+/// overview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SummaryView {
+    /// All accounts.
+    pub total: usize,
+    /// Accounts a person must act on (the tray shows this count).
+    pub needs_attention: usize,
+    /// Accounts retrying on their own.
+    pub retrying: usize,
+    /// Accounts that work.
+    pub healthy: usize,
+}
+
+impl From<&Overview> for SummaryView {
+    fn from(o: &Overview) -> Self {
+        Self {
+            total: o.accounts.len(),
+            needs_attention: o.needs_attention,
+            retrying: o.retrying,
+            healthy: o.healthy,
+        }
+    }
 }
 
 /// The keychain's reachability, as the dashboard's banner shows it.
@@ -75,14 +107,22 @@ pub struct AccountView {
     pub provider_label: String,
     /// The health state.
     pub health: HealthState,
+    /// Needs attention, retrying or healthy (the core's [`Standing`]).
+    pub standing: Standing,
+    /// Whether a person must act (`standing` is `needs_attention`).
+    pub needs_attention: bool,
+    /// Whether new tokens are held that the keychain refused.
+    pub unsaved_credentials: bool,
     /// When a refresh last worked.
     pub last_refresh_ok_at: Option<i64>,
     /// When the connection dies if left alone.
     pub forecast: Option<ForecastView>,
     /// Why it is broken, when it is.
     pub reason: Option<ReasonView>,
-    /// Whether the Reconnect button applies.
+    /// Whether the Reconnect button applies (on the detail page, always).
     pub can_reconnect: bool,
+    /// Whether the dashboard card offers it: the state asks a person to act.
+    pub suggest_reconnect: bool,
 }
 
 /// The expiry forecast of one account.
@@ -164,19 +204,22 @@ pub fn forecast_view(f: &Forecast) -> Option<ForecastView> {
     })
 }
 
-/// Builds a card from what the store knows and the engine's forecast.
-pub fn account_view(
-    account: &Account,
-    health: Option<&HealthRecord>,
-    facts: Option<&TokenFacts>,
-    simulated: bool,
-    forecast: &Forecast,
-) -> AccountView {
-    let state = health.map(|h| h.state).unwrap_or(if facts.is_some() {
-        HealthState::Healthy
-    } else {
-        HealthState::NeverConnected
-    });
+/// One spike alert in words.
+pub fn spike_view(alert: SpikeAlert) -> SpikeView {
+    SpikeView {
+        label: match &alert.key {
+            SpikeKey::Code(c) => format!("AADSTS{c}"),
+            SpikeKey::Category(c) => c.as_str().replace('-', " "),
+        },
+        accounts: alert.accounts,
+        first_at: alert.first_at,
+        last_at: alert.last_at,
+        likely_cause: alert.likely_cause,
+    }
+}
+
+/// Builds a card from the account's settings and the engine's status.
+pub fn account_view(account: &Account, status: &AccountStatus, simulated: bool) -> AccountView {
     let tenant = match account.provider {
         Provider::Microsoft => account
             .identity
@@ -191,6 +234,7 @@ pub fn account_view(
             .or_else(|| account.tenant.clone()),
         Provider::Oidc => url_host(&account.authority),
     };
+    let state = status.health.state();
     AccountView {
         name: account.name.clone(),
         user: account
@@ -201,13 +245,15 @@ pub fn account_view(
         tenant,
         provider: account.provider.as_str(),
         provider_label: provider_label(account, simulated),
-        last_refresh_ok_at: facts.and_then(|f| f.refresh_last_used_at.or(f.refresh_issued_at)),
-        forecast: facts.and_then(|_| forecast_view(forecast)),
-        reason: health
-            .and_then(|h| h.last_failure.as_ref())
-            .map(|f| reason(&f.verdict)),
+        last_refresh_ok_at: status.last_refresh.or(status.refresh_issued_at),
+        forecast: forecast_view(&status.forecast),
+        reason: status.last_failure.as_ref().map(reason),
         can_reconnect: true,
+        suggest_reconnect: state.needs_attention(),
         health: state,
+        standing: status.standing,
+        needs_attention: status.needs_attention,
+        unsaved_credentials: status.unsaved_credentials,
     }
 }
 
@@ -215,6 +261,7 @@ pub fn account_view(
 mod tests {
     use super::*;
     use reconnect_core::forecast::{ForecastConfig, Lifetimes, RefreshTokenFacts};
+    use reconnect_store::TokenFacts;
 
     #[test]
     fn the_reason_is_the_verdicts_short_form() {

@@ -250,3 +250,168 @@ async fn tray_icon_shows_whether_anything_needs_attention_and_opens_it() {
     assert_eq!(state.status, "Active", "{state:?}");
     window.close().await;
 }
+
+/// A profile with one account of each kind, made with the `reconnect` CLI
+/// against a simulator: healthy, never connected, reconnect needed, needs
+/// an admin, and retrying (its user's requests keep failing, so it stays so).
+struct MixedProfile {
+    home: reconnect_e2e::harness::TempHome,
+    _sim: reconnect_sim::RunningSim,
+}
+
+impl MixedProfile {
+    const CLIENT: &'static str = "0a0b0c0d-1111-2222-3333-444455556666";
+
+    async fn create() -> Self {
+        let sim = reconnect_sim::Simulator::start(reconnect_sim::SimConfig::default())
+            .await
+            .expect("simulator");
+        let profile = Self {
+            home: reconnect_e2e::harness::TempHome::new(),
+            _sim: sim,
+        };
+        for name in ["healthy", "never", "revoked", "admin", "retrying"] {
+            profile.cli(&[
+                "add", name, "--authority", &profile._sim.http_url, "--tenant", "common",
+                "--client-id", Self::CLIENT,
+            ], &[]);
+        }
+        profile.import("healthy", "alice@contoso.test");
+        profile.import("revoked", "alice@contoso.test");
+        profile.import("admin", "alice@contoso.test");
+        profile.import("retrying", "bob@contoso.test");
+        profile.cli(&["refresh", "healthy"], &[]);
+        // Revoked: one failure earns one retry, the second stops it (the
+        // second run's clock is two minutes ahead, past the 60 s floor).
+        profile.fault(json!({"code": 50173, "upn": "alice@contoso.test"}));
+        profile.fail(&["refresh", "revoked"], &[]);
+        profile.fault(json!({"code": 50173, "upn": "alice@contoso.test"}));
+        profile.fail(&["refresh", "revoked"], &[("RECONNECT_TEST_CLOCK_OFFSET", "120")]);
+        profile.fault(json!({"code": 53003, "upn": "alice@contoso.test"}));
+        profile.fail(&["refresh", "admin"], &[]);
+        profile.fault(json!({"code": 90033, "upn": "bob@contoso.test", "count": 100_000}));
+        profile.fail(&["refresh", "retrying"], &[]);
+        profile
+    }
+
+    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Command {
+        let mut cmd = self
+            .home
+            .command(reconnect_e2e::harness::binary("reconnect"));
+        cmd.args(args).stdin(std::process::Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    fn cli(&self, args: &[&str], env: &[(&str, &str)]) -> String {
+        let out = self.command(args, env).output().expect("reconnect runs");
+        reconnect_e2e::harness::assert_success(&out, &args.join(" "));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn fail(&self, args: &[&str], env: &[(&str, &str)]) {
+        let out = self.command(args, env).output().expect("reconnect runs");
+        assert!(!out.status.success(), "{} was meant to fail", args.join(" "));
+    }
+
+    fn import(&self, name: &str, upn: &str) {
+        let grant = self
+            ._sim
+            .state
+            .mint_grant(
+                &reconnect_sim::GrantRequest {
+                    upn: upn.into(),
+                    client_id: Self::CLIENT.into(),
+                    scope: "openid profile offline_access User.Read".into(),
+                    spa: false,
+                    mfa: false,
+                },
+                &self._sim.http_url,
+            )
+            .expect("grant");
+        let mut child = self
+            .command(&["import", name, "--refresh-token-stdin"], &[])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("import");
+        let token = grant["refresh_token"].as_str().expect("refresh token");
+        std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), token.as_bytes())
+            .expect("write");
+        let out = child.wait_with_output().expect("import ends");
+        reconnect_e2e::harness::assert_success(&out, "import");
+    }
+
+    fn fault(&self, fault: Value) {
+        let request = serde_json::from_value(fault).expect("fault");
+        self._sim.state.add_fault(request).expect("fault added");
+    }
+
+    fn status(&self) -> Value {
+        serde_json::from_str(&self.cli(&["status", "--json"], &[])).expect("status JSON")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Xvfb, tauri-driver, WebKitWebDriver and a Secret Service: run through scripts/test.sh"]
+async fn tray_dashboard_and_status_count_the_same_accounts() {
+    let profile = MixedProfile::create().await;
+    let status = profile.status();
+    let states: Vec<(String, String, bool)> = status["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap_or_default().to_owned(),
+                a["health"]["state"].as_str().unwrap_or_default().to_owned(),
+                a["needs_attention"].as_bool().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let expect = |name: &str, state: &str, attention: bool| {
+        assert!(
+            states.contains(&(name.to_owned(), state.to_owned(), attention)),
+            "{name} should be {state} (attention {attention}): {states:?}"
+        );
+    };
+    expect("healthy", "healthy", false);
+    expect("never", "never_connected", true);
+    expect("revoked", "reconnect_needed", true);
+    expect("admin", "needs_admin", true);
+    expect("retrying", "retrying", false);
+    assert_eq!(status["needs_attention"], 3, "{status:#}");
+
+    let attention = shipped_picture("tray-attention.png");
+    let desktop = Desktop::start().await.expect("the stand-in desktop");
+    let dir = profile.home.reconnect_home();
+    let window = Window(
+        App::start(&[
+            ("RECONNECT_HOME", dir.to_str().expect("utf-8 path")),
+            ("RECONNECT_PROFILE", "default"),
+        ])
+        .await,
+    );
+    let item = desktop.wait_for_tray(PATIENCE).await.expect("the tray icon");
+    wait_for_tray(&desktop, &item, "3 need attention", &attention, "3").await;
+    window.0.wait_count("li.card", 5).await;
+    window.0.wait_count("li.card[data-attention='true']", 3).await;
+    let summary = window.0.text("#summary").await;
+    assert_eq!(
+        summary, "5 connections: 3 need attention · 1 healthy · 1 retrying",
+        "the dashboard's summary"
+    );
+    let shown = window
+        .wait_for("#summary[data-needs-attention]")
+        .await
+        .attr("data-needs-attention")
+        .await
+        .expect("attribute");
+    assert_eq!(shown.as_deref(), Some("3"));
+    // Nothing moved meanwhile: the CLI still says the same.
+    assert_eq!(profile.status()["needs_attention"], 3);
+    window.close().await;
+}

@@ -4,11 +4,11 @@
 // and paint (`content-visibility` in style.css).
 import { h, $, relative } from "../dom.js";
 import * as reconnect from "./reconnect.js";
-import { health, needsAttention, forecast, codeLabel, whoActs } from "./words.js";
+import { health, forecast, codeLabel, whoActs, summaryLine, UNSAVED } from "./words.js";
 
 /** name → { sig, el } */
 const cards = new Map();
-let lastList = { now: 0, accounts: [] };
+let lastList = { now: 0, accounts: [], summary: null };
 let filterText = "";
 
 function signature(account, now) {
@@ -24,7 +24,10 @@ function card(account, now) {
   const forecastText = account.health === "healthy" || account.health === "expiring_soon" ? forecast(account.forecast, now) : null;
   return h(
     "li",
-    { class: `account card tone-${tone}`, dataset: { name: account.name, health: account.health } },
+    {
+      class: `account card tone-${tone}`,
+      dataset: { name: account.name, health: account.health, attention: String(account.needs_attention) },
+    },
     h("div", { class: "card-head" },
       h("h3", { class: "card-title" }, h("a", { href, class: "name" }, account.name)),
       h("span", { class: `badge tone-${tone}`, dataset: { health: account.health } }, label),
@@ -40,6 +43,9 @@ function card(account, now) {
         relative(account.last_refresh_ok_at, now)),
     ),
     forecastText ? h("p", { class: "forecast" }, forecastText) : null,
+    account.unsaved_credentials
+      ? h("p", { class: "unsaved", role: "status", dataset: { unsaved: "true" } }, UNSAVED)
+      : null,
     broken
       ? h("div", { class: "reason", role: "group", "aria-label": "Why it stopped working" },
           h("p", { class: "reason-text" }, account.reason.user_message),
@@ -50,7 +56,7 @@ function card(account, now) {
         )
       : null,
     h("div", { class: "card-actions" },
-      account.can_reconnect && (needsAttention(account.health) || reconnect.running(account.name))
+      account.can_reconnect && (account.suggest_reconnect || reconnect.running(account.name))
         // When an admin or the app's developer must act first, signing in is
         // offered, but not as the main action.
         ? reconnect.control(account.name, { primary: !["needs_admin", "app_misconfigured"].includes(account.health) })
@@ -66,30 +72,22 @@ function matches(account) {
   return hay.includes(filterText);
 }
 
+// The backend's standing: needs attention first, then retrying, then healthy.
+const RANK = { needs_attention: 0, retrying: 1, healthy: 2 };
+
 function order(a, b) {
-  const rank = (x) => (needsAttention(x.health) ? 0 : x.health === "healthy" ? 2 : 1);
-  return rank(a) - rank(b) || a.name.localeCompare(b.name);
+  return (RANK[a.standing] ?? 1) - (RANK[b.standing] ?? 1) || a.name.localeCompare(b.name);
 }
 
-function summary(accounts) {
-  const counts = {};
-  for (const a of accounts) counts[a.health] = (counts[a.health] || 0) + 1;
-  const parts = [];
-  const attention = accounts.filter((a) => needsAttention(a.health)).length;
-  if (attention) parts.push(`${attention} need${attention === 1 ? "s" : ""} attention`);
-  if (counts.healthy) parts.push(`${counts.healthy} healthy`);
-  const other = accounts.length - attention - (counts.healthy || 0);
-  if (other) parts.push(`${other} retrying`);
-  return accounts.length ? `${accounts.length} connection${accounts.length === 1 ? "" : "s"}: ${parts.join(" · ")}` : "";
-}
-
-/** Renders `list` ({ now, accounts }) into the dashboard. */
+/** Renders `list` ({ now, accounts, summary }) into the dashboard. */
 export function render(list) {
   lastList = list;
   const { now, accounts } = list;
   const ul = $("accounts");
   $("empty").hidden = accounts.length > 0;
-  $("summary").textContent = summary(accounts);
+  const summary = $("summary");
+  summary.textContent = list.summary ? summaryLine(list.summary) : "";
+  summary.dataset.needsAttention = list.summary ? String(list.summary.needs_attention) : "0";
   const seen = new Set();
   const wanted = accounts.filter(matches).sort(order);
   if (!ul.firstChild) {

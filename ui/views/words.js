@@ -17,9 +17,19 @@ export function health(state) {
   return HEALTH[state] || [state, "idle"];
 }
 
-/** Whether this state asks a person to act. */
-export function needsAttention(state) {
-  return ["reconnect_needed", "needs_admin", "app_misconfigured", "expiring_soon", "never_connected"].includes(state);
+/** The card's line for tokens the keychain refused. */
+export const UNSAVED =
+  "Unsaved credentials: the keychain refused the new tokens. Unlock your keyring; Reconnect keeps trying to save them.";
+
+/** The dashboard's summary line from the backend's counts
+ * ({ total, needs_attention, retrying, healthy }). */
+export function summaryLine(s) {
+  if (!s.total) return "";
+  const parts = [];
+  if (s.needs_attention) parts.push(`${s.needs_attention} need${s.needs_attention === 1 ? "s" : ""} attention`);
+  if (s.healthy) parts.push(`${s.healthy} healthy`);
+  if (s.retrying) parts.push(`${s.retrying} retrying`);
+  return `${s.total} connection${s.total === 1 ? "" : "s"}: ${parts.join(" · ")}`;
 }
 
 const WHO = {

@@ -4,30 +4,34 @@ use serde::Deserialize;
 use tauri::{AppHandle, State};
 
 use crate::backend::{AppState, Backend, Failure};
-use crate::views::{self, AccountList, AccountView, KeychainView};
+use reconnect_engine::Overview;
 
-/// Builds one card; its forecast is the engine's, with the lifetimes it
-/// learned from the account's own failures.
-pub fn card(
-    backend: &Backend,
-    account: &reconnect_store::Account,
-    health: Option<&reconnect_store::HealthRecord>,
-    facts: Option<&reconnect_store::TokenFacts>,
-) -> AccountView {
-    let forecast = backend.engine.forecast(&account.name, facts, backend.now());
-    views::account_view(account, health, facts, backend.is_demo(), &forecast)
+use crate::views::{self, AccountList, AccountView, KeychainView, SummaryView};
+
+/// Builds the card of the account named `name`.
+pub async fn card(backend: &Backend, account: &reconnect_store::Account) -> Result<AccountView, Failure> {
+    let status = backend.engine.status(Some(&account.name)).await?;
+    let status = status.first().ok_or_else(|| {
+        Failure::from(reconnect_engine::EngineError::UnknownAccount {
+            name: account.name.clone(),
+        })
+    })?;
+    Ok(views::account_view(account, status, backend.is_demo()))
 }
 
-/// Builds every card of the open profile.
-pub fn cards(backend: &Backend) -> Result<Vec<AccountView>, Failure> {
-    let store = backend.data.store();
-    let mut out = Vec::new();
-    for account in store.accounts()? {
-        let health = store.health(account.id)?;
-        let facts = store.token_facts(account.id)?;
-        out.push(card(backend, &account, health.as_ref(), facts.as_ref()));
-    }
-    Ok(out)
+/// Every card of the open profile, with the engine's overview of them.
+pub async fn cards(backend: &Backend) -> Result<(Vec<AccountView>, Overview), Failure> {
+    let overview = backend.engine.overview().await?;
+    let accounts = backend.data.store().accounts()?;
+    let cards = overview
+        .accounts
+        .iter()
+        .filter_map(|status| {
+            let account = accounts.iter().find(|a| a.name == status.name)?;
+            Some(views::account_view(account, status, backend.is_demo()))
+        })
+        .collect();
+    Ok((cards, overview))
 }
 
 /// One probe of the profile's keychain (skipped while there are no
@@ -48,12 +52,13 @@ async fn keychain(backend: &Backend, no_accounts: bool) -> KeychainView {
 #[tauri::command]
 pub async fn list_accounts(state: State<'_, AppState>) -> Result<AccountList, Failure> {
     let backend = state.current().await?;
-    let accounts = cards(&backend)?;
+    let (accounts, overview) = cards(&backend).await?;
     Ok(AccountList {
-        now: backend.now(),
+        now: overview.now,
         keychain: keychain(&backend, accounts.is_empty()).await,
         accounts,
-        spikes: crate::commands::failures::spikes(&backend)?,
+        summary: SummaryView::from(&overview),
+        spikes: overview.spikes.into_iter().map(views::spike_view).collect(),
     })
 }
 
@@ -122,7 +127,7 @@ pub async fn add_account(
     new.validate()?;
     let account = backend.data.store().add_account(&new)?;
     super::accounts_changed(&app);
-    Ok(card(&backend, &account, None, None))
+    card(&backend, &account).await
 }
 
 /// Removes an account: its keychain entries first, then its records.

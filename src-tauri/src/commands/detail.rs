@@ -179,7 +179,7 @@ pub async fn account_detail(
     let health = store.health(account.id)?;
     let facts = store.token_facts(account.id)?;
     let now = backend.now();
-    let view = super::accounts::card(&backend, &account, health.as_ref(), facts.as_ref());
+    let view = super::accounts::card(&backend, &account).await?;
     let verdict = health
         .as_ref()
         .and_then(|h| h.last_failure.as_ref())

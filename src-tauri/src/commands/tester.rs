@@ -2,89 +2,79 @@
 //! app: break a grant the way the real service does, start or end an
 //! outage, advance the clock. Every action is followed by a refresh of the
 //! account (or all accounts) so the dashboard shows the reaction at once.
+//!
+//! The simulator is reached through its control API on loopback, with the
+//! client `reconnect sim` uses ([`reconnect_sim::ControlClient`]); breaks and
+//! outages are the simulator's typed kinds ([`BreakKind`], [`Outage`]), whose
+//! names are what the webview sends. The clock moves through
+//! [`crate::refresh::advance_clock`], which keeps the engine's clock in step.
 
-use reconnect_sim::{FaultRequest, UserStatePatch};
+use reconnect_sim::{
+    BreakError, BreakKind, ControlClient, ControlError, FaultRequest, Outage, UNTIL_CLEARED,
+};
 use serde::Serialize;
 use tauri::{AppHandle, State};
 
 use crate::backend::{AppState, Backend, Failure};
+use crate::commands::error::chain;
 use crate::demo::Demo;
 
 /// One choice in a select.
 #[derive(Debug, Clone, Serialize)]
 pub struct Choice {
-    /// What the command receives.
+    /// What the command receives (the kind's contract name).
     pub id: &'static str,
     /// What the select shows.
     pub label: &'static str,
 }
 
-/// How a grant can be broken.
-pub const BREAK_KINDS: [Choice; 9] = [
-    Choice {
-        id: "idle",
-        label: "Idle expiry (700082)",
-    },
-    Choice {
-        id: "revoked",
-        label: "Revoked: password reset (50173)",
-    },
-    Choice {
-        id: "mfa",
-        label: "MFA now required (50076)",
-    },
-    Choice {
-        id: "disabled",
-        label: "User disabled (50057)",
-    },
-    Choice {
-        id: "spa",
-        label: "SPA lifetime ended (700084)",
-    },
-    Choice {
-        id: "sign_in_frequency",
-        label: "Sign-in frequency (70043)",
-    },
-    Choice {
-        id: "ca_blocked",
-        label: "Blocked by Conditional Access (53003)",
-    },
-    Choice {
-        id: "consent",
-        label: "Consent revoked (65001)",
-    },
-    Choice {
-        id: "code",
-        label: "Any code…",
-    },
-];
+/// What the break select shows for `kind`.
+fn break_label(kind: BreakKind) -> &'static str {
+    match kind {
+        BreakKind::Idle => "Idle expiry (700082)",
+        BreakKind::Revoked => "Revoked: password reset (50173)",
+        BreakKind::Mfa => "MFA now required (50076)",
+        BreakKind::Disabled => "User disabled (50057)",
+        BreakKind::Spa => "SPA lifetime ended (700084)",
+        BreakKind::SignInFrequency => "Sign-in frequency (70043)",
+        BreakKind::CaBlocked => "Blocked by Conditional Access (53003)",
+        BreakKind::Consent => "Consent revoked (65001)",
+        BreakKind::Code => "Any code…",
+    }
+}
 
-/// Outages the simulator can stage.
-pub const OUTAGE_KINDS: [Choice; 5] = [
-    Choice {
-        id: "503",
-        label: "Service unavailable (503)",
-    },
-    Choice {
-        id: "429",
-        label: "Throttled (429)",
-    },
-    Choice {
-        id: "html500",
-        label: "Server error page (500)",
-    },
-    Choice {
-        id: "slow",
-        label: "Slow answers",
-    },
-    Choice {
-        id: "drop",
-        label: "Connections dropped",
-    },
-];
+/// What the outage select shows for `outage`.
+fn outage_label(outage: Outage) -> &'static str {
+    match outage {
+        Outage::Unavailable => "Service unavailable (503)",
+        Outage::Throttled => "Throttled (429)",
+        Outage::Html500 => "Server error page (500)",
+        Outage::Slow => "Slow answers",
+        Outage::Drop => "Connections dropped",
+    }
+}
 
-/// How many requests an "until restored" fault covers.
-const UNTIL_RESTORED: u32 = 100_000;
+/// How a grant can be broken, in menu order.
+pub fn break_kinds() -> Vec<Choice> {
+    BreakKind::ALL
+        .into_iter()
+        .map(|k| Choice {
+            id: k.name(),
+            label: break_label(k),
+        })
+        .collect()
+}
+
+/// Outages the simulator can stage, in menu order.
+pub fn outage_kinds() -> Vec<Choice> {
+    Outage::ALL
+        .into_iter()
+        .map(|o| Choice {
+            id: o.name(),
+            label: outage_label(o),
+        })
+        .collect()
+}
 
 /// One row of the tester's table.
 #[derive(Debug, Clone, Serialize)]
@@ -94,7 +84,7 @@ pub struct TesterAccount {
     /// Whether it lives in the simulator.
     pub simulated: bool,
     /// Health state name.
-    pub health: String,
+    pub health: reconnect_core::health::HealthState,
     /// A locally armed failure code, if any.
     pub fail_next: Option<u32>,
 }
@@ -107,7 +97,7 @@ pub struct TesterState {
     /// How far the simulator's clock runs ahead.
     pub clock_offset_seconds: i64,
     /// The outage in force, if any.
-    pub outage: Option<String>,
+    pub outage: Option<Outage>,
     /// Outage choices.
     pub outage_kinds: Vec<Choice>,
     /// Break choices.
@@ -116,11 +106,33 @@ pub struct TesterState {
     pub accounts: Vec<TesterAccount>,
 }
 
-fn outage_in_force(demo: &Demo) -> Option<String> {
-    demo.sim().faults().into_iter().find_map(|f| match f.kind {
-        reconnect_sim::faults::FaultKind::Outage { outage, .. } => Some(outage.name().to_owned()),
-        reconnect_sim::faults::FaultKind::Code { .. } => None,
-    })
+/// The simulator's clock offset and outage in force (none outside the demo).
+async fn sim_state(backend: &Backend) -> Result<(i64, Option<Outage>), Failure> {
+    let Some(demo) = &backend.demo else {
+        return Ok((0, None));
+    };
+    let control = demo.control().map_err(sim_failure)?;
+    let clock = control.clock().await.map_err(sim_failure)?;
+    let faults = control.faults().await.map_err(sim_failure)?;
+    Ok((clock.offset_seconds, faults.outage_in_force()))
+}
+
+/// The tester's words for a control call that failed.
+fn sim_failure(err: ControlError) -> Failure {
+    match &err {
+        ControlError::Break(BreakError::NoCode) => {
+            Failure::invalid("Enter the AADSTS code to answer with, such as 50173.")
+        }
+        ControlError::Refused { status, message } if status.is_client_error() => {
+            Failure::invalid(format!("The simulator refused: {message}."))
+        }
+        _ => Failure::msg(format!("The demo's simulator failed: {}.", chain(&err))),
+    }
+}
+
+/// The demo simulator's control client.
+fn control(backend: &Backend) -> Result<&ControlClient, Failure> {
+    demo(backend)?.control().map_err(sim_failure)
 }
 
 fn demo(backend: &Backend) -> Result<&Demo, Failure> {
@@ -142,7 +154,9 @@ fn upn(backend: &Backend, name: &str) -> Result<String, Failure> {
 #[tauri::command]
 pub async fn tester_state(state: State<'_, AppState>) -> Result<TesterState, Failure> {
     let backend = state.current().await?;
-    let accounts = crate::commands::accounts::cards(&backend)?
+    let accounts = crate::commands::accounts::cards(&backend)
+        .await?
+        .0
         .into_iter()
         .map(|c| TesterAccount {
             fail_next: backend.engine.armed_failure(&c.name),
@@ -151,24 +165,15 @@ pub async fn tester_state(state: State<'_, AppState>) -> Result<TesterState, Fai
             health: c.health,
         })
         .collect();
+    let (clock_offset_seconds, outage) = sim_state(&backend).await?;
     Ok(TesterState {
         simulated: backend.is_demo(),
-        clock_offset_seconds: backend
-            .demo
-            .as_ref()
-            .map(|d| d.sim().clock_offset())
-            .unwrap_or(0),
-        outage: backend.demo.as_ref().and_then(outage_in_force),
-        outage_kinds: OUTAGE_KINDS.to_vec(),
-        break_kinds: BREAK_KINDS.to_vec(),
+        clock_offset_seconds,
+        outage,
+        outage_kinds: outage_kinds(),
+        break_kinds: break_kinds(),
         accounts,
     })
-}
-
-fn patch(f: impl FnOnce(&mut UserStatePatch)) -> UserStatePatch {
-    let mut p = UserStatePatch::default();
-    f(&mut p);
-    p
 }
 
 /// Breaks a simulator account's grant, then refreshes it.
@@ -177,62 +182,16 @@ pub async fn tester_break(
     app: AppHandle,
     state: State<'_, AppState>,
     name: String,
-    kind: String,
+    kind: BreakKind,
     code: Option<u32>,
 ) -> Result<(), Failure> {
     let backend = state.current().await?;
-    let demo = demo(&backend)?;
+    let control = control(&backend)?;
     let upn = upn(&backend, &name)?;
-    let sim = demo.sim();
-    let code_fault = |code: u32| FaultRequest {
-        code: Some(code),
-        upn: Some(upn.clone()),
-        error: None,
-        suberror: None,
-        status: None,
-        outage: None,
-        count: Some(UNTIL_RESTORED),
-        retry_after: None,
-        delay_ms: None,
-    };
-    match kind.as_str() {
-        "idle" => {
-            sim.set_user_state(&upn, &patch(|p| p.idle_limit_seconds = Some(1)))?;
-            crate::refresh::advance_clock(&backend, 2)?;
-        }
-        "revoked" => {
-            sim.revoke(&upn)?;
-        }
-        "mfa" => {
-            sim.set_user_state(&upn, &patch(|p| p.mfa_required = Some(true)))?;
-        }
-        "disabled" => {
-            sim.set_user_state(&upn, &patch(|p| p.disabled = Some(true)))?;
-        }
-        "ca_blocked" => {
-            sim.set_user_state(&upn, &patch(|p| p.ca_blocked = Some(true)))?;
-        }
-        "consent" => {
-            sim.set_user_state(&upn, &patch(|p| p.consent_revoked = Some(true)))?;
-        }
-        "sign_in_frequency" => {
-            sim.set_user_state(&upn, &patch(|p| p.sign_in_frequency_seconds = Some(1)))?;
-            crate::refresh::advance_clock(&backend, 2)?;
-        }
-        "spa" => {
-            sim.add_fault(code_fault(700_084))?;
-        }
-        "code" => {
-            let code = code
-                .filter(|c| *c > 0)
-                .ok_or_else(|| Failure::msg("enter an AADSTS code, e.g. 50173"))?;
-            sim.add_fault(code_fault(code))?;
-        }
-        other => {
-            return Err(Failure::msg(format!(
-                "unknown way to break a grant: {other:?}"
-            )));
-        }
+    let broken = control.break_user(&upn, kind, code).await;
+    broken.map_err(sim_failure)?;
+    if kind.settle_seconds() > 0 {
+        crate::refresh::advance_clock(&backend, kind.settle_seconds())?;
     }
     crate::refresh::refresh_and_report(&app, &backend, &name).await;
     Ok(())
@@ -248,18 +207,9 @@ pub async fn tester_restore(
     name: String,
 ) -> Result<(), Failure> {
     let backend = state.current().await?;
-    let demo = demo(&backend)?;
+    let control = control(&backend)?;
     let upn = upn(&backend, &name)?;
-    let defaults = UserStatePatch {
-        mfa_required: Some(false),
-        disabled: Some(false),
-        ca_blocked: Some(false),
-        consent_revoked: Some(false),
-        sign_in_frequency_seconds: Some(0),
-        idle_limit_seconds: Some(reconnect_sim::model::DEFAULT_IDLE_LIMIT_SECONDS),
-    };
-    demo.sim().set_user_state(&upn, &defaults)?;
-    demo.sim().clear_faults();
+    control.restore_user(&upn).await.map_err(sim_failure)?;
     // What the engine learned from the tester's break (a 1-second idle
     // limit, say) no longer holds.
     backend
@@ -278,26 +228,21 @@ pub async fn tester_restore(
 pub async fn tester_outage(
     app: AppHandle,
     state: State<'_, AppState>,
-    kind: Option<String>,
+    kind: Option<Outage>,
 ) -> Result<(), Failure> {
     let backend = state.current().await?;
-    let demo = demo(&backend)?;
-    match kind {
-        Some(kind) => {
-            demo.sim().add_fault(FaultRequest {
-                code: None,
-                upn: None,
-                error: None,
-                suberror: None,
-                status: None,
-                outage: Some(kind),
-                count: Some(UNTIL_RESTORED),
-                retry_after: None,
-                delay_ms: None,
-            })?;
+    let control = control(&backend)?;
+    let done = match kind {
+        Some(outage) => {
+            let request = FaultRequest {
+                count: Some(UNTIL_CLEARED),
+                ..FaultRequest::outage(outage)
+            };
+            control.add_fault(&request).await.map(drop)
         }
-        None => demo.sim().clear_faults(),
-    }
+        None => control.clear_faults().await,
+    };
+    done.map_err(sim_failure)?;
     super::accounts_changed(&app);
     Ok(())
 }
@@ -335,4 +280,52 @@ pub async fn tester_fail_next(
     backend.engine.fail_next(&name, code)?;
     super::accounts_changed(&app);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::error::FailureCode;
+
+    #[test]
+    fn the_selects_offer_the_contract_names_in_order() {
+        let breaks: Vec<&str> = break_kinds().iter().map(|c| c.id).collect();
+        assert_eq!(
+            breaks,
+            [
+                "idle",
+                "revoked",
+                "mfa",
+                "disabled",
+                "spa",
+                "sign_in_frequency",
+                "ca_blocked",
+                "consent",
+                "code"
+            ]
+        );
+        let outages: Vec<&str> = outage_kinds().iter().map(|c| c.id).collect();
+        assert_eq!(outages, ["503", "429", "html500", "slow", "drop"]);
+        // What the webview sends back is read as the typed kinds.
+        for id in breaks {
+            assert!(
+                serde_json::from_value::<BreakKind>(id.into()).is_ok(),
+                "{id}"
+            );
+        }
+        for id in outages {
+            assert!(serde_json::from_value::<Outage>(id.into()).is_ok(), "{id}");
+        }
+        assert_eq!(
+            serde_json::to_value(Some(Outage::Html500)).ok(),
+            Some("html500".into())
+        );
+    }
+
+    #[test]
+    fn a_break_without_its_code_is_the_testers_input_to_fix() {
+        let failure = sim_failure(ControlError::Break(BreakError::NoCode));
+        assert_eq!(failure.code, FailureCode::InvalidInput);
+        assert!(failure.message.contains("50173"), "{}", failure.message);
+    }
 }

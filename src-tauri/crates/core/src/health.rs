@@ -168,12 +168,38 @@ impl HealthState {
     }
 }
 
+/// Where an account stands in a list of them: the one grouping the tray,
+/// the dashboard's summary and `reconnect status` share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// A person has to act (see [`needs_attention`]).
+    NeedsAttention,
+    /// Nothing to do yet: a refresh is running or a retry is scheduled.
+    Retrying,
+    /// Working.
+    Healthy,
+}
+
+impl Standing {
+    /// The standing of an account in `state`, holding `unsaved_credentials`.
+    pub fn of(state: HealthState, unsaved_credentials: bool) -> Self {
+        if unsaved_credentials || state.needs_attention() {
+            Self::NeedsAttention
+        } else if matches!(state, HealthState::Retrying | HealthState::Refreshing) {
+            Self::Retrying
+        } else {
+            Self::Healthy
+        }
+    }
+}
+
 /// Whether an account needs a person: by its state, or because new tokens
 /// are held only in memory (the keychain refused them), which a person must
 /// fix (unlock the keychain) before they are lost. The one definition the
 /// tray, the dashboard and `reconnect status` use.
 pub fn needs_attention(state: HealthState, unsaved_credentials: bool) -> bool {
-    unsaved_credentials || state.needs_attention()
+    Standing::of(state, unsaved_credentials) == Standing::NeedsAttention
 }
 
 /// Something that happened to a connection.
@@ -611,5 +637,9 @@ mod tests {
             ]
         );
         assert!(needs_attention(S::Healthy, true), "unsaved credentials need a person");
+        assert_eq!(Standing::of(S::Refreshing, false), Standing::Retrying);
+        assert_eq!(Standing::of(S::Retrying, false), Standing::Retrying);
+        assert_eq!(Standing::of(S::Retrying, true), Standing::NeedsAttention);
+        assert_eq!(Standing::of(S::Healthy, false), Standing::Healthy);
     }
 }

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use reconnect_core::forecast::{Forecast, LifetimeObservation, Lifetimes, learn_lifetime};
+use reconnect_core::forecast::{LifetimeObservation, Lifetimes, learn_lifetime};
 use reconnect_core::tokens::UnixTime;
 use reconnect_store::{Account, TokenFacts};
 
@@ -90,14 +90,6 @@ impl Engine {
     pub fn lifetimes(&self, name: &str) -> Lifetimes {
         let learned = LearnedLifetimes::load(self.inner.home.dir(), name);
         crate::records::lifetimes_for(&self.inner.config, &learned)
-    }
-
-    /// The forecast for account `name` from its stored token facts, with the
-    /// lifetimes of [`Engine::lifetimes`] (what `status` reports; the app's
-    /// cards use it without a round trip through the engine's async API).
-    pub fn forecast(&self, name: &str, facts: Option<&TokenFacts>, now: UnixTime) -> Forecast {
-        let learned = LearnedLifetimes::load(self.inner.home.dir(), name);
-        crate::records::forecast_for(&self.inner.config, facts, &learned, now)
     }
 
     /// Forgets the lifetimes account `name`'s failures revealed, so its

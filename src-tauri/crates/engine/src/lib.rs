@@ -21,6 +21,7 @@
 //! - [`hooks`]: test-only pause points and clock offset, from the environment.
 
 pub mod armed;
+pub mod chart;
 pub mod clock;
 pub mod config;
 mod engine;
@@ -47,4 +48,4 @@ pub use reconnect_store::lock;
 pub use notify::EngineEvent;
 pub use refresh::RefreshOutcome;
 pub use scheduler::TickReport;
-pub use status::AccountStatus;
+pub use status::{AccountStatus, Overview};

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use reconnect_core::decode::Verdict;
 use reconnect_core::forecast::Forecast;
-use reconnect_core::health::{self, Health, HealthState};
+use reconnect_core::health::{Health, HealthState, Standing};
 use reconnect_core::spike::{self, FailureSample, SpikeAlert};
 use reconnect_core::tokens::UnixTime;
 use reconnect_store::{Event, EventQuery};
@@ -28,7 +28,10 @@ pub struct AccountStatus {
     pub name: String,
     /// Its health, e.g. `{"state": "retrying", "next_attempt": …}`.
     pub health: Health,
-    /// Whether a person has to act (`reconnect_core::health::needs_attention`).
+    /// Where it stands: needs attention, retrying or healthy
+    /// ([`Standing::of`]).
+    pub standing: Standing,
+    /// Whether a person has to act (`standing` is `needs_attention`).
     pub needs_attention: bool,
     /// When it dies if untouched, why, and when the keep-alive runs.
     pub forecast: Forecast,
@@ -59,6 +62,10 @@ pub struct Overview {
     pub accounts: Vec<AccountStatus>,
     /// How many accounts need a person (the tray's count).
     pub needs_attention: usize,
+    /// How many are retrying (or refreshing) with nothing to do yet.
+    pub retrying: usize,
+    /// How many work.
+    pub healthy: usize,
     /// How many accounts are in each state.
     pub by_state: BTreeMap<HealthState, usize>,
     /// Failure spikes going on now.
@@ -93,9 +100,12 @@ impl Engine {
         for a in &accounts {
             *by_state.entry(a.health.state()).or_insert(0) += 1;
         }
+        let count = |standing| accounts.iter().filter(|a| a.standing == standing).count();
         Ok(Overview {
             now: self.now(),
-            needs_attention: accounts.iter().filter(|a| a.needs_attention).count(),
+            needs_attention: count(Standing::NeedsAttention),
+            retrying: count(Standing::Retrying),
+            healthy: count(Standing::Healthy),
             by_state,
             spikes: self.spikes().await?,
             accounts,
@@ -115,9 +125,11 @@ impl Engine {
         };
         let unsaved_credentials = self.has_unsaved_credentials(name).await
             || snap.health.as_ref().is_some_and(|h| h.unsaved_since.is_some());
+        let standing = Standing::of(health.state(), unsaved_credentials);
         Ok(AccountStatus {
             name: name.to_owned(),
-            needs_attention: health::needs_attention(health.state(), unsaved_credentials),
+            standing,
+            needs_attention: standing == Standing::NeedsAttention,
             health,
             forecast,
             last_failure: failure.as_ref().map(|f| f.verdict.clone()),

@@ -2,6 +2,11 @@
 // boundary through `invoke` (and backend events through `listen`); nothing
 // else in the UI reaches the backend. No command returns a token, an
 // authorization code or a PKCE verifier: only views safe to show.
+//
+// A command that fails rejects with `{ code, message }` (the app's
+// `Failure`, src-tauri/src/commands/error.rs); `invoke` turns that into a
+// `BackendError` whose `.code` the views branch on and whose `.message` is
+// written for the app.
 
 function tauri() {
   const t = window.__TAURI__;
@@ -11,7 +16,37 @@ function tauri() {
   return t;
 }
 
-const invoke = async (cmd, args) => tauri().core.invoke(cmd, args);
+/** A failed command: `.code` names the case (`unknown_account`,
+ * `reconnect_needed`, `keychain_locked`, …), `.message` says it in words. */
+export class BackendError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = "BackendError";
+    this.code = code;
+  }
+
+  /** The message alone, so `String(err)` reads well. */
+  toString() {
+    return this.message;
+  }
+}
+
+/** Any rejection as a BackendError (Tauri's own refusals are plain text). */
+function failure(e) {
+  if (e instanceof BackendError) return e;
+  if (e && typeof e === "object" && typeof e.code === "string") {
+    return new BackendError(e.code, String(e.message || e.code));
+  }
+  return new BackendError("internal", typeof e === "string" ? e : (e && e.message) || String(e));
+}
+
+async function invoke(cmd, args) {
+  try {
+    return await tauri().core.invoke(cmd, args);
+  } catch (e) {
+    throw failure(e);
+  }
+}
 
 /** The app's version, the active profile and the profiles one can switch to. */
 export const appInfo = () => invoke("app_info");

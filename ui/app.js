@@ -9,6 +9,7 @@ import * as decode from "./views/decode.js";
 import * as tester from "./views/tester.js";
 import * as accounts from "./views/accounts.js";
 import * as reconnect from "./views/reconnect.js";
+import * as failure from "./views/failure.js";
 
 let clockSkew = 0; // backend "now" minus local now (the demo's clock may run ahead)
 const backendNow = () => Math.floor(Date.now() / 1000) + clockSkew;
@@ -76,7 +77,7 @@ async function switchProfile(profile) {
     toast(`Switched to the ${profile} profile.`, "ok");
     route();
   } catch (err) {
-    toast(String(err), "bad");
+    failure.report(err);
   }
 }
 
@@ -85,6 +86,8 @@ async function start() {
   $("add-account").addEventListener("click", () => accounts.open());
   $("profile-select").addEventListener("change", (e) => switchProfile(e.target.value));
   window.addEventListener("hashchange", route);
+  // A command failed on the keychain: the reload probes it and shows the banner.
+  window.addEventListener("keychain-failed", changed);
   // The demo starts its simulator and seeds accounts first; say so.
   $("summary").textContent = "Opening the profile…";
   try {
@@ -101,7 +104,7 @@ async function start() {
     route();
   } catch (err) {
     $("empty").hidden = false;
-    $("empty").replaceChildren(h("p", { class: "error", role: "alert" }, String(err.message || err)));
+    $("empty").replaceChildren(h("p", { class: "error", role: "alert", dataset: { code: err.code || "" } }, failure.text(err)));
   }
   setInterval(reconnect.tick, 1000);
   setInterval(changed, 30000);

@@ -13,39 +13,7 @@ use tokio::sync::watch;
 use crate::demo::{self, Demo};
 use crate::profile;
 
-/// A command's failure, as the webview sees it: one readable sentence (with
-/// its causes), never a secret.
-#[derive(Debug, Clone)]
-pub struct Failure(pub String);
-
-impl<E: std::error::Error> From<E> for Failure {
-    fn from(err: E) -> Self {
-        let mut text = err.to_string();
-        let mut source = err.source();
-        while let Some(cause) = source {
-            let more = cause.to_string();
-            if !text.contains(&more) {
-                text.push_str(": ");
-                text.push_str(&more);
-            }
-            source = cause.source();
-        }
-        Failure(text)
-    }
-}
-
-impl Failure {
-    /// A failure with this message.
-    pub fn msg(text: impl Into<String>) -> Self {
-        Failure(text.into())
-    }
-}
-
-impl Serialize for Failure {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
+pub use crate::commands::error::{Failure, FailureCode};
 
 /// One open profile.
 #[derive(Debug)]
@@ -179,14 +147,11 @@ impl AppState {
         let slot = rx
             .wait_for(Option::is_some)
             .await
-            .map_err(|_| Failure::msg("the app is shutting down"))?;
+            .map_err(|_| Failure::msg("Reconnect is shutting down."))?;
         match slot.as_ref() {
             Some(Ok(backend)) => Ok(backend.clone()),
-            Some(Err(e)) => Err(Failure::msg(format!(
-                "the profile could not be opened: {}",
-                e.0
-            ))),
-            None => Err(Failure::msg("no profile is open")),
+            Some(Err(e)) => Err(e.clone().context("The profile could not be opened")),
+            None => Err(Failure::msg("No profile is open.")),
         }
     }
 

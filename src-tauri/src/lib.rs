@@ -32,7 +32,7 @@ pub fn activate(app: &AppHandle, result: Result<Backend, Failure>) {
     let backend = match result {
         Ok(b) => Arc::new(b),
         Err(err) => {
-            tracing::error!("the profile could not be opened: {}", err.0);
+            tracing::error!("the profile could not be opened: {err}");
             state.set(Err(err));
             return;
         }

@@ -12,7 +12,7 @@ use crate::backend::{AppState, Backend, Failure};
 /// is logged here, not returned.
 pub async fn refresh_and_report(app: &AppHandle, backend: &Backend, name: &str) {
     if let Err(err) = refresh(backend, name).await {
-        tracing::info!(account = name, "refresh failed: {}", Failure::from(err).0);
+        tracing::info!(account = name, "refresh failed: {}", Failure::from(err));
     }
     skip_retry_wait(backend).await;
     crate::commands::accounts_changed(app);
@@ -49,7 +49,7 @@ pub async fn skip_retry_wait(backend: &Backend) {
 /// Runs whatever the scheduler has due now (after the clock moved).
 pub async fn tick(backend: &Backend) {
     if let Err(err) = backend.engine.tick().await {
-        tracing::warn!("scheduler tick failed: {}", Failure::from(err).0);
+        tracing::warn!("scheduler tick failed: {}", Failure::from(err));
     }
 }
 

@@ -71,20 +71,14 @@ impl KeychainView {
                 message: None,
             },
             Err(err) => {
-                // The store's message opens with its own short heading
-                // ("keychain locked: …"); the banner has one already.
-                let text = err.to_string();
-                let detail = text.split_once(": ").map_or(text.as_str(), |(_, d)| d);
-                let mut chars = detail.chars();
-                let detail: String = chars
-                    .next()
-                    .map(|c| c.to_uppercase().chain(chars).collect())
-                    .unwrap_or_default();
+                // The app's wording of the keychain error (not the CLI's).
+                let detail = crate::commands::error::keychain(&err).message;
                 Self {
                     state: err.availability(),
                     message: Some(format!(
-                        "{detail}. Until it is back, tokens cannot be read or refreshed; \
-                         the health shown is the last known."
+                        "{} Until it is back, tokens cannot be read or refreshed; \
+                         the health shown is the last known.",
+                        detail.trim_end()
                     )),
                 }
             }
@@ -320,7 +314,7 @@ mod tests {
         assert_eq!(locked.state, "locked");
         let message = locked.message.expect("a locked keychain is explained");
         assert!(
-            message.starts_with("The default keyring collection is locked. Unlock it"),
+            message.starts_with("Your keychain is locked. Unlock it"),
             "{message}"
         );
         assert!(

@@ -1,7 +1,10 @@
 //! Process and environment helpers used by every end-to-end test.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Output};
+use std::sync::mpsc;
+use std::time::Duration;
 
 /// The workspace's root directory.
 pub fn workspace_root() -> PathBuf {
@@ -91,6 +94,46 @@ pub fn assert_success(out: &std::process::Output, what: &str) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A `reconnect` process started with `RECONNECT_TEST_PAUSE_AT` that has
+/// reached its pause point (it printed `reconnect-test-paused <point>`); its
+/// stderr is collected while it runs.
+#[derive(Debug)]
+pub struct Paused {
+    child: Child,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+impl Paused {
+    pub fn spawn(command: &mut Command, point: &str) -> Self {
+        let mut child = command.spawn().expect("spawn reconnect");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = mpsc::channel();
+        let marker = format!("reconnect-test-paused {point}");
+        let reader = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.starts_with(&marker) {
+                    let _ = tx.send(());
+                }
+                seen.push(line);
+            }
+            seen.join("\n")
+        });
+        rx.recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("the process never reached the pause point {point}"));
+        Self {
+            child,
+            stderr: reader,
+        }
+    }
+
+    pub fn wait(self) -> Output {
+        let mut out = self.child.wait_with_output().expect("process ends");
+        out.stderr = self.stderr.join().expect("stderr reader").into_bytes();
+        out
+    }
 }
 
 /// A child process that is killed when dropped.

@@ -271,10 +271,19 @@ impl MixedProfile {
             _sim: sim,
         };
         for name in ["healthy", "never", "revoked", "admin", "retrying"] {
-            profile.cli(&[
-                "add", name, "--authority", &profile._sim.http_url, "--tenant", "common",
-                "--client-id", Self::CLIENT,
-            ], &[]);
+            profile.cli(
+                &[
+                    "add",
+                    name,
+                    "--authority",
+                    &profile._sim.http_url,
+                    "--tenant",
+                    "common",
+                    "--client-id",
+                    Self::CLIENT,
+                ],
+                &[],
+            );
         }
         profile.import("healthy", "alice@contoso.test");
         profile.import("revoked", "alice@contoso.test");
@@ -286,7 +295,10 @@ impl MixedProfile {
         profile.fault(json!({"code": 50173, "upn": "alice@contoso.test"}));
         profile.fail(&["refresh", "revoked"], &[]);
         profile.fault(json!({"code": 50173, "upn": "alice@contoso.test"}));
-        profile.fail(&["refresh", "revoked"], &[("RECONNECT_TEST_CLOCK_OFFSET", "120")]);
+        profile.fail(
+            &["refresh", "revoked"],
+            &[("RECONNECT_TEST_CLOCK_OFFSET", "120")],
+        );
         profile.fault(json!({"code": 53003, "upn": "alice@contoso.test"}));
         profile.fail(&["refresh", "admin"], &[]);
         profile.fault(json!({"code": 90033, "upn": "bob@contoso.test", "count": 100_000}));
@@ -313,7 +325,11 @@ impl MixedProfile {
 
     fn fail(&self, args: &[&str], env: &[(&str, &str)]) {
         let out = self.command(args, env).output().expect("reconnect runs");
-        assert!(!out.status.success(), "{} was meant to fail", args.join(" "));
+        assert!(
+            !out.status.success(),
+            "{} was meant to fail",
+            args.join(" ")
+        );
     }
 
     fn import(&self, name: &str, upn: &str) {
@@ -395,10 +411,16 @@ async fn tray_dashboard_and_status_count_the_same_accounts() {
         ])
         .await,
     );
-    let item = desktop.wait_for_tray(PATIENCE).await.expect("the tray icon");
+    let item = desktop
+        .wait_for_tray(PATIENCE)
+        .await
+        .expect("the tray icon");
     wait_for_tray(&desktop, &item, "3 need attention", &attention, "3").await;
     window.0.wait_count("li.card", 5).await;
-    window.0.wait_count("li.card[data-attention='true']", 3).await;
+    window
+        .0
+        .wait_count("li.card[data-attention='true']", 3)
+        .await;
     let summary = window.0.text("#summary").await;
     assert_eq!(
         summary, "5 connections: 3 need attention · 1 healthy · 1 retrying",

@@ -45,7 +45,7 @@ async fn switching_profiles_is_visible_and_never_mixes_accounts() {
         .invoke("tester_fail_next", json!({ "name": "mine", "code": 50173 }))
         .await;
     assert!(
-        armed["err"]
+        armed["err"]["message"]
             .as_str()
             .is_some_and(|e| e.contains("demo profile")),
         "arming a failure outside the demo must be refused: {armed}"

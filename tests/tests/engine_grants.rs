@@ -10,12 +10,11 @@
 //!   refresh token, `reconnect token` prints no token and fails; the account
 //!   shows "unsaved credentials" until a later save succeeds.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use reconnect_e2e::harness::{TempHome, assert_success as ok, binary};
+use reconnect_e2e::harness::{Paused, TempHome, assert_success as ok, binary};
 use reconnect_e2e::keyring::Keyring;
 use reconnect_sim::{GrantRequest, RunningSim, SimConfig, Simulator};
 use serde_json::Value;
@@ -151,50 +150,14 @@ impl World {
 
     /// The keychain items of this data directory, locked or not.
     fn keychain_items(&self) -> usize {
-        let home = reconnect_store::Home::at(&self.home.reconnect_home()).expect("home");
+        let home = reconnect_store::Home::at(self.home.reconnect_home()).expect("home");
         let query = format!("{{'service': '{}'}}", home.keychain_service());
         let answer = self
             .keyring
             .call(&["org.freedesktop.Secret.Service.SearchItems", &query]);
-        answer.matches("/org/freedesktop/secrets/collection/").count()
-    }
-}
-
-/// A `reconnect` process that has reached a test pause point; its stderr
-/// is collected while it runs.
-struct Paused {
-    child: Child,
-    stderr: std::thread::JoinHandle<String>,
-}
-
-impl Paused {
-    fn spawn(command: &mut Command, point: &str) -> Self {
-        let mut child = command.spawn().expect("spawn reconnect");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = mpsc::channel();
-        let marker = format!("reconnect-test-paused {point}");
-        let reader = std::thread::spawn(move || {
-            let mut seen = Vec::new();
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.starts_with(&marker) {
-                    let _ = tx.send(());
-                }
-                seen.push(line);
-            }
-            seen.join("\n")
-        });
-        rx.recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("the process never reached the pause point {point}"));
-        Self {
-            child,
-            stderr: reader,
-        }
-    }
-
-    fn wait(self) -> Output {
-        let mut out = self.child.wait_with_output().expect("process ends");
-        out.stderr = self.stderr.join().expect("stderr reader").into_bytes();
-        out
+        answer
+            .matches("/org/freedesktop/secrets/collection/")
+            .count()
     }
 }
 
@@ -214,7 +177,10 @@ fn a_sign_in_during_a_slow_refresh_is_kept_and_used_next() {
     ok(&signin, "sign-in while a refresh is in flight");
 
     let late = refresh.wait();
-    assert!(!late.status.success(), "the late refresh must not claim success");
+    assert!(
+        !late.status.success(),
+        "the late refresh must not claim success"
+    );
     assert!(
         stderr(&late).contains("reconnected while this refresh was in flight"),
         "{}",
@@ -236,10 +202,13 @@ fn a_sign_in_during_a_slow_refresh_is_kept_and_used_next() {
         .state
         .log()
         .into_iter()
-        .filter(|e| e.grant_type.as_deref() == Some("refresh_token") && e.status == 200)
-        .last()
+        .rfind(|e| e.grant_type.as_deref() == Some("refresh_token") && e.status == 200)
         .expect("a successful refresh");
-    assert_eq!(last.mfa, Some(true), "the refresh used the old grant: {last:?}");
+    assert_eq!(
+        last.mfa,
+        Some(true),
+        "the refresh used the old grant: {last:?}"
+    );
 }
 
 #[test]
@@ -251,7 +220,11 @@ fn removing_an_account_during_a_slow_refresh_leaves_no_keychain_entry() {
     let refresh = world.refresh_in_flight("work");
 
     ok(&world.run(&["remove", "work"]), "remove during the refresh");
-    assert_eq!(world.keychain_items(), 0, "removal empties the keychain at once");
+    assert_eq!(
+        world.keychain_items(),
+        0,
+        "removal empties the keychain at once"
+    );
 
     let late = refresh.wait();
     assert!(!late.status.success(), "{}", stderr(&late));
@@ -265,7 +238,11 @@ fn removing_an_account_during_a_slow_refresh_leaves_no_keychain_entry() {
     ok(&accounts, "accounts");
     let list: Value = serde_json::from_slice(&accounts.stdout).expect("JSON");
     assert_eq!(list.as_array().map(Vec::len), Some(0), "{list:#}");
-    assert!(world.events().contains("removed while this refresh was in flight"));
+    assert!(
+        world
+            .events()
+            .contains("removed while this refresh was in flight")
+    );
 }
 
 /// Runs `reconnect token NAME` two hours ahead (its access token expired),
@@ -290,7 +267,11 @@ fn a_rotated_refresh_token_the_keychain_refuses_is_never_handed_out_as_saved() {
     let out = token_with_the_keyring_locked_mid_refresh(&world, "idp");
     let err = stderr(&out);
     assert!(!out.status.success(), "token must fail: {err}");
-    assert!(out.stdout.is_empty(), "no token on stdout: {:?}", out.stdout);
+    assert!(
+        out.stdout.is_empty(),
+        "no token on stdout: {:?}",
+        out.stdout
+    );
     assert!(err.contains("keychain refused the new tokens"), "{err}");
 
     // Another process sees it: "unsaved credentials", needing attention.

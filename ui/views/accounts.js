@@ -2,6 +2,7 @@
 // modal dialog with sensible defaults and a short how-to.
 import * as api from "../api.js";
 import { h, $, toast } from "../dom.js";
+import * as failure from "./failure.js";
 
 let defaults = {};
 
@@ -80,8 +81,11 @@ function form(dialog) {
       toast(`${request.name} added. Press Reconnect on its card to sign in.`, "ok");
       location.hash = `#/account/${encodeURIComponent(request.name)}`;
     } catch (err) {
-      error.textContent = String(err);
+      error.textContent = failure.text(err);
       error.hidden = false;
+      // Point at what to change.
+      if (err.code === "duplicate_name") name.focus();
+      if (failure.keychainState(err)) failure.report(err);
     }
   });
   return f;

@@ -2,6 +2,7 @@
 import * as api from "../api.js";
 import { h, $ } from "../dom.js";
 import * as verdict from "./verdict.js";
+import * as failure from "./failure.js";
 
 const EXAMPLES = [
   ["Revoked (50173)", '{"error":"invalid_grant","error_description":"AADSTS50173: The provided grant has expired due to it being revoked.","error_codes":[50173]}'],
@@ -23,7 +24,7 @@ async function run() {
     const v = await api.decode(text);
     out.replaceChildren(verdict.panel(v, 3));
   } catch (err) {
-    out.replaceChildren(h("p", { class: "error", role: "alert" }, String(err)));
+    out.replaceChildren(h("p", { class: "error", role: "alert" }, failure.text(err)));
   }
 }
 

@@ -4,6 +4,7 @@ import * as api from "../api.js";
 import { h, $, relative, utc, span, copyButton, toast } from "../dom.js";
 import * as reconnect from "./reconnect.js";
 import * as verdict from "./verdict.js";
+import * as failure from "./failure.js";
 import { health, forecast } from "./words.js";
 
 let current = null;
@@ -83,7 +84,9 @@ async function remove(name, button) {
     toast(`${name} removed.`, "ok");
     location.hash = "#/";
   } catch (err) {
-    toast(String(err), "bad");
+    failure.report(err);
+    // Removed meanwhile (elsewhere, or by the CLI): nothing left to show.
+    if (err.code === "unknown_account") location.hash = "#/";
   }
 }
 
@@ -91,7 +94,8 @@ async function refresh(name) {
   try {
     await api.refreshNow(name);
   } catch (err) {
-    toast(String(err), "bad");
+    // A grant that signing in again fixes comes with a Reconnect button.
+    failure.report(err, name);
   }
   show(name);
 }
@@ -149,7 +153,7 @@ export async function show(name) {
     $("view-detail").replaceChildren(
       h("a", { href: "#/", class: "back" }, "← All connections"),
       h("h2", { id: "detail-heading" }, name),
-      h("p", { class: "error", role: "alert" }, String(err)),
+      h("p", { class: "error", role: "alert", dataset: { code: err.code || "" } }, failure.text(err)),
     );
   }
 }

@@ -3,6 +3,7 @@
 // banner shared with the rest of the app.
 import * as api from "../api.js";
 import { h, svg, $, utc, relative } from "../dom.js";
+import * as failure from "./failure.js";
 
 const W = 720;
 const H = 240;
@@ -87,7 +88,7 @@ export async function show(hours = 24) {
   try {
     data = await api.failureChart(hours);
   } catch (err) {
-    section.replaceChildren(h("h2", { id: "failures-heading" }, "Failures by code"), h("p", { class: "error", role: "alert" }, String(err)));
+    section.replaceChildren(h("h2", { id: "failures-heading" }, "Failures by code"), h("p", { class: "error", role: "alert" }, failure.text(err)));
     return;
   }
   banner(data.spikes);

@@ -1,6 +1,9 @@
 // The Reconnect button and its progress: waiting for the browser, a
 // countdown, cancel and "copy link". State comes from `reconnect-progress`
-// events, so the card and the detail view show the same progress.
+// events, so the card and the detail view show the same progress. An event
+// carries `phase` (starting, waiting_for_browser, exchanging, succeeded,
+// failed, cancelled) and, once it ended, `outcome` (connected,
+// reconnect_needed, needs_admin, transient, cancelled, other) and `message`.
 import * as api from "../api.js";
 import { h, clock, copyButton, toast } from "../dom.js";
 
@@ -38,13 +41,16 @@ export function running(name) {
   return !!p && ["starting", "waiting_for_browser", "exchanging"].includes(p.phase);
 }
 
-async function start(name) {
+/** Starts the reconnect of `name` (as its Reconnect button does). */
+export async function start(name) {
   update({ account: name, phase: "starting" });
   try {
     // Progress (browser opened, countdown, result) arrives as events.
     await api.reconnectStart(name);
   } catch (err) {
-    update({ account: name, phase: "failed", message: String(err) });
+    // One is running already: its events keep this card up to date.
+    if (err.code === "busy") return;
+    update({ account: name, phase: "failed", message: err.message || String(err) });
   }
 }
 
@@ -52,7 +58,13 @@ async function cancel(name) {
   try {
     await api.reconnectCancel(name);
   } catch (err) {
-    toast(String(err), "bad");
+    if (err.code === "not_running") {
+      // It ended meanwhile: give the button back.
+      progress.delete(name);
+      emit(name);
+      return;
+    }
+    toast(err.message || String(err), "bad");
   }
 }
 
@@ -69,9 +81,10 @@ export function control(name, { primary = true } = {}) {
     button.addEventListener("click", () => start(name));
     box.append(button);
     if (p && p.phase === "failed") {
-      box.append(h("p", { class: "reconnect-result bad", role: "alert" }, p.message || "The sign-in failed."));
+      box.append(h("p", { class: "reconnect-result bad", role: "alert", dataset: { outcome: p.outcome || "" } }, p.message || "The sign-in failed."));
     } else if (p && p.phase === "cancelled") {
-      box.append(h("p", { class: "reconnect-result" }, "Sign-in cancelled."));
+      // The message says why (cancelled here or in the browser, or timed out).
+      box.append(h("p", { class: "reconnect-result" }, p.message || "Sign-in cancelled."));
     }
     return box;
   }

@@ -2,7 +2,8 @@
 // plain-words summary, who acts, next steps, and the raw fields with copy
 // buttons. Shared by the account detail and the decode tool.
 import * as api from "../api.js";
-import { h, copyButton, toast } from "../dom.js";
+import { h, copyButton } from "../dom.js";
+import { report } from "./failure.js";
 import { whoActs, fixes } from "./words.js";
 
 /** The raw fields worth copying into a ticket or a sign-in-log search. */
@@ -25,7 +26,7 @@ function docLink(v) {
     try {
       await api.openDoc(v.primary_code);
     } catch (err) {
-      toast(String(err), "bad");
+      report(err);
     }
   });
   return h("p", { class: "doc" }, open, " ", h("span", { class: "mono muted" }, v.doc_url), " ", copyButton("Copy the documentation link", v.doc_url));

@@ -9,7 +9,10 @@ use reconnect_engine::Overview;
 use crate::views::{self, AccountList, AccountView, KeychainView, SummaryView};
 
 /// Builds the card of the account named `name`.
-pub async fn card(backend: &Backend, account: &reconnect_store::Account) -> Result<AccountView, Failure> {
+pub async fn card(
+    backend: &Backend,
+    account: &reconnect_store::Account,
+) -> Result<AccountView, Failure> {
     let status = backend.engine.status(Some(&account.name)).await?;
     let status = status.first().ok_or_else(|| {
         Failure::from(reconnect_engine::EngineError::UnknownAccount {
@@ -97,8 +100,8 @@ fn new_account(backend: &Backend, req: AddRequest) -> Result<reconnect_store::Ne
             reconnect_store::NewAccount::oidc(&req.name, issuer.trim(), "")
         }
         other => {
-            return Err(Failure::msg(format!(
-                "unknown provider kind {other:?} (microsoft or oidc)"
+            return Err(Failure::invalid(format!(
+                "Unknown provider kind {other:?}: choose Microsoft or OpenID Connect."
             )));
         }
     };

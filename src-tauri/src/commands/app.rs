@@ -61,6 +61,9 @@ pub async fn switch_profile(
 #[tauri::command]
 pub fn open_doc(code: u32) -> Result<(), Failure> {
     let url = reconnect_core::decode::doc_url(code);
-    open::that_detached(&url)?;
-    Ok(())
+    open::that_detached(&url).map_err(|e| {
+        Failure::msg(format!(
+            "The browser could not be started to show {url}: {e}. Copy the link instead."
+        ))
+    })
 }

@@ -1,11 +1,13 @@
 //! Tauri commands: the only doorway between the webview and the engine.
 //! Each is a few lines that call a library crate and map the result to a
-//! view from [`crate::views`]. None returns or emits a secret.
+//! view from [`crate::views`]. None returns or emits a secret. Each fails
+//! with an [`error::Failure`], `{ code, message }` to the webview.
 
 pub mod accounts;
 pub mod app;
 pub mod decode;
 pub mod detail;
+pub mod error;
 pub mod failures;
 pub mod reconnect;
 pub mod tester;

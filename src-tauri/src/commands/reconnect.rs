@@ -4,35 +4,125 @@
 //! "copy link": it holds only the PKCE challenge, never the verifier) and
 //! never a token or an authorization code.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
+use reconnect_engine::Engine;
 use reconnect_oauth::{TokenClient, TokenClientConfig};
-use reconnect_signin::{CancellationToken, Outcome, Progress, Signin, SigninOptions};
-use serde::Serialize;
+use reconnect_signin::{CancellationToken, Outcome, Progress, Signin, SigninError, SigninOptions};
+use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, State};
 
-use crate::backend::{AppState, Backend, Failure};
+use super::error::{chain, signin_message};
+use crate::backend::{AppState, Backend, Failure, FailureCode};
 
 /// Environment variable naming a command that receives the sign-in URL
 /// instead of the system browser (tests, kiosks).
 pub const BROWSER_ENV: &str = "RECONNECT_BROWSER";
+
+/// Where a reconnect is. The serde names are the strings
+/// `ui/views/reconnect.js` and `ui/app.js` compare `phase` with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// The listener is starting and the browser is about to open.
+    Starting,
+    /// The browser shows the sign-in page; the countdown runs.
+    WaitingForBrowser,
+    /// The browser came back; the code is being exchanged for tokens.
+    Exchanging,
+    /// Connected: the new tokens are stored.
+    Succeeded,
+    /// Ended without connecting.
+    Failed,
+    /// Cancelled by the user, in the app or in the browser, or timed out.
+    Cancelled,
+}
+
+impl Phase {
+    /// Every phase, for tests.
+    pub const ALL: [Phase; 6] = [
+        Self::Starting,
+        Self::WaitingForBrowser,
+        Self::Exchanging,
+        Self::Succeeded,
+        Self::Failed,
+        Self::Cancelled,
+    ];
+}
+
+/// How a reconnect ended: the sign-in crate's [`Outcome`] (the class the
+/// CLI turns into an exit code), plus `connected`. The serde names are the
+/// health names the UI already knows (`reconnect_needed`, `needs_admin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SigninOutcome {
+    /// Connected.
+    Connected,
+    /// Still needs an interactive sign-in (another try, another user).
+    ReconnectNeeded,
+    /// An administrator or the app's developer must act first.
+    NeedsAdmin,
+    /// The provider or the network is in trouble; try again later.
+    Transient,
+    /// Cancelled or timed out.
+    Cancelled,
+    /// Anything else.
+    Other,
+}
+
+impl SigninOutcome {
+    /// Every outcome, for tests.
+    pub const ALL: [SigninOutcome; 6] = [
+        Self::Connected,
+        Self::ReconnectNeeded,
+        Self::NeedsAdmin,
+        Self::Transient,
+        Self::Cancelled,
+        Self::Other,
+    ];
+
+    /// The phase a reconnect that ended this way ends in.
+    pub fn phase(self) -> Phase {
+        match self {
+            Self::Connected => Phase::Succeeded,
+            Self::Cancelled => Phase::Cancelled,
+            Self::ReconnectNeeded | Self::NeedsAdmin | Self::Transient | Self::Other => {
+                Phase::Failed
+            }
+        }
+    }
+}
+
+impl From<Outcome> for SigninOutcome {
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::ReconnectNeeded => Self::ReconnectNeeded,
+            Outcome::NeedsAdmin => Self::NeedsAdmin,
+            Outcome::Transient => Self::Transient,
+            Outcome::Cancelled => Self::Cancelled,
+            Outcome::Other => Self::Other,
+        }
+    }
+}
 
 /// One step of a reconnect, as the webview sees it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProgressEvent {
     /// The account.
     pub account: String,
-    /// `starting`, `waiting_for_browser`, `exchanging`, `succeeded`,
-    /// `failed` or `cancelled`.
-    pub phase: &'static str,
+    /// Where the reconnect is.
+    pub phase: Phase,
+    /// How it ended, once it has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<SigninOutcome>,
     /// The authorize URL, while waiting for the browser.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// When the wait ends (backend clock).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
-    /// The outcome in words when it ended, or a problem met while waiting
-    /// (the browser could not be opened).
+    /// The ending in words, or a problem met while waiting (the browser
+    /// could not be opened).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
@@ -41,10 +131,11 @@ fn emit(app: &AppHandle, event: ProgressEvent) {
     let _ = app.emit("reconnect-progress", event);
 }
 
-fn step(account: &str, phase: &'static str) -> ProgressEvent {
+fn step(account: &str, phase: Phase) -> ProgressEvent {
     ProgressEvent {
         account: account.to_owned(),
         phase,
+        outcome: None,
         url: None,
         expires_at: None,
         message: None,
@@ -58,78 +149,105 @@ fn browser_failed_message(reason: &str) -> String {
     )
 }
 
-async fn run(app: AppHandle, backend: Arc<Backend>, account: String, cancel: CancellationToken) {
-    let browser_cmd = std::env::var(BROWSER_ENV).ok();
-    let end = match reconnect_signin::browser::choose(browser_cmd.as_deref()) {
-        Err(err) => Err(Failure::from(err).0),
-        Ok(browser) => {
-            let clock = backend.engine.clone();
-            let client = TokenClient::new(TokenClientConfig::default())
-                .map(|c| c.with_clock(Arc::new(move || clock.now())));
-            match client {
-                Err(err) => Err(Failure::from(err).0),
-                Ok(client) => {
-                    let progress_app = app.clone();
-                    let name = account.clone();
-                    let now = backend.engine.clone();
-                    let deadline = std::sync::Mutex::new(None::<i64>);
-                    let progress = move |p: &Progress| {
-                        let event = match p {
-                            Progress::Listening { .. } => step(&name, "starting"),
-                            Progress::BrowserOpened { url, timeout, .. } => {
-                                let ends = now.now() + timeout.as_secs() as i64;
-                                *deadline
-                                    .lock()
-                                    .unwrap_or_else(std::sync::PoisonError::into_inner) =
-                                    Some(ends);
-                                ProgressEvent {
-                                    url: Some(url.clone()),
-                                    expires_at: Some(ends),
-                                    ..step(&name, "waiting_for_browser")
-                                }
-                            }
-                            // The wait goes on: the card keeps the link to copy.
-                            Progress::BrowserFailed { url, reason } => ProgressEvent {
-                                url: Some(url.clone()),
-                                expires_at: *deadline
-                                    .lock()
-                                    .unwrap_or_else(std::sync::PoisonError::into_inner),
-                                message: Some(browser_failed_message(reason)),
-                                ..step(&name, "waiting_for_browser")
-                            },
-                            Progress::Exchanging => step(&name, "exchanging"),
-                        };
-                        emit(&progress_app, event);
-                    };
-                    let signin = Signin {
-                        client: &client,
-                        browser: browser.as_ref(),
-                        store: &backend.data,
-                        progress: &progress,
-                    };
-                    let options = SigninOptions {
-                        cancel: cancel.clone(),
-                        ..SigninOptions::default()
-                    };
-                    signin
-                        .run(&account, &options)
-                        .await
-                        .map(|user| user.describe())
-                        .map_err(|e| {
-                            let text = e
-                                .verdict()
-                                .map(|v| v.user_message.clone())
-                                .unwrap_or_else(|| e.chain());
-                            if e.outcome() == Outcome::Cancelled {
-                                format!("cancelled: {text}")
-                            } else {
-                                text
-                            }
-                        })
-                }
+/// How a sign-in ended without connecting: its class and the card's words.
+#[derive(Debug)]
+struct Ended {
+    outcome: SigninOutcome,
+    message: String,
+}
+
+impl From<SigninError> for Ended {
+    fn from(err: SigninError) -> Self {
+        Self {
+            outcome: err.outcome().into(),
+            message: signin_message(&err),
+        }
+    }
+}
+
+/// The event for one step the sign-in reports. `deadline` remembers when
+/// the wait for the browser ends, for the steps that follow.
+fn progress_event(
+    name: &str,
+    p: &Progress,
+    engine: &Engine,
+    deadline: &Mutex<Option<i64>>,
+) -> ProgressEvent {
+    match p {
+        Progress::Listening { .. } => step(name, Phase::Starting),
+        Progress::BrowserOpened { url, timeout, .. } => {
+            let ends = engine.now() + timeout.as_secs() as i64;
+            *deadline.lock().unwrap_or_else(PoisonError::into_inner) = Some(ends);
+            ProgressEvent {
+                url: Some(url.clone()),
+                expires_at: Some(ends),
+                ..step(name, Phase::WaitingForBrowser)
             }
         }
+        // The wait goes on: the card keeps the link to copy.
+        Progress::BrowserFailed { url, reason } => ProgressEvent {
+            url: Some(url.clone()),
+            expires_at: *deadline.lock().unwrap_or_else(PoisonError::into_inner),
+            message: Some(browser_failed_message(reason)),
+            ..step(name, Phase::WaitingForBrowser)
+        },
+        Progress::Exchanging => step(name, Phase::Exchanging),
+    }
+}
+
+/// Runs the sign-in; `Ok` names who signed in.
+async fn sign_in(
+    app: &AppHandle,
+    backend: &Backend,
+    account: &str,
+    cancel: CancellationToken,
+) -> Result<String, Ended> {
+    let browser_cmd = std::env::var(BROWSER_ENV).ok();
+    let browser = reconnect_signin::browser::choose(browser_cmd.as_deref())
+        .map_err(|e| Ended::from(SigninError::from(e)))?;
+    let clock = backend.engine.clone();
+    let client = TokenClient::new(TokenClientConfig::default())
+        .map(|c| c.with_clock(Arc::new(move || clock.now())))
+        .map_err(|e| Ended {
+            outcome: SigninOutcome::Other,
+            message: format!(
+                "The sign-in could not set up its HTTP client: {}.",
+                chain(&e)
+            ),
+        })?;
+    let deadline = Mutex::new(None::<i64>);
+    let progress = |p: &Progress| {
+        emit(app, progress_event(account, p, &backend.engine, &deadline));
     };
+    let signin = Signin {
+        client: &client,
+        browser: browser.as_ref(),
+        store: &backend.data,
+        progress: &progress,
+    };
+    let options = SigninOptions {
+        cancel,
+        ..SigninOptions::default()
+    };
+    let user = signin.run(account, &options).await?;
+    Ok(user.describe())
+}
+
+/// The last event of a reconnect.
+fn ending(account: &str, end: Result<String, Ended>) -> ProgressEvent {
+    let (outcome, message) = match end {
+        Ok(user) => (SigninOutcome::Connected, format!("Connected as {user}.")),
+        Err(ended) => (ended.outcome, ended.message),
+    };
+    ProgressEvent {
+        outcome: Some(outcome),
+        message: Some(message),
+        ..step(account, outcome.phase())
+    }
+}
+
+async fn run(app: AppHandle, backend: Arc<Backend>, account: String, cancel: CancellationToken) {
+    let end = sign_in(&app, &backend, &account, cancel).await;
     if let Ok(mut running) = backend.signins.lock() {
         running.remove(&account);
     }
@@ -138,24 +256,10 @@ async fn run(app: AppHandle, backend: Arc<Backend>, account: String, cancel: Can
     {
         tracing::warn!(
             "the engine did not take the new tokens: {}",
-            Failure::from(err).0
+            Failure::from(err)
         );
     }
-    let event = match end {
-        Ok(user) => ProgressEvent {
-            message: Some(format!("Connected as {user}.")),
-            ..step(&account, "succeeded")
-        },
-        Err(text) if text.starts_with("cancelled: ") => ProgressEvent {
-            message: Some(text.trim_start_matches("cancelled: ").to_owned()),
-            ..step(&account, "cancelled")
-        },
-        Err(text) => ProgressEvent {
-            message: Some(text),
-            ..step(&account, "failed")
-        },
-    };
-    emit(&app, event);
+    emit(&app, ending(&account, end));
     super::accounts_changed(&app);
 }
 
@@ -173,15 +277,16 @@ pub async fn reconnect_start(
         let mut running = backend
             .signins
             .lock()
-            .map_err(|_| Failure::msg("the sign-in state is unavailable"))?;
+            .map_err(|_| Failure::msg("The sign-in state is unavailable."))?;
         if running.contains_key(&name) {
-            return Err(Failure::msg(format!(
-                "a sign-in for {name} is already running"
-            )));
+            return Err(Failure::new(
+                FailureCode::Busy,
+                format!("A sign-in for {name} is running already; finish or cancel it first."),
+            ));
         }
         running.insert(name.clone(), cancel.clone());
     }
-    emit(&app, step(&name, "starting"));
+    emit(&app, step(&name, Phase::Starting));
     tauri::async_runtime::spawn(run(app, backend, name, cancel));
     Ok(())
 }
@@ -200,6 +305,147 @@ pub async fn reconnect_cancel(state: State<'_, AppState>, name: String) -> Resul
             t.cancel();
             Ok(())
         }
-        None => Err(Failure::msg(format!("no sign-in for {name} is running"))),
+        None => Err(Failure::new(
+            FailureCode::NotRunning,
+            format!("No sign-in for {name} is running; it has ended already."),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use reconnect_core::decode::decode_code;
+
+    use super::*;
+
+    fn name<T: Serialize>(value: T) -> String {
+        serde_json::to_value(value)
+            .unwrap()
+            .as_str()
+            .expect("a string")
+            .to_owned()
+    }
+
+    #[test]
+    fn phases_are_the_strings_the_ui_compares() {
+        let names: Vec<String> = Phase::ALL.into_iter().map(name).collect();
+        assert_eq!(
+            names,
+            [
+                "starting",
+                "waiting_for_browser",
+                "exchanging",
+                "succeeded",
+                "failed",
+                "cancelled"
+            ]
+        );
+        let ui = include_str!("../../../ui/views/reconnect.js");
+        for (phase, text) in Phase::ALL.into_iter().zip(&names) {
+            assert!(
+                ui.contains(&format!("\"{text}\"")),
+                "{text} not in reconnect.js"
+            );
+            let back: Phase = serde_json::from_value(serde_json::json!(text)).unwrap();
+            assert_eq!(back, phase);
+        }
+        let app = include_str!("../../../ui/app.js");
+        assert!(app.contains("\"succeeded\"") && app.contains("\"failed\""));
+    }
+
+    #[test]
+    fn outcomes_mirror_the_sign_in_crate_and_round_trip() {
+        let names: Vec<String> = SigninOutcome::ALL.into_iter().map(name).collect();
+        assert_eq!(
+            names,
+            [
+                "connected",
+                "reconnect_needed",
+                "needs_admin",
+                "transient",
+                "cancelled",
+                "other"
+            ]
+        );
+        for (outcome, text) in SigninOutcome::ALL.into_iter().zip(&names) {
+            let back: SigninOutcome = serde_json::from_value(serde_json::json!(text)).unwrap();
+            assert_eq!(back, outcome);
+        }
+        let cases = [
+            (Outcome::ReconnectNeeded, SigninOutcome::ReconnectNeeded),
+            (Outcome::NeedsAdmin, SigninOutcome::NeedsAdmin),
+            (Outcome::Transient, SigninOutcome::Transient),
+            (Outcome::Cancelled, SigninOutcome::Cancelled),
+            (Outcome::Other, SigninOutcome::Other),
+        ];
+        for (from, want) in cases {
+            assert_eq!(SigninOutcome::from(from), want);
+        }
+        // The health names the UI knows spell the shared outcomes the same way.
+        let words = include_str!("../../../ui/views/words.js");
+        assert!(words.contains("reconnect_needed:") && words.contains("needs_admin:"));
+    }
+
+    #[test]
+    fn each_ending_has_its_phase() {
+        let phases: Vec<Phase> = SigninOutcome::ALL.into_iter().map(|o| o.phase()).collect();
+        use Phase::{Cancelled, Failed, Succeeded};
+        assert_eq!(
+            phases,
+            [Succeeded, Failed, Failed, Failed, Cancelled, Failed]
+        );
+    }
+
+    #[test]
+    fn the_last_event_says_how_it_ended() {
+        let ok =
+            serde_json::to_value(ending("carlos-crm", Ok("carlos@contoso.test".into()))).unwrap();
+        assert_eq!(ok["phase"], "succeeded");
+        assert_eq!(ok["outcome"], "connected");
+        assert_eq!(ok["message"], "Connected as carlos@contoso.test.");
+
+        let cancelled = ending(
+            "carlos-crm",
+            Err(Ended::from(SigninError::TimedOut(Duration::from_secs(300)))),
+        );
+        assert_eq!(cancelled.phase, Phase::Cancelled);
+        assert!(
+            cancelled
+                .message
+                .as_deref()
+                .is_some_and(|m| m.starts_with("Sign-in cancelled")),
+            "{cancelled:?}"
+        );
+
+        let refused = ending(
+            "carlos-crm",
+            Err(Ended::from(SigninError::Refused(Box::new(decode_code(
+                50173,
+            ))))),
+        );
+        let json = serde_json::to_value(&refused).unwrap();
+        assert_eq!(json["phase"], "failed");
+        assert_eq!(json["outcome"], "reconnect_needed");
+        assert!(
+            json["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("AADSTS50173 ")
+        );
+        assert!(
+            json.get("url").is_none(),
+            "unset fields are left out: {json}"
+        );
+    }
+
+    #[test]
+    fn a_step_has_no_outcome_yet() {
+        let json = serde_json::to_value(step("adele-mail", Phase::WaitingForBrowser)).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({ "account": "adele-mail", "phase": "waiting_for_browser" })
+        );
     }
 }

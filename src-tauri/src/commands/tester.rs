@@ -137,15 +137,17 @@ fn control(backend: &Backend) -> Result<&ControlClient, Failure> {
 
 fn demo(backend: &Backend) -> Result<&Demo, Failure> {
     backend.demo.as_ref().ok_or_else(|| {
-        Failure::msg("the simulator runs only in the demo profile; switch to it in the header")
+        Failure::not_demo(
+            "The simulator runs only in the demo profile; switch to it in the header.",
+        )
     })
 }
 
 fn upn(backend: &Backend, name: &str) -> Result<String, Failure> {
     let account = backend.data.store().account(name)?;
     account.identity.upn.ok_or_else(|| {
-        Failure::msg(format!(
-            "{name} has not signed in yet, so there is no simulator user to break"
+        Failure::invalid(format!(
+            "{name} has not signed in yet, so there is no simulator user to break."
         ))
     })
 }

@@ -89,7 +89,7 @@ impl App {
             const [cmd, args, done] = arguments;
             window.__TAURI__.core.invoke(cmd, args)
               .then(v => done({ ok: v }))
-              .catch(e => done({ err: String(e) }));
+              .catch(e => done({ err: e && typeof e === "object" ? e : String(e) }));
         "#;
         self.client
             .execute_async(script, vec![Value::from(cmd), args])

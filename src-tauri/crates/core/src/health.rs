@@ -625,7 +625,10 @@ mod tests {
     #[test]
     fn attention_is_needed_for_what_only_a_person_fixes() {
         use HealthState as S;
-        let wanted: Vec<_> = S::ALL.into_iter().filter(|s| needs_attention(*s, false)).collect();
+        let wanted: Vec<_> = S::ALL
+            .into_iter()
+            .filter(|s| needs_attention(*s, false))
+            .collect();
         assert_eq!(
             wanted,
             [
@@ -636,7 +639,10 @@ mod tests {
                 S::AppMisconfigured
             ]
         );
-        assert!(needs_attention(S::Healthy, true), "unsaved credentials need a person");
+        assert!(
+            needs_attention(S::Healthy, true),
+            "unsaved credentials need a person"
+        );
         assert_eq!(Standing::of(S::Refreshing, false), Standing::Retrying);
         assert_eq!(Standing::of(S::Retrying, false), Standing::Retrying);
         assert_eq!(Standing::of(S::Retrying, true), Standing::NeedsAttention);

@@ -71,7 +71,10 @@ fn title(key: &str) -> String {
     key.strip_prefix("AADSTS")
         .and_then(|n| n.parse::<u32>().ok())
         .and_then(reconnect_core::decode::lookup)
-        .map_or_else(|| "no code (outage or network)".into(), |i| i.name.to_owned())
+        .map_or_else(
+            || "no code (outage or network)".into(),
+            |i| i.name.to_owned(),
+        )
 }
 
 impl Engine {
@@ -82,7 +85,8 @@ impl Engine {
         let now = self.now();
         let first = (now - hours * 3_600) / width * width;
         let store = Arc::clone(&self.inner.store);
-        let rows = tokio::task::spawn_blocking(move || store.failures_by_code(first, width)).await??;
+        let rows =
+            tokio::task::spawn_blocking(move || store.failures_by_code(first, width)).await??;
         let mut buckets: Vec<Bucket> = (0..)
             .map(|i| first + i * width)
             .take_while(|start| *start <= now)

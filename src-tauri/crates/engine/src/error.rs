@@ -7,7 +7,6 @@ use reconnect_core::health::Health;
 use reconnect_core::policy::FailureClass;
 use reconnect_core::tokens::UnixTime;
 
-
 /// The family a failure belongs to, as scripts see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureKind {
@@ -95,14 +94,18 @@ pub enum EngineError {
     },
     /// The account was reconnected (or its tokens replaced) while this
     /// refresh was in flight; its result was discarded.
-    #[error("account {name:?} was reconnected while this refresh was in flight; the refresh was discarded and the new sign-in kept")]
+    #[error(
+        "account {name:?} was reconnected while this refresh was in flight; the refresh was discarded and the new sign-in kept"
+    )]
     Superseded {
         /// The account.
         name: String,
     },
     /// The provider rotated the refresh token and the keychain refused the
     /// new one, so no token is given (it would be the only copy of the grant).
-    #[error("account {name:?} was refreshed, but the keychain refused the new tokens and the provider replaced the refresh token, so no token is given: unlock or repair the keychain, then try again")]
+    #[error(
+        "account {name:?} was refreshed, but the keychain refused the new tokens and the provider replaced the refresh token, so no token is given: unlock or repair the keychain, then try again"
+    )]
     Unsaved {
         /// The account.
         name: String,

@@ -50,9 +50,10 @@ impl LearnedLifetimes {
 
     /// Where an account's file lives.
     pub fn path(data_dir: &Path, account: &str) -> PathBuf {
-        data_dir
-            .join("lifetimes")
-            .join(format!("{}.json", reconnect_store::lock::file_stem(account)))
+        data_dir.join("lifetimes").join(format!(
+            "{}.json",
+            reconnect_store::lock::file_stem(account)
+        ))
     }
 
     /// Loads the file; a missing or unreadable file means nothing learned.

@@ -63,7 +63,10 @@ impl Engine {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(50 << attempt.min(6))).await;
             }
-            match self.write_once(account, tokens, facts, basis, recorded).await? {
+            match self
+                .write_once(account, tokens, facts, basis, recorded)
+                .await?
+            {
                 Ok(Written::Saved { .. }) => return Ok(Commit::Saved),
                 Ok(Written::Superseded) => return Ok(Commit::Superseded),
                 Ok(Written::Removed) => return Ok(Commit::Removed),
@@ -95,10 +98,7 @@ impl Engine {
         basis: i64,
         recorded: &Recorded,
     ) -> Result<Result<Written, GrantError>, EngineError> {
-        let (store, vault) = (
-            Arc::clone(&self.inner.store),
-            Arc::clone(&self.inner.vault),
-        );
+        let (store, vault) = (Arc::clone(&self.inner.store), Arc::clone(&self.inner.vault));
         let home = self.inner.home.clone();
         let hooks = self.inner.hooks.clone();
         let (account, tokens, facts) = (account.clone(), tokens.clone(), facts.clone());
@@ -124,7 +124,12 @@ impl Engine {
 
     /// Records health and the event of a refresh whose tokens the keychain
     /// refused, and marks the account "unsaved credentials".
-    pub(crate) async fn record_unsaved(&self, account: &Account, recorded: Recorded, now: UnixTime) {
+    pub(crate) async fn record_unsaved(
+        &self,
+        account: &Account,
+        recorded: Recorded,
+        now: UnixTime,
+    ) {
         let store = Arc::clone(&self.inner.store);
         let id = account.id;
         let written = tokio::task::spawn_blocking(move || {
@@ -208,7 +213,8 @@ impl Engine {
         };
         let path = lock::lock_path(self.inner.home.dir(), name);
         let timeout = self.inner.config.lock_timeout;
-        let Ok(Ok(_held)) = tokio::task::spawn_blocking(move || lock::acquire(&path, timeout)).await
+        let Ok(Ok(_held)) =
+            tokio::task::spawn_blocking(move || lock::acquire(&path, timeout)).await
         else {
             return false;
         };
@@ -222,7 +228,13 @@ impl Engine {
             event,
         };
         let commit = self
-            .commit(&snap.account, &tokens, &unsaved.facts, unsaved.base, &recorded)
+            .commit(
+                &snap.account,
+                &tokens,
+                &unsaved.facts,
+                unsaved.base,
+                &recorded,
+            )
             .await;
         match commit {
             Ok(Commit::Saved) => {

@@ -96,7 +96,10 @@ impl Engine {
         let slot = self.slot(name);
         let seen = slot.generation.load(Ordering::SeqCst);
         let mut state = slot.state.lock().await;
-        let snap = match self.without_request(name, &slot, &mut state, mode, seen).await? {
+        let snap = match self
+            .without_request(name, &slot, &mut state, mode, seen)
+            .await?
+        {
             Ready::Done(done) => return Ok(done),
             Ready::Send(snap) => snap,
         };

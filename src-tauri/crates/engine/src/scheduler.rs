@@ -80,7 +80,10 @@ impl Engine {
             // Tokens another process got but could not save are lost with
             // it: refresh now, so a set is stored again (or the account is
             // found broken, which is then the truth).
-            let orphaned = snap.health.as_ref().is_some_and(|h| h.unsaved_since.is_some())
+            let orphaned = snap
+                .health
+                .as_ref()
+                .is_some_and(|h| h.unsaved_since.is_some())
                 && !self.has_unsaved_credentials(&name).await;
             let due = match current {
                 Health::Retrying { next_attempt, .. } => Some(next_attempt),

@@ -124,7 +124,10 @@ impl Engine {
             _ => None,
         };
         let unsaved_credentials = self.has_unsaved_credentials(name).await
-            || snap.health.as_ref().is_some_and(|h| h.unsaved_since.is_some());
+            || snap
+                .health
+                .as_ref()
+                .is_some_and(|h| h.unsaved_since.is_some());
         let standing = Standing::of(health.state(), unsaved_credentials);
         Ok(AccountStatus {
             name: name.to_owned(),

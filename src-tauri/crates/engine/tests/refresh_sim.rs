@@ -117,10 +117,7 @@ async fn family(
     assert_eq!(failure.code(), Some(expected_code), "{err}");
     let status = &rig.engine.status(Some("work")).await.unwrap()[0];
     assert_eq!(
-        status
-            .last_failure
-            .as_ref()
-            .and_then(|v| v.primary_code),
+        status.last_failure.as_ref().and_then(|v| v.primary_code),
         Some(expected_code),
         "status shows the decoder's verdict"
     );

@@ -51,7 +51,9 @@ async fn keep_alive_outlives_the_idle_limit_on_the_virtual_clock() {
     );
 
     // The untouched account died of inactivity, as forecast.
-    rig.store().set_health(left.id, HealthState::Healthy, None).unwrap();
+    rig.store()
+        .set_health(left.id, HealthState::Healthy, None)
+        .unwrap();
     let err = rig.engine.refresh("left", false).await.unwrap_err();
     assert_eq!(err.failure().and_then(|f| f.code()), Some(700082));
     assert_eq!(err.kind(), FailureKind::ReconnectNeeded);
@@ -268,7 +270,9 @@ async fn a_reconnect_elsewhere_is_picked_up_and_announced_as_recovered() {
     // and clears the failure; the engine is told.
     rig.advance(5);
     let fresh_id = {
-        rig.store().set_health(id, HealthState::Healthy, None).unwrap();
+        rig.store()
+            .set_health(id, HealthState::Healthy, None)
+            .unwrap();
         let body = rig
             .sim
             .state

@@ -113,7 +113,11 @@ impl Tx<'_> {
     /// for tests that age an account's history. Not in normal builds: every
     /// real write of facts goes with its tokens through [`crate::grant`].
     #[cfg(feature = "test-support")]
-    pub fn rewrite_token_facts(&self, id: AccountId, facts: &TokenFacts) -> Result<i64, StoreError> {
+    pub fn rewrite_token_facts(
+        &self,
+        id: AccountId,
+        facts: &TokenFacts,
+    ) -> Result<i64, StoreError> {
         self.set_token_facts(id, facts)
     }
 

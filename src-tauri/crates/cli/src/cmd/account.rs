@@ -211,9 +211,7 @@ fn run_accounts(args: AccountsArgs) -> anyhow::Result<()> {
             Some(_) => "stored",
             None => "none",
         };
-        let health = store
-            .health(account.id)?
-            .map_or("-", |h| h.state.as_str());
+        let health = store.health(account.id)?.map_or("-", |h| h.state.as_str());
         let user = account
             .identity
             .upn

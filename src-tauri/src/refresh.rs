@@ -41,7 +41,7 @@ pub async fn refresh_all(app: &AppHandle, backend: &Backend) {
 /// by moving the virtual clock past it and running the scheduler, so the
 /// retry (and its outcome) happens at once; the timeline shows both attempts.
 pub async fn skip_retry_wait(backend: &Backend) {
-    if backend.demo.is_some() && advance_clock(backend, 61).is_ok() {
+    if backend.demo.is_some() && advance_clock(backend, 61).await.is_ok() {
         tick(backend).await;
     }
 }
@@ -53,15 +53,15 @@ pub async fn tick(backend: &Backend) {
     }
 }
 
-/// Moves the simulator's and the engine's clocks forward together.
-pub fn advance_clock(backend: &Backend, seconds: i64) -> Result<i64, Failure> {
-    let demo = backend
-        .demo
-        .as_ref()
-        .ok_or_else(|| Failure::msg("only the demo profile has a clock to move"))?;
-    let now = demo.sim().advance_clock(seconds)?;
+/// Moves the simulator's clock (through its control API, like `reconnect
+/// sim clock`) and the engine's forward together.
+pub async fn advance_clock(backend: &Backend, seconds: i64) -> Result<i64, Failure> {
+    let demo = backend.demo.as_ref().ok_or_else(|| {
+        Failure::not_demo("Only the demo profile has a clock to move; switch to it in the header.")
+    })?;
+    let reading = demo.control()?.advance_clock(seconds).await?;
     backend.clock.advance(seconds);
-    Ok(now)
+    Ok(reading.now)
 }
 
 /// Refreshes one account now.

@@ -8,8 +8,13 @@
 
 mod app_support;
 
-use app_support::App;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use app_support::{App, PATIENCE};
+use reconnect_e2e::harness::{Paused, TempHome, assert_success, binary};
 use reconnect_e2e::keyring::Keyring;
+use reconnect_sim::{GrantRequest, RunningSim, SimConfig, Simulator};
 use serde_json::{Value, json};
 
 /// The health of every card, by account name.
@@ -116,5 +121,148 @@ async fn a_locked_or_vanished_keychain_is_shown_and_clears_once_it_is_back() {
     );
     app.wait_for("li.card[data-name='adele-mail'][data-health='healthy']")
         .await;
+    app.close().await;
+}
+
+const CLIENT: &str = "0a0b0c0d-1111-2222-3333-444455556666";
+
+/// A data directory with one account, `idp`: an OpenID provider (the
+/// simulator's issuer) whose refresh tokens rotate, connected by import,
+/// used by `reconnect` processes on the keyring's bus.
+struct CliProfile {
+    home: TempHome,
+    bus: String,
+    sim: RunningSim,
+}
+
+impl CliProfile {
+    async fn connect(keyring: &Keyring) -> Self {
+        let sim = Simulator::start(SimConfig::default())
+            .await
+            .expect("simulator");
+        let profile = Self {
+            home: TempHome::new(),
+            bus: keyring.address().to_owned(),
+            sim,
+        };
+        let issuer = format!("{}/{}/v2.0", profile.sim.http_url, reconnect_sim::TENANT_ID);
+        let out = profile
+            .command(&[
+                "add",
+                "idp",
+                "--provider",
+                "oidc",
+                "--authority",
+                &issuer,
+                "--client-id",
+                CLIENT,
+            ])
+            .output()
+            .expect("add");
+        assert_success(&out, "add");
+        let grant = profile
+            .sim
+            .state
+            .mint_grant(
+                &GrantRequest {
+                    upn: "alice@contoso.test".into(),
+                    client_id: CLIENT.into(),
+                    scope: "openid profile offline_access User.Read".into(),
+                    spa: false,
+                    mfa: false,
+                },
+                &profile.sim.http_url,
+            )
+            .expect("grant");
+        let mut child = profile
+            .command(&["import", "idp", "--refresh-token-stdin"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("import");
+        let token = grant["refresh_token"].as_str().expect("refresh token");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(token.as_bytes())
+            .expect("write");
+        assert_success(&child.wait_with_output().expect("import ends"), "import");
+        profile
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = self.home.command(binary("reconnect"));
+        cmd.env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+}
+
+/// Whether the card of `name` reports unsaved credentials.
+async fn unsaved(app: &App, name: &str) -> bool {
+    let list = app.invoke("list_accounts", json!({})).await;
+    list["ok"]["accounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["name"] == name)
+        .and_then(|a| a["unsaved_credentials"].as_bool())
+        .unwrap_or_else(|| panic!("no card for {name}: {list}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Xvfb, tauri-driver, WebKitWebDriver, dbus-daemon and gnome-keyring: run through scripts/test.sh"]
+async fn unsaved_credentials_show_on_the_card_until_a_save_succeeds() {
+    let mut keyring = Keyring::start();
+    let profile = CliProfile::connect(&keyring).await;
+    // `reconnect token` refreshes (the provider rotates the refresh token)
+    // and the keychain locks before the new set is written.
+    let paused = Paused::spawn(
+        profile
+            .command(&["token", "idp"])
+            .env("RECONNECT_TEST_CLOCK_OFFSET", "7200")
+            .env("RECONNECT_TEST_PAUSE_AT", "response")
+            .env("RECONNECT_TEST_PAUSE_MS", "1500"),
+        "response",
+    );
+    keyring.lock();
+    let out = paused.wait();
+    assert!(
+        !out.status.success() && out.stdout.is_empty(),
+        "no token is handed out"
+    );
+
+    // The app opens on that profile with the keychain still locked.
+    let dir = profile.home.reconnect_home();
+    let app = App::start(&[
+        ("RECONNECT_PROFILE", "default"),
+        ("RECONNECT_HOME", dir.to_str().expect("utf-8 path")),
+        ("DBUS_SESSION_BUS_ADDRESS", profile.bus.as_str()),
+    ])
+    .await;
+    let line = app
+        .text("li.card[data-name='idp'][data-attention='true'] .unsaved")
+        .await;
+    assert!(line.contains("Unsaved credentials"), "{line}");
+
+    // The keychain is back: the app's scheduler stores a new set and the
+    // card clears.
+    keyring.kill();
+    keyring.up();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while unsaved(&app, "idp").await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the unsaved credentials were never saved"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    revisit_dashboard(&app).await;
+    app.wait_for("li.card[data-name='idp'][data-attention='false']")
+        .await;
+    app.wait_gone("li.card[data-name='idp'] .unsaved").await;
     app.close().await;
 }

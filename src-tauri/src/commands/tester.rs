@@ -9,14 +9,11 @@
 //! names are what the webview sends. The clock moves through
 //! [`crate::refresh::advance_clock`], which keeps the engine's clock in step.
 
-use reconnect_sim::{
-    BreakError, BreakKind, ControlClient, ControlError, FaultRequest, Outage, UNTIL_CLEARED,
-};
+use reconnect_sim::{BreakKind, ControlClient, FaultRequest, Outage, UNTIL_CLEARED};
 use serde::Serialize;
 use tauri::{AppHandle, State};
 
 use crate::backend::{AppState, Backend, Failure};
-use crate::commands::error::chain;
 use crate::demo::Demo;
 
 /// One choice in a select.
@@ -111,28 +108,15 @@ async fn sim_state(backend: &Backend) -> Result<(i64, Option<Outage>), Failure> 
     let Some(demo) = &backend.demo else {
         return Ok((0, None));
     };
-    let control = demo.control().map_err(sim_failure)?;
-    let clock = control.clock().await.map_err(sim_failure)?;
-    let faults = control.faults().await.map_err(sim_failure)?;
+    let control = demo.control()?;
+    let clock = control.clock().await?;
+    let faults = control.faults().await?;
     Ok((clock.offset_seconds, faults.outage_in_force()))
-}
-
-/// The tester's words for a control call that failed.
-fn sim_failure(err: ControlError) -> Failure {
-    match &err {
-        ControlError::Break(BreakError::NoCode) => {
-            Failure::invalid("Enter the AADSTS code to answer with, such as 50173.")
-        }
-        ControlError::Refused { status, message } if status.is_client_error() => {
-            Failure::invalid(format!("The simulator refused: {message}."))
-        }
-        _ => Failure::msg(format!("The demo's simulator failed: {}.", chain(&err))),
-    }
 }
 
 /// The demo simulator's control client.
 fn control(backend: &Backend) -> Result<&ControlClient, Failure> {
-    demo(backend)?.control().map_err(sim_failure)
+    Ok(demo(backend)?.control()?)
 }
 
 fn demo(backend: &Backend) -> Result<&Demo, Failure> {
@@ -191,9 +175,9 @@ pub async fn tester_break(
     let control = control(&backend)?;
     let upn = upn(&backend, &name)?;
     let broken = control.break_user(&upn, kind, code).await;
-    broken.map_err(sim_failure)?;
+    broken?;
     if kind.settle_seconds() > 0 {
-        crate::refresh::advance_clock(&backend, kind.settle_seconds())?;
+        crate::refresh::advance_clock(&backend, kind.settle_seconds()).await?;
     }
     crate::refresh::refresh_and_report(&app, &backend, &name).await;
     Ok(())
@@ -211,7 +195,7 @@ pub async fn tester_restore(
     let backend = state.current().await?;
     let control = control(&backend)?;
     let upn = upn(&backend, &name)?;
-    control.restore_user(&upn).await.map_err(sim_failure)?;
+    control.restore_user(&upn).await?;
     // What the engine learned from the tester's break (a 1-second idle
     // limit, say) no longer holds.
     backend
@@ -220,7 +204,7 @@ pub async fn tester_restore(
         .map_err(|e| Failure::msg(format!("could not reset the learned lifetimes: {e}")))?;
     // The engine never repeats an identical failed request within a minute;
     // the demo's clock simply moves past that.
-    crate::refresh::advance_clock(&backend, 61)?;
+    crate::refresh::advance_clock(&backend, 61).await?;
     crate::refresh::refresh_and_report(&app, &backend, &name).await;
     Ok(())
 }
@@ -244,7 +228,7 @@ pub async fn tester_outage(
         }
         None => control.clear_faults().await,
     };
-    done.map_err(sim_failure)?;
+    done?;
     super::accounts_changed(&app);
     Ok(())
 }
@@ -261,7 +245,7 @@ pub async fn tester_advance_clock(
     if !(1..=5 * 365 * 86_400).contains(&seconds) {
         return Err(Failure::msg("advance the clock by 1 second to 5 years"));
     }
-    let now = crate::refresh::advance_clock(&backend, seconds)?;
+    let now = crate::refresh::advance_clock(&backend, seconds).await?;
     crate::refresh::tick(&backend).await;
     super::accounts_changed(&app);
     Ok(now)
@@ -288,6 +272,7 @@ pub async fn tester_fail_next(
 mod tests {
     use super::*;
     use crate::commands::error::FailureCode;
+    use reconnect_sim::{BreakError, ControlError};
 
     #[test]
     fn the_selects_offer_the_contract_names_in_order() {
@@ -326,7 +311,7 @@ mod tests {
 
     #[test]
     fn a_break_without_its_code_is_the_testers_input_to_fix() {
-        let failure = sim_failure(ControlError::Break(BreakError::NoCode));
+        let failure = Failure::from(ControlError::Break(BreakError::NoCode));
         assert_eq!(failure.code, FailureCode::InvalidInput);
         assert!(failure.message.contains("50173"), "{}", failure.message);
     }

@@ -203,3 +203,19 @@ impl From<crate::demo::DemoError> for Failure {
         }
     }
 }
+
+/// The tester's words for a simulator control call that failed.
+impl From<reconnect_sim::ControlError> for Failure {
+    fn from(err: reconnect_sim::ControlError) -> Self {
+        use reconnect_sim::{BreakError, ControlError};
+        match &err {
+            ControlError::Break(BreakError::NoCode) => {
+                Failure::invalid("Enter the AADSTS code to answer with, such as 50173.")
+            }
+            ControlError::Refused { status, message } if status.is_client_error() => {
+                Failure::invalid(format!("The simulator refused: {message}."))
+            }
+            _ => Failure::msg(format!("The demo's simulator failed: {}.", chain(&err))),
+        }
+    }
+}

@@ -6,6 +6,7 @@
 
 pub mod browser;
 pub mod desktop_bus;
+pub mod grants;
 pub mod harness;
 pub mod keyring;
 pub mod secrets;

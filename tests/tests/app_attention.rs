@@ -260,8 +260,6 @@ struct MixedProfile {
 }
 
 impl MixedProfile {
-    const CLIENT: &'static str = "0a0b0c0d-1111-2222-3333-444455556666";
-
     async fn create() -> Self {
         let sim = reconnect_sim::Simulator::start(reconnect_sim::SimConfig::default())
             .await
@@ -280,7 +278,7 @@ impl MixedProfile {
                     "--tenant",
                     "common",
                     "--client-id",
-                    Self::CLIENT,
+                    reconnect_e2e::grants::CLIENT_ID,
                 ],
                 &[],
             );
@@ -333,32 +331,10 @@ impl MixedProfile {
     }
 
     fn import(&self, name: &str, upn: &str) {
-        let grant = self
-            ._sim
-            .state
-            .mint_grant(
-                &reconnect_sim::GrantRequest {
-                    upn: upn.into(),
-                    client_id: Self::CLIENT.into(),
-                    scope: "openid profile offline_access User.Read".into(),
-                    spa: false,
-                    mfa: false,
-                },
-                &self._sim.http_url,
-            )
-            .expect("grant");
-        let mut child = self
-            .command(&["import", name, "--refresh-token-stdin"], &[])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("import");
-        let token = grant["refresh_token"].as_str().expect("refresh token");
-        std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), token.as_bytes())
-            .expect("write");
-        let out = child.wait_with_output().expect("import ends");
-        reconnect_e2e::harness::assert_success(&out, "import");
+        let command = self
+            .home
+            .command(reconnect_e2e::harness::binary("reconnect"));
+        reconnect_e2e::grants::import(command, &self._sim, name, upn);
     }
 
     fn fault(&self, fault: Value) {

@@ -8,13 +8,13 @@
 
 mod app_support;
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 
 use app_support::{App, PATIENCE};
+use reconnect_e2e::grants::{self, CLIENT_ID as CLIENT};
 use reconnect_e2e::harness::{Paused, TempHome, assert_success, binary};
 use reconnect_e2e::keyring::Keyring;
-use reconnect_sim::{GrantRequest, RunningSim, SimConfig, Simulator};
+use reconnect_sim::{RunningSim, SimConfig, Simulator};
 use serde_json::{Value, json};
 
 /// The health of every card, by account name.
@@ -124,8 +124,6 @@ async fn a_locked_or_vanished_keychain_is_shown_and_clears_once_it_is_back() {
     app.close().await;
 }
 
-const CLIENT: &str = "0a0b0c0d-1111-2222-3333-444455556666";
-
 /// A data directory with one account, `idp`: an OpenID provider (the
 /// simulator's issuer) whose refresh tokens rotate, connected by import,
 /// used by `reconnect` processes on the keyring's bus.
@@ -160,33 +158,9 @@ impl CliProfile {
             .output()
             .expect("add");
         assert_success(&out, "add");
-        let grant = profile
-            .sim
-            .state
-            .mint_grant(
-                &GrantRequest {
-                    upn: "alice@contoso.test".into(),
-                    client_id: CLIENT.into(),
-                    scope: "openid profile offline_access User.Read".into(),
-                    spa: false,
-                    mfa: false,
-                },
-                &profile.sim.http_url,
-            )
-            .expect("grant");
-        let mut child = profile
-            .command(&["import", "idp", "--refresh-token-stdin"])
-            .stdin(Stdio::piped())
-            .spawn()
-            .expect("import");
-        let token = grant["refresh_token"].as_str().expect("refresh token");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(token.as_bytes())
-            .expect("write");
-        assert_success(&child.wait_with_output().expect("import ends"), "import");
+        let mut command = profile.home.command(binary("reconnect"));
+        command.env("DBUS_SESSION_BUS_ADDRESS", &profile.bus);
+        grants::import(command, &profile.sim, "idp", "alice@contoso.test");
         profile
     }
 

@@ -10,18 +10,16 @@
 //!   refresh token, `reconnect token` prints no token and fails; the account
 //!   shows "unsaved credentials" until a later save succeeds.
 
-use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use reconnect_e2e::grants::{self, CLIENT_ID as CLIENT};
 use reconnect_e2e::harness::{Paused, TempHome, assert_success as ok, binary};
 use reconnect_e2e::keyring::Keyring;
-use reconnect_sim::{GrantRequest, RunningSim, SimConfig, Simulator};
+use reconnect_sim::{RunningSim, SimConfig, Simulator};
 use serde_json::Value;
 
 const ALICE: &str = "alice@contoso.test";
-const CLIENT: &str = "0a0b0c0d-1111-2222-3333-444455556666";
-const SCOPES: &str = "openid profile offline_access User.Read";
 /// How long the simulator holds the refresh that the test races against.
 const SLOW_MS: u64 = 4_000;
 
@@ -88,30 +86,9 @@ impl World {
             args.extend(["--authority", &self.sim.http_url, "--tenant", "common"]);
         }
         ok(&self.run(&args), "add");
-        let grant = self
-            .sim
-            .state
-            .mint_grant(
-                &GrantRequest {
-                    upn: ALICE.into(),
-                    client_id: CLIENT.into(),
-                    scope: SCOPES.into(),
-                    spa: false,
-                    mfa: false,
-                },
-                &self.sim.http_url,
-            )
-            .expect("grant");
-        let token = grant["refresh_token"].as_str().expect("refresh token");
-        let mut child = self
-            .command(&["import", name, "--refresh-token-stdin"])
-            .stdin(Stdio::piped())
-            .spawn()
-            .expect("spawn import");
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(token.as_bytes()).expect("write");
-        drop(stdin);
-        ok(&child.wait_with_output().expect("import"), "import");
+        let mut command = self.home.command(binary("reconnect"));
+        command.env("DBUS_SESSION_BUS_ADDRESS", self.keyring.address());
+        grants::import(command, &self.sim, name, ALICE);
     }
 
     /// Makes the next token request hang for [`SLOW_MS`].

@@ -11,16 +11,15 @@
 //! `RECONNECT_TEST_PAUSE_AT` hook, and mid-request through the simulator's
 //! `slow` outage.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use reconnect_e2e::grants::{self, CLIENT_ID as CLIENT};
 use reconnect_e2e::harness::{TempHome, assert_success as assert_ok, binary};
-use reconnect_sim::{GrantRequest, RunningSim, SimConfig, Simulator};
+use reconnect_sim::{RunningSim, SimConfig, Simulator};
 
 const ALICE: &str = "alice@contoso.test";
-const CLIENT: &str = "0a0b0c0d-1111-2222-3333-444455556666";
-const SCOPES: &str = "openid profile offline_access User.Read";
 
 struct Setup {
     home: TempHome,
@@ -59,33 +58,7 @@ impl Setup {
             &[],
         );
         assert_ok(&out, "add");
-        let grant = self
-            .sim
-            .state
-            .mint_grant(
-                &GrantRequest {
-                    upn: upn.into(),
-                    client_id: CLIENT.into(),
-                    scope: SCOPES.into(),
-                    spa: false,
-                    mfa: false,
-                },
-                &self.sim.http_url,
-            )
-            .expect("grant");
-        let rt = grant["refresh_token"].as_str().expect("refresh token");
-        let mut child = self
-            .command(&["import", name, "--refresh-token-stdin"], &[])
-            .stdin(Stdio::piped())
-            .spawn()
-            .expect("spawn import");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(rt.as_bytes())
-            .expect("write");
-        assert_ok(&child.wait_with_output().expect("import"), "import");
+        grants::import(self.home.command(binary("reconnect")), &self.sim, name, upn);
     }
 
     fn command(&self, args: &[&str], env: &[(&str, String)]) -> Command {

@@ -18,6 +18,7 @@ use reconnect_store::{Account, NewEvent, TokenFacts};
 
 use crate::engine::{Engine, Slot, SlotState, Unsaved};
 use crate::error::EngineError;
+use crate::hooks::PausePoint;
 use crate::notify::EngineEvent;
 use crate::persist::{Commit, Recorded};
 use crate::prepare::Request;
@@ -103,6 +104,7 @@ impl Engine {
         let commit = self
             .commit(account, &new.tokens, &new.facts, request.basis, &recorded)
             .await?;
+        self.inner.hooks.at(PausePoint::MetadataWritten).await;
         slot.generation.fetch_add(1, Ordering::SeqCst);
         match commit {
             Commit::Saved => state.unsaved = None,

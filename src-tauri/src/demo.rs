@@ -13,7 +13,7 @@ use reconnect_oauth::TokenResponse;
 use reconnect_sim::{
     ControlClient, ControlError, GrantRequest, RunningSim, SimConfig, Simulator, UserStatePatch,
 };
-use reconnect_store::events::{kind, outcome};
+use reconnect_store::events::{EventKind, Outcome};
 use reconnect_store::{Identity, NewAccount, NewEvent, Profile, TokenFacts};
 
 /// The client id of the demo's (simulated) app registration.
@@ -187,7 +187,7 @@ impl Demo {
             refresh_last_used_at: Some(now),
             ..TokenFacts::default()
         };
-        let mut event = NewEvent::new(now, Some(&account), kind::SIGNIN, outcome::OK);
+        let mut event = NewEvent::new(now, Some(&account), EventKind::Signin, Outcome::Ok);
         event.message = Some(format!("demo sign-in ({start:?})"));
         let write = reconnect_store::TokenWrite {
             account: &account,

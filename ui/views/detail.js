@@ -40,14 +40,18 @@ function tokenFacts(t, now) {
   );
 }
 
+// How each outcome reads in the timeline, and its colour.
+const OUTCOME = { ok: "succeeded", failed: "failed", cancelled: "cancelled", discarded: "discarded" };
+const TONE = { ok: "ok", failed: "bad", cancelled: "idle", discarded: "idle" };
+
 function timeline(entries, now) {
   if (!entries.length) return h("p", { class: "muted" }, "No attempts recorded yet.");
   return h("ol", { class: "timeline", "aria-label": "Attempts, newest first" },
     entries.map((e) =>
-      h("li", { class: `event ${e.ok ? "ok" : "bad"}` },
+      h("li", { class: `event ${TONE[e.outcome] || "bad"}`, dataset: { outcome: e.outcome } },
         h("time", { datetime: new Date(e.at * 1000).toISOString(), title: utc(e.at) }, relative(e.at, now)),
         h("span", { class: "event-kind" }, e.kind),
-        h("span", { class: "event-outcome" }, e.ok ? "succeeded" : "failed"),
+        h("span", { class: "event-outcome" }, OUTCOME[e.outcome] || e.outcome),
         e.code ? h("span", { class: "code" }, `AADSTS${e.code}`) : null,
         e.title ? h("span", { class: "event-title" }, e.title) : null,
         e.detail ? h("span", { class: "event-detail muted" }, e.detail) : null,

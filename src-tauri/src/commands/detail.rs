@@ -40,9 +40,11 @@ pub struct TimelineEntry {
     /// When.
     pub at: i64,
     /// `refresh`, `signin`, `import`, …
-    pub kind: String,
+    pub kind: reconnect_store::EventKind,
     /// Whether it worked.
     pub ok: bool,
+    /// How it ended (`ok`, `failed`, `cancelled`, `discarded`).
+    pub outcome: reconnect_store::Outcome,
     /// The AADSTS code, when there was one.
     pub code: Option<u32>,
     /// The short message recorded.
@@ -121,7 +123,8 @@ fn timeline(store: &Store, id: reconnect_store::AccountId) -> Result<Vec<Timelin
             .collect();
             TimelineEntry {
                 at: e.at,
-                ok: e.outcome == reconnect_store::events::outcome::OK,
+                ok: e.outcome == reconnect_store::Outcome::Ok,
+                outcome: e.outcome,
                 code: e.code.as_deref().and_then(diagnostics::code_number),
                 title: e.message,
                 detail: (!detail.is_empty()).then(|| detail.join(" · ")),

@@ -12,7 +12,7 @@ use std::time::Duration;
 use reconnect_core::failure::FailureRecord;
 use reconnect_core::health::{Health, HealthState};
 use reconnect_core::tokens::{TokenSet, UnixTime};
-use reconnect_store::events::{kind, outcome};
+use reconnect_store::events::{EventKind, Outcome};
 use reconnect_store::lock;
 use reconnect_store::{
     Account, Basis, GrantError, Grants, NewEvent, StoreError, TokenFacts, TokenWrite, VaultError,
@@ -221,7 +221,12 @@ impl Engine {
         let Ok(snap) = self.snapshot(name).await else {
             return false;
         };
-        let mut event = NewEvent::new(self.now(), Some(&snap.account), kind::REFRESH, outcome::OK);
+        let mut event = NewEvent::new(
+            self.now(),
+            Some(&snap.account),
+            EventKind::Refresh,
+            Outcome::Ok,
+        );
         event.message = Some("tokens kept in memory are now saved to the keychain".into());
         let recorded = Recorded {
             health: None,

@@ -13,7 +13,7 @@ use reconnect_core::health::{self, Health, HealthAction, HealthEvent, Notice};
 use reconnect_core::secret::RefreshToken;
 use reconnect_core::tokens::{TokenSet, UnixTime};
 use reconnect_oauth::{TokenError, TokenResponse};
-use reconnect_store::events::{kind, outcome};
+use reconnect_store::events::{EventKind, Outcome};
 use reconnect_store::{Account, NewEvent, TokenFacts};
 
 use crate::engine::{Engine, Slot, SlotState, Unsaved};
@@ -87,7 +87,7 @@ impl Engine {
             now,
         );
         let (to, actions) = self.health_after_success(request, &new.facts, now);
-        let mut event = NewEvent::new(now, Some(account), kind::REFRESH, outcome::OK);
+        let mut event = NewEvent::new(now, Some(account), EventKind::Refresh, Outcome::Ok);
         event.duration_ms = Some(elapsed_ms);
         event.message = Some(
             if new.rotated {
@@ -248,7 +248,7 @@ impl Engine {
         state.tokens = None;
         state.unsaved = None;
         let removed = matches!(commit, Commit::Removed);
-        let mut event = NewEvent::new(now, None, kind::REFRESH, outcome::DISCARDED);
+        let mut event = NewEvent::new(now, None, EventKind::Refresh, Outcome::Discarded);
         event.account_name = Some(account.name.clone());
         if !removed {
             event.account_id = Some(account.id);
@@ -287,7 +287,7 @@ fn failure_event(
     now: UnixTime,
 ) -> NewEvent {
     let verdict = &record.verdict;
-    let mut event = NewEvent::new(now, Some(account), kind::REFRESH, outcome::FAILED);
+    let mut event = NewEvent::new(now, Some(account), EventKind::Refresh, Outcome::Failed);
     event.duration_ms = Some(elapsed_ms);
     event.code = verdict.primary_code.map(|c| format!("AADSTS{c}"));
     event.error.clone_from(&verdict.error);

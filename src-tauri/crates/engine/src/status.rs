@@ -189,7 +189,7 @@ impl Engine {
         .await??;
         Ok(events
             .into_iter()
-            .filter(|e| e.event.kind == reconnect_store::events::kind::REFRESH)
+            .filter(|e| e.event.kind == reconnect_store::events::EventKind::Refresh)
             .filter_map(|e| {
                 let account = e.event.account_name.clone()?;
                 let code = e

@@ -111,7 +111,7 @@ async fn the_armed_refresh_fails_with_the_decoded_code_and_the_next_one_is_real(
     assert_eq!(rig.refreshes(), 1);
     assert_eq!(health(&engine, "work").await, Health::Healthy);
     let events = engine.events(Some("work"), None, 5).await.unwrap();
-    assert_eq!(events[0].event.outcome, "ok");
+    assert_eq!(events[0].event.outcome, reconnect_store::Outcome::Ok);
     assert_eq!(events[1].event.code.as_deref(), Some("AADSTS50173"));
 }
 

@@ -54,8 +54,8 @@ async fn expired_access_token_is_refreshed_once_and_the_rotation_is_stored() {
     assert_eq!(facts.rotation_count, 1);
     assert_eq!(facts.refresh_last_used_at, Some(rig.now()));
     let events = rig.engine.events(Some("work"), None, 10).await.unwrap();
-    assert_eq!(events[0].event.kind, "refresh");
-    assert_eq!(events[0].event.outcome, "ok");
+    assert_eq!(events[0].event.kind, reconnect_store::EventKind::Refresh);
+    assert_eq!(events[0].event.outcome, reconnect_store::Outcome::Ok);
     assert_eq!(health(&rig, "work").await, Health::Healthy);
 }
 

@@ -5,7 +5,7 @@
 
 use reconnect_core::failure::FailureRecord;
 use reconnect_core::health::HealthState;
-use reconnect_store::events::{kind, outcome};
+use reconnect_store::events::{EventKind, Outcome};
 use reconnect_store::{
     Account, Basis, Identity, NewEvent, Profile, Provider, StoreError, TokenFacts, TokenWrite,
     Written,
@@ -95,7 +95,7 @@ impl SigninStore for Profile {
             issuer: c.user.issuer.clone(),
             subject: c.user.subject.clone(),
         };
-        let mut event = NewEvent::new(c.at, Some(&stored), kind::SIGNIN, outcome::OK);
+        let mut event = NewEvent::new(c.at, Some(&stored), EventKind::Signin, Outcome::Ok);
         event.duration_ms = Some(c.duration_ms);
         event.message = Some(format!("signed in as {}", c.user.describe()));
         let write = TokenWrite {
@@ -122,11 +122,11 @@ impl SigninStore for Profile {
     fn attempt_failed(&self, account: &str, a: &FailedAttempt) -> Result<(), StoreFailure> {
         let stored = self.store().account(account)?;
         let result = if a.cancelled {
-            outcome::CANCELLED
+            Outcome::Cancelled
         } else {
-            outcome::FAILED
+            Outcome::Failed
         };
-        let mut event = NewEvent::new(a.at, Some(&stored), kind::SIGNIN, result);
+        let mut event = NewEvent::new(a.at, Some(&stored), EventKind::Signin, result);
         event.duration_ms = Some(a.duration_ms);
         event.code = a.code.clone();
         event.error = a.error.clone();

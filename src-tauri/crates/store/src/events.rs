@@ -10,33 +10,7 @@ use crate::db::{Store, Tx};
 use crate::error::StoreError;
 use crate::vault::AccountId;
 
-/// Conventional event kinds (free text is allowed; these are the common ones).
-pub mod kind {
-    /// A refresh-token redemption.
-    pub const REFRESH: &str = "refresh";
-    /// An interactive sign-in.
-    pub const SIGNIN: &str = "signin";
-    /// A refresh token adopted with `reconnect import`.
-    pub const IMPORT: &str = "import";
-    /// An account added.
-    pub const ADD: &str = "add";
-    /// An account removed.
-    pub const REMOVE: &str = "remove";
-}
-
-/// Conventional outcomes; [`FAILED`](outcome::FAILED) and
-/// [`CANCELLED`](outcome::CANCELLED) count as failures.
-pub mod outcome {
-    /// It worked.
-    pub const OK: &str = "ok";
-    /// A refresh whose account was reconnected or removed while it was in
-    /// flight: its result was thrown away (neither a success nor a failure).
-    pub const DISCARDED: &str = "discarded";
-    /// It failed.
-    pub const FAILED: &str = "failed";
-    /// It was cancelled (sign-in closed or timed out).
-    pub const CANCELLED: &str = "cancelled";
-}
+pub use crate::attempt::{EventKind, Outcome};
 
 /// How much history to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,10 +41,10 @@ pub struct NewEvent {
     pub account_id: Option<AccountId>,
     /// The account's name at the time (kept after the account is removed).
     pub account_name: Option<String>,
-    /// See [`kind`].
-    pub kind: String,
-    /// See [`outcome`].
-    pub outcome: String,
+    /// What was attempted.
+    pub kind: EventKind,
+    /// How it ended.
+    pub outcome: Outcome,
     /// How long it took.
     pub duration_ms: Option<i64>,
     /// Provider error code, e.g. `AADSTS70008`.
@@ -94,15 +68,15 @@ impl NewEvent {
     pub fn new(
         at: i64,
         account: Option<&crate::Account>,
-        kind: impl Into<String>,
-        outcome: impl Into<String>,
+        kind: EventKind,
+        outcome: Outcome,
     ) -> Self {
         Self {
             at,
             account_id: account.map(|a| a.id),
             account_name: account.map(|a| a.name.clone()),
-            kind: kind.into(),
-            outcome: outcome.into(),
+            kind,
+            outcome,
             ..Self::default()
         }
     }
@@ -146,6 +120,18 @@ pub struct CodeCount {
     pub accounts: u32,
 }
 
+/// Column `index` read as one of a fixed set of names.
+fn named<T>(r: &Row<'_>, index: usize, parse: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    let text: String = r.get(index)?;
+    parse(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            index,
+            rusqlite::types::Type::Text,
+            format!("unknown name {text:?}").into(),
+        )
+    })
+}
+
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
     let account_id: Option<i64> = r.get(2)?;
     Ok(Event {
@@ -155,8 +141,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
             at: r.get(1)?,
             account_id: account_id.map(AccountId),
             account_name: r.get(3)?,
-            kind: r.get(4)?,
-            outcome: r.get(5)?,
+            kind: named(r, 4, EventKind::parse)?,
+            outcome: named(r, 5, Outcome::parse)?,
             duration_ms: r.get(6)?,
             code: r.get(7)?,
             error: r.get(8)?,
@@ -243,8 +229,8 @@ impl Tx<'_> {
                 e.at,
                 e.account_id.map(|a| a.0),
                 e.account_name,
-                e.kind,
-                e.outcome,
+                e.kind.as_str(),
+                e.outcome.as_str(),
                 e.duration_ms,
                 e.code,
                 e.error,

@@ -17,6 +17,7 @@
 //! See README.md for the schema, the chunk format and the failure cases.
 
 pub mod account;
+mod attempt;
 pub mod chunked;
 mod codec;
 pub mod db;
@@ -40,7 +41,7 @@ pub use account::{Account, Identity, NewAccount, Provider, Redirect};
 pub use chunked::ChunkedVault;
 pub use db::{Store, Tx};
 pub use error::StoreError;
-pub use events::{CodeCount, Event, EventQuery, NewEvent, Retention};
+pub use events::{CodeCount, Event, EventKind, EventQuery, NewEvent, Outcome, Retention};
 pub use facts::TokenFacts;
 pub use grant::{Basis, GrantError, Grants, TokenWrite, Written};
 pub use health::HealthRecord;

@@ -9,7 +9,7 @@ use reconnect_core::tokens::TokenSet;
 use crate::account::Account;
 use crate::db::{Store, now};
 use crate::error::StoreError;
-use crate::events::{NewEvent, kind, outcome};
+use crate::events::{EventKind, NewEvent, Outcome};
 use crate::facts::TokenFacts;
 use crate::grant::{Basis, GrantError, Grants, TokenWrite, Written};
 use crate::home::Home;
@@ -116,7 +116,7 @@ impl Profile {
             id_token: None,
             scope: account.scope_string(),
         };
-        let mut event = NewEvent::new(now(), Some(&account), kind::IMPORT, outcome::OK);
+        let mut event = NewEvent::new(now(), Some(&account), EventKind::Import, Outcome::Ok);
         event.message = Some("refresh token imported".into());
         match self.save_grant(&account, &tokens, TokenFacts::default(), &event)? {
             Written::Saved { .. } => Ok(account),
@@ -132,7 +132,7 @@ impl Profile {
     pub fn remove_account(&self, name: &str) -> Result<Account, GrantError> {
         let account = self.store.account(name)?;
         self.grants().remove(&account, |tx| {
-            let mut event = NewEvent::new(now(), None, kind::REMOVE, outcome::OK);
+            let mut event = NewEvent::new(now(), None, EventKind::Remove, Outcome::Ok);
             event.account_name = Some(account.name.clone());
             tx.append_event(&event).map(|_| ())
         })?;

@@ -123,7 +123,12 @@ fn profile_saves_then_removes_keychain_entries_with_the_account() {
         .add_account(&NewAccount::microsoft("work", "cid"))
         .unwrap();
     let set = token_set("p", 6_000);
-    let event = NewEvent::new(1, Some(&account), "import", "ok");
+    let event = NewEvent::new(
+        1,
+        Some(&account),
+        reconnect_store::EventKind::Import,
+        reconnect_store::Outcome::Ok,
+    );
     profile
         .save_grant(&account, &set, TokenFacts::default(), &event)
         .unwrap();

@@ -3,7 +3,7 @@
 //! row goes.
 
 use reconnect_core::secret::RefreshToken;
-use reconnect_store::events::{kind, outcome};
+use reconnect_store::events::{EventKind, Outcome};
 use reconnect_store::{
     ChunkedVault, EventQuery, Fault, GrantError, Home, MemoryKeychain, NewAccount, NewEvent,
     Profile, StoreError, TokenFacts, Vault, Written,
@@ -75,7 +75,7 @@ fn saving_records_facts_and_the_event_together_after_the_vault() {
         rotation_count: 1,
         ..TokenFacts::default()
     };
-    let event = NewEvent::new(4_000, Some(&account), kind::REFRESH, outcome::OK);
+    let event = NewEvent::new(4_000, Some(&account), EventKind::Refresh, Outcome::Ok);
     profile.save_grant(&account, &set, facts, &event).unwrap();
     assert!(!keychain.entries().is_empty());
     assert_eq!(
@@ -109,7 +109,7 @@ fn saving_for_a_removed_account_leaves_no_tokens() {
         matches!(err, GrantError::Store(StoreError::UnknownAccount(_))),
         "{err}"
     );
-    let event = NewEvent::new(1, None, kind::IMPORT, outcome::OK);
+    let event = NewEvent::new(1, None, EventKind::Import, Outcome::Ok);
     let written = profile
         .save_grant(
             &account,
@@ -143,6 +143,6 @@ fn removal_keeps_the_account_when_the_keychain_is_unavailable() {
     assert!(keychain.entries().is_empty());
     assert_eq!(ChunkedVault::new(keychain).get(account.id).unwrap(), None);
     let events = profile.store().events(&EventQuery::default()).unwrap();
-    assert_eq!(events[0].event.kind, kind::REMOVE);
+    assert_eq!(events[0].event.kind, EventKind::Remove);
     assert_eq!(events[0].event.account_name.as_deref(), Some("work"));
 }

@@ -8,7 +8,7 @@ use reconnect_core::failure::FailureRecord;
 use reconnect_core::health::HealthState;
 use reconnect_core::tokens::TokenSet;
 use reconnect_store::account::DEFAULT_MICROSOFT_SCOPES;
-use reconnect_store::events::{kind, outcome};
+use reconnect_store::events::{EventKind, Outcome};
 use reconnect_store::{
     Basis, EventQuery, Grants, Home, Identity, MemoryVault, NewAccount, NewEvent, Provider,
     Retention, Store, StoreError, TokenFacts, TokenWrite, Written,
@@ -127,8 +127,8 @@ fn facts_and_health_follow_the_account_and_events_outlive_it() {
             tx.append_event(&NewEvent::new(
                 1_600,
                 Some(&a),
-                kind::REFRESH,
-                outcome::FAILED,
+                EventKind::Refresh,
+                Outcome::Failed,
             ))
             .map(|_| ())
         })
@@ -164,7 +164,7 @@ fn a_failing_transaction_writes_nothing() {
     let err = store
         .write(|tx| {
             tx.set_health(a.id, HealthState::Healthy, None)?;
-            tx.append_event(&NewEvent::new(1, Some(&a), kind::REFRESH, outcome::OK))?;
+            tx.append_event(&NewEvent::new(1, Some(&a), EventKind::Refresh, Outcome::Ok))?;
             tx.account("missing").map(|_| ())
         })
         .unwrap_err();
@@ -197,12 +197,12 @@ fn retention_drops_old_and_excess_events() {
         });
     for at in [10, 20, 30] {
         store
-            .append_event(&NewEvent::new(at, None, kind::REFRESH, outcome::OK))
+            .append_event(&NewEvent::new(at, None, EventKind::Refresh, Outcome::Ok))
             .unwrap();
     }
     // 2,000 is more than 1,000 s after 10..30: those go.
     store
-        .append_event(&NewEvent::new(2_000, None, kind::REFRESH, outcome::OK))
+        .append_event(&NewEvent::new(2_000, None, EventKind::Refresh, Outcome::Ok))
         .unwrap();
     let left: Vec<i64> = store
         .events(&EventQuery::default())
@@ -213,7 +213,7 @@ fn retention_drops_old_and_excess_events() {
     assert_eq!(left, [2_000]);
     for at in 2_001..2_010 {
         store
-            .append_event(&NewEvent::new(at, None, kind::REFRESH, outcome::OK))
+            .append_event(&NewEvent::new(at, None, EventKind::Refresh, Outcome::Ok))
             .unwrap();
     }
     let left: Vec<i64> = store
@@ -235,7 +235,7 @@ fn failures_are_counted_by_code_per_bucket() {
         .add_account(&NewAccount::microsoft("b", "cid"))
         .unwrap();
     let fail = |at, acct, code: &str| {
-        let mut e = NewEvent::new(at, Some(acct), kind::REFRESH, outcome::FAILED);
+        let mut e = NewEvent::new(at, Some(acct), EventKind::Refresh, Outcome::Failed);
         e.code = Some(code.into());
         e.error = Some("invalid_grant".into());
         e
@@ -245,7 +245,7 @@ fn failures_are_counted_by_code_per_bucket() {
         fail(3_700, &b, "AADSTS50173"),
         fail(3_800, &a, "AADSTS70008"),
         fail(7_300, &b, "AADSTS50173"),
-        NewEvent::new(3_650, Some(&a), kind::REFRESH, outcome::OK),
+        NewEvent::new(3_650, Some(&a), EventKind::Refresh, Outcome::Ok),
         fail(100, &a, "AADSTS50173"),
     ] {
         store.append_event(&e).unwrap();
@@ -328,7 +328,12 @@ fn many_connections_write_at_once_without_losing_anything() {
                     .unwrap();
                 for i in 0..40 {
                     store
-                        .append_event(&NewEvent::new(1_000 + i, None, kind::REFRESH, outcome::OK))
+                        .append_event(&NewEvent::new(
+                            1_000 + i,
+                            None,
+                            EventKind::Refresh,
+                            Outcome::Ok,
+                        ))
                         .unwrap();
                 }
             })

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use reconnect_core::health::HealthState;
 use reconnect_core::secret::RefreshToken;
 use reconnect_core::tokens::TokenSet;
-use reconnect_store::events::{kind, outcome};
+use reconnect_store::events::{EventKind, Outcome};
 use reconnect_store::lock;
 use reconnect_store::{
     Account, Basis, EventQuery, GrantError, Grants, Home, MemoryKeychain, MemoryVault, NewAccount,
@@ -69,7 +69,7 @@ impl Rig {
         };
         self.grants().write(write, |tx| {
             tx.set_health(self.account.id, HealthState::Healthy, None)?;
-            let event = NewEvent::new(1, Some(&self.account), kind::REFRESH, outcome::OK);
+            let event = NewEvent::new(1, Some(&self.account), EventKind::Refresh, Outcome::Ok);
             tx.append_event(&event).map(|_| ())
         })
     }

@@ -72,7 +72,10 @@ fn health_reads_back_as_typed_records() {
 fn old_events_get_their_category_and_keep_their_message() {
     let (_dir, store) = migrated();
     let events = store.events(&EventQuery::default()).unwrap();
-    let failures: Vec<_> = events.iter().filter(|e| e.event.outcome != "ok").collect();
+    let failures: Vec<_> = events
+        .iter()
+        .filter(|e| e.event.outcome != reconnect_store::Outcome::Ok)
+        .collect();
     assert_eq!(failures.len(), 4, "{failures:?}");
     for e in &failures {
         let message = e.event.message.as_deref().unwrap();
@@ -93,7 +96,7 @@ fn old_events_get_their_category_and_keep_their_message() {
     assert!(
         events
             .iter()
-            .filter(|e| e.event.outcome == "ok")
+            .filter(|e| e.event.outcome == reconnect_store::Outcome::Ok)
             .all(|e| e.event.category.is_none())
     );
 }

@@ -273,8 +273,8 @@ pub fn events(args: EventsArgs) -> ExitCode {
             "{}  {}  {} {}{duration}{code}{msg}",
             format_utc(e.at),
             e.account_name.as_deref().unwrap_or("-"),
-            e.kind,
-            e.outcome,
+            e.kind.as_str(),
+            e.outcome.as_str(),
         );
     }
     ExitCode::SUCCESS

@@ -12,6 +12,7 @@ pub mod forecast;
 pub mod health;
 pub mod jwt;
 pub mod policy;
+pub mod report;
 pub mod secret;
 pub mod spike;
 pub mod tokens;

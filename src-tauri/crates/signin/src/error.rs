@@ -158,15 +158,5 @@ impl SigninError {
 /// An error's message followed by its causes, each cause left out when the
 /// text already says it.
 pub(crate) fn chain_of(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut cur = err.source();
-    while let Some(e) = cur {
-        let part = e.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        cur = e.source();
-    }
-    text
+    reconnect_core::report::chain(err)
 }

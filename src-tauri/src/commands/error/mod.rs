@@ -133,17 +133,7 @@ impl Failure {
 /// An error's text followed by its causes, each left out when the text
 /// already says it.
 pub fn chain(err: &(dyn StdError + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let more = cause.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = cause.source();
-    }
-    text
+    reconnect_core::report::chain(err)
 }
 
 /// The causes of `err` without its own text (which a caller words

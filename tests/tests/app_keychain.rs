@@ -199,7 +199,7 @@ async fn unsaved_credentials_show_on_the_card_until_a_save_succeeds() {
             .command(&["token", "idp"])
             .env("RECONNECT_TEST_CLOCK_OFFSET", "7200")
             .env("RECONNECT_TEST_PAUSE_AT", "response")
-            .env("RECONNECT_TEST_PAUSE_MS", "1500"),
+            .env("RECONNECT_TEST_PAUSE_MS", "3000"),
         "response",
     );
     keyring.lock();

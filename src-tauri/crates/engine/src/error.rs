@@ -104,7 +104,11 @@ pub enum EngineError {
     /// The provider rotated the refresh token and the keychain refused the
     /// new one, so no token is given (it would be the only copy of the grant).
     #[error(
-        "account {name:?} was refreshed, but the keychain refused the new tokens and the provider replaced the refresh token, so no token is given: unlock or repair the keychain, then try again"
+        "account {name:?} was refreshed, but the new tokens could not be saved: the keychain \
+         refused them and the provider replaced the refresh token, so no token is given. The \
+         stored refresh token is the old one, which this provider may reject, or treat as \
+         reuse and revoke the sign-in: unlock or repair the keychain, run `reconnect refresh \
+         {name}`, and sign in again if that fails"
     )]
     Unsaved {
         /// The account.

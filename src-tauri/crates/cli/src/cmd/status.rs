@@ -82,6 +82,16 @@ pub fn status(args: StatusArgs) -> ExitCode {
     }
     if accounts.is_empty() {
         println!("No accounts yet. Add one with `reconnect add NAME --client-id ID`.");
+    } else if args.name.is_none() {
+        println!(
+            "{} connection{}: {} need{} attention, {} healthy, {} retrying\n",
+            accounts.len(),
+            if accounts.len() == 1 { "" } else { "s" },
+            overview.needs_attention,
+            if overview.needs_attention == 1 { "s" } else { "" },
+            overview.healthy,
+            overview.retrying
+        );
     }
     for account in accounts {
         let mut text = describe(account, now);

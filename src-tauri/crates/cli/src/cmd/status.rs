@@ -88,7 +88,11 @@ pub fn status(args: StatusArgs) -> ExitCode {
             accounts.len(),
             if accounts.len() == 1 { "" } else { "s" },
             overview.needs_attention,
-            if overview.needs_attention == 1 { "s" } else { "" },
+            if overview.needs_attention == 1 {
+                "s"
+            } else {
+                ""
+            },
             overview.healthy,
             overview.retrying
         );

@@ -64,6 +64,28 @@ impl LearnedLifetimes {
             .unwrap_or_default()
     }
 
+    /// Every account's file, by file stem ([`reconnect_store::lock::file_stem`]
+    /// of the account name): one directory listing, reading only the files
+    /// that exist.
+    pub fn load_all(data_dir: &Path) -> std::collections::HashMap<String, Self> {
+        let Ok(entries) = std::fs::read_dir(data_dir.join("lifetimes")) else {
+            return std::collections::HashMap::new();
+        };
+        entries
+            .filter_map(Result::ok)
+            .filter_map(|entry| {
+                let path = entry.path();
+                let stem = path
+                    .file_name()?
+                    .to_str()?
+                    .strip_suffix(".json")?
+                    .to_owned();
+                let learned = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
+                Some((stem, learned))
+            })
+            .collect()
+    }
+
     /// Deletes the file: nothing learned any more. A missing file is fine.
     pub fn forget(data_dir: &Path, account: &str) -> std::io::Result<()> {
         match std::fs::remove_file(Self::path(data_dir, account)) {

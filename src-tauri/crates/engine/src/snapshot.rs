@@ -51,6 +51,45 @@ impl Engine {
         .await?
     }
 
+    /// Every account's snapshot, by name: one query for the database part
+    /// and one directory listing for the learned lifetimes (an overview of
+    /// thousands of accounts reads no file per account).
+    pub(crate) async fn snapshots(&self) -> Result<Vec<Snapshot>, EngineError> {
+        let store = Arc::clone(&self.inner.store);
+        let dir = self.inner.home.dir().to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            let mut learned = LearnedLifetimes::load_all(&dir);
+            Ok(store
+                .account_records()?
+                .into_iter()
+                .map(|r| Snapshot {
+                    learned: learned
+                        .remove(&reconnect_store::lock::file_stem(&r.account.name))
+                        .unwrap_or_default(),
+                    account: r.account,
+                    facts: r.facts,
+                    health: r.health,
+                })
+                .collect())
+        })
+        .await?
+    }
+
+    /// Whether this process holds tokens of `name` the keychain refused, as
+    /// far as can be seen without waiting for a refresh in flight (whose
+    /// outcome the database records anyway).
+    pub(crate) fn holds_unsaved(&self, name: &str) -> bool {
+        let slots = self
+            .inner
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        slots
+            .get(name)
+            .and_then(|slot| slot.state.try_lock().ok().map(|s| s.unsaved.is_some()))
+            .unwrap_or(false)
+    }
+
     /// The token set in the vault.
     pub(crate) async fn read_tokens(
         &self,

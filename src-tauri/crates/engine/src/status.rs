@@ -20,6 +20,7 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::notify::EngineEvent;
 use crate::records;
+use crate::snapshot::Snapshot;
 
 /// The state of one account.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -75,22 +76,12 @@ pub struct Overview {
 impl Engine {
     /// The status of one account (`Some(name)`) or all of them.
     pub async fn status(&self, name: Option<&str>) -> Result<Vec<AccountStatus>, EngineError> {
-        let names: Vec<String> = match name {
-            Some(n) => vec![n.to_owned()],
-            None => {
-                let store = Arc::clone(&self.inner.store);
-                tokio::task::spawn_blocking(move || store.accounts())
-                    .await??
-                    .into_iter()
-                    .map(|a| a.name)
-                    .collect()
-            }
+        let snaps = match name {
+            Some(n) => vec![self.snapshot(n).await?],
+            None => self.snapshots().await?,
         };
-        let mut out = Vec::with_capacity(names.len());
-        for n in names {
-            out.push(self.account_status(&n).await?);
-        }
-        Ok(out)
+        let now = self.now();
+        Ok(snaps.iter().map(|s| self.status_of(s, now)).collect())
     }
 
     /// Every account's status, the counts, and the spikes.
@@ -112,25 +103,24 @@ impl Engine {
         })
     }
 
-    async fn account_status(&self, name: &str) -> Result<AccountStatus, EngineError> {
-        let now = self.now();
-        let snap = self.snapshot(name).await?;
+    fn status_of(&self, snap: &Snapshot, now: UnixTime) -> AccountStatus {
         let forecast =
             records::forecast_for(&self.inner.config, snap.facts.as_ref(), &snap.learned, now);
-        let (health, failure) = self.health_of(&snap, now);
+        let (health, failure) = self.health_of(snap, now);
         let next_attempt = match health {
             Health::Retrying { next_attempt, .. } => Some(next_attempt),
             Health::Healthy | Health::ExpiringSoon { .. } => forecast.keep_alive_at,
             _ => None,
         };
-        let unsaved_credentials = self.has_unsaved_credentials(name).await
+        let name = &snap.account.name;
+        let unsaved_credentials = self.holds_unsaved(name)
             || snap
                 .health
                 .as_ref()
                 .is_some_and(|h| h.unsaved_since.is_some());
         let standing = Standing::of(health.state(), unsaved_credentials);
-        Ok(AccountStatus {
-            name: name.to_owned(),
+        AccountStatus {
+            name: name.clone(),
             standing,
             needs_attention: standing == Standing::NeedsAttention,
             health,
@@ -142,7 +132,7 @@ impl Engine {
             last_refresh: snap.facts.as_ref().and_then(|f| f.refresh_last_used_at),
             refresh_issued_at: snap.facts.as_ref().and_then(|f| f.refresh_issued_at),
             unsaved_credentials,
-        })
+        }
     }
 
     /// Recorded attempts, newest first: of one account or all, since a time.

@@ -205,6 +205,9 @@ async fn a_learned_idle_limit_moves_the_forecast() {
     let after = forecast().await;
     let last_use = facts().unwrap().refresh_last_used_at.unwrap();
     assert_eq!(after.dies_at, Some(last_use + learned));
+    // The overview of every account reads the learned lifetime the same way.
+    let all = rig.engine.status(None).await.unwrap();
+    assert_eq!(all[0].forecast, after, "the overview and the account agree");
 }
 
 /// A tester can never make a real connection look broken: failures are armed

@@ -199,11 +199,11 @@ pub fn split_scopes(scopes: &str) -> Vec<String> {
     scopes.split_whitespace().map(str::to_owned).collect()
 }
 
-const COLUMNS: &str = "id, name, provider, authority, tenant, client_id, scopes, redirect_host, \
+pub(crate) const COLUMNS: &str = "id, name, provider, authority, tenant, client_id, scopes, redirect_host, \
      redirect_port_min, redirect_port_max, redirect_path, upn, oid, tid, display_name, issuer, \
      subject, created_at, updated_at";
 
-fn from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
+pub(crate) fn from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
     let provider: String = row.get(2)?;
     let provider = provider.parse().map_err(|_| {
         rusqlite::Error::FromSqlConversionFailure(

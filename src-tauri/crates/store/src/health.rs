@@ -26,7 +26,7 @@ pub struct HealthRecord {
     pub updated_at: i64,
 }
 
-type Row = (String, Option<String>, Option<i64>, i64);
+pub(crate) type Row = (String, Option<String>, Option<i64>, i64);
 
 pub(crate) fn get(
     conn: &rusqlite::Connection,
@@ -40,20 +40,25 @@ pub(crate) fn get(
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?;
-    let Some((state, failure, unsaved_since, updated_at)) = row else {
-        return Ok(None);
-    };
+    row.map(from_columns).transpose()
+}
+
+/// A health row's columns (`state`, `last_failure`, `unsaved_since`,
+/// `updated_at`) read back as a record.
+pub(crate) fn from_columns(
+    (state, failure, unsaved_since, updated_at): Row,
+) -> Result<HealthRecord, StoreError> {
     let state = HealthState::parse(&state).ok_or(StoreError::Corrupt("health.state"))?;
     let last_failure = failure
         .map(|text| serde_json::from_str(&text))
         .transpose()
         .map_err(|_| StoreError::Corrupt("health.last_failure"))?;
-    Ok(Some(HealthRecord {
+    Ok(HealthRecord {
         state,
         last_failure,
         unsaved_since,
         updated_at,
-    }))
+    })
 }
 
 impl Store {

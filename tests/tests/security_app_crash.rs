@@ -305,7 +305,7 @@ async fn kill_9_of_the_app_during_its_background_refresh_never_breaks_the_connec
         .is_some_and(|t| t > aged);
     assert!(refreshed, "the app's final refresh was stored");
     tokio::task::block_in_place(|| check_after_kill(&world, "the final run"));
-    // After a clean write nothing but the manifest and its current parts.
+    // After a clean write nothing but the account's one set entry.
     let ids = account_ids(&world.data_dir());
     let orphans = orphaned_entries(&world.data_dir(), &ids);
     assert!(

@@ -314,13 +314,18 @@ pub fn keychain_value(data_dir: &std::path::Path, name: &str) -> Option<String> 
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-/// Keychain entries no manifest accounts for: after a clean write, only each
-/// account's manifest and its current generation's parts may exist, and
-/// only for accounts that exist.
+/// Keychain entries no account accounts for: after a clean write, only each
+/// account's one set entry (or, for a set still stored in parts by an
+/// earlier version, its manifest and current generation's parts) may exist,
+/// and only for accounts that exist.
 pub fn orphaned_entries(data_dir: &std::path::Path, account_ids: &[i64]) -> Vec<String> {
     let entries = keychain_entries(data_dir);
     let mut expected = std::collections::BTreeSet::new();
     for id in account_ids {
+        let set = format!("{id}/set");
+        if entries.contains(&set) {
+            expected.insert(set);
+        }
         let manifest_name = format!("{id}/manifest");
         if !entries.contains(&manifest_name) {
             continue;

@@ -1,4 +1,14 @@
-//! Crash-safe storage of one token set as several keychain entries.
+//! Crash-safe storage of one token set in the keychain.
+//!
+//! Where the keychain has no practical size limit (the Secret Service), a set
+//! is one entry, `<account id>/set`, replaced atomically by the keychain
+//! itself: one read per `get`, one write per `put`. Sets stored in parts by
+//! earlier versions are still read, and are removed right after the next
+//! `put` wrote the single entry (a reader prefers the single entry, so a kill
+//! in between leaves the new set readable).
+//!
+//! Where entries are small (Windows Credential Manager), or when asked to
+//! ([`ChunkedVault::in_parts`]), a set is stored in parts under a manifest:
 //!
 //! A token set is encoded, base64'd and cut into parts that each fit the
 //! smallest keychain entry (2,560 UTF-16 bytes). A small manifest entry says
@@ -39,7 +49,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::codec;
-use crate::vault::{AccountId, Keychain, Vault, VaultError};
+use crate::vault::{AccountId, ENTRY_LIMIT_UTF16_BYTES, Keychain, Vault, VaultError};
 
 /// The manifest entry's content.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,13 +138,14 @@ fn listed_parts(text: &str) -> Vec<Parts> {
     out
 }
 
-/// A [`Vault`] over any [`Keychain`], storing token sets of any size in
-/// parts with a manifest (see the module docs for the write order).
+/// A [`Vault`] over any [`Keychain`]: one entry per set where the keychain
+/// allows it, else parts with a manifest (see the module docs).
 #[derive(Debug, Clone)]
 pub struct ChunkedVault<K> {
     keychain: K,
     writers: Arc<Mutex<()>>,
     lock_dir: Option<PathBuf>,
+    parts_only: bool,
 }
 
 /// How many times a read retries when a concurrent write moved the set.
@@ -147,7 +158,21 @@ impl<K: Keychain> ChunkedVault<K> {
             keychain,
             writers: Arc::new(Mutex::new(())),
             lock_dir: None,
+            parts_only: false,
         }
+    }
+
+    /// Stores every set in parts under a manifest, even where the keychain
+    /// has no size limit (how earlier versions stored them; the upgrade
+    /// tests write that format with it).
+    pub fn in_parts(mut self) -> Self {
+        self.parts_only = true;
+        self
+    }
+
+    /// Whether sets are stored as one entry.
+    fn one_entry(&self) -> bool {
+        !self.parts_only && self.keychain.entry_limit() == usize::MAX
     }
 
     /// Also serializes writers across processes with lock files in `dir`.
@@ -175,9 +200,12 @@ impl<K: Keychain> ChunkedVault<K> {
         &self.keychain
     }
 
-    /// Characters of base64 per part: as many as fit the entry limit in UTF-16.
+    /// Characters of base64 per part: as many as fit the entry limit in
+    /// UTF-16, and never more than the smallest platform's (the size parts
+    /// always had).
     fn part_chars(&self) -> usize {
-        (self.keychain.entry_limit() / 2).max(4) / 4 * 4
+        let limit = self.keychain.entry_limit().min(ENTRY_LIMIT_UTF16_BYTES);
+        (limit / 2).max(4) / 4 * 4
     }
 
     fn read_manifest(&self, account: AccountId) -> Result<Option<Manifest>, VaultError> {
@@ -212,10 +240,10 @@ impl<K: Keychain> ChunkedVault<K> {
         for parts in listed {
             self.erase_parts(account, *parts)?;
         }
-        let manifest = manifest_entry(account);
+        let keep = [manifest_entry(account), set_entry(account)];
         let prefix = format!("{account}/");
         for name in self.keychain.names()?.unwrap_or_default() {
-            if name.starts_with(&prefix) && name != manifest {
+            if name.starts_with(&prefix) && !keep.contains(&name) {
                 self.keychain.erase(&name)?;
             }
         }
@@ -355,9 +383,41 @@ impl<K: Keychain> ChunkedVault<K> {
     }
 }
 
+impl<K: Keychain> ChunkedVault<K> {
+    /// The set stored as one entry, if there is one.
+    fn read_set(&self, account: AccountId) -> Result<Option<TokenSet>, VaultError> {
+        let Some(text) = self.keychain.read(&set_entry(account))? else {
+            return Ok(None);
+        };
+        let damaged = |what| VaultError::Damaged { account, what };
+        let payload = BASE64
+            .decode(text.as_bytes())
+            .map_err(|_| damaged("the token set entry is not base64"))?;
+        codec::decode(&payload).map(Some).map_err(damaged)
+    }
+
+    /// Stores the set as one entry (the keychain replaces it atomically),
+    /// then removes a set stored in parts by an earlier version.
+    fn put_set(&self, account: AccountId, tokens: &TokenSet) -> Result<(), VaultError> {
+        let encoded = BASE64.encode(codec::encode(tokens));
+        self.keychain.write(&set_entry(account), &encoded)?;
+        if let Err(err) = self.delete_exclusive(account) {
+            // The new set is whole and read first; the old parts go with the
+            // next write.
+            tracing::warn!(%account, %err, "could not remove a set stored in parts");
+        }
+        Ok(())
+    }
+}
+
 impl<K: Keychain> Vault for ChunkedVault<K> {
     fn get(&self, account: AccountId) -> Result<Option<TokenSet>, VaultError> {
         self.keychain.check()?;
+        if self.one_entry()
+            && let Some(set) = self.read_set(account)?
+        {
+            return Ok(Some(set));
+        }
         let mut manifest = self.read_manifest(account)?;
         let mut attempt = 1;
         loop {
@@ -378,12 +438,20 @@ impl<K: Keychain> Vault for ChunkedVault<K> {
 
     fn put(&self, account: AccountId, tokens: &TokenSet) -> Result<(), VaultError> {
         self.keychain.check()?;
+        if self.one_entry() {
+            return self.exclusive(account, || self.put_set(account, tokens));
+        }
         self.exclusive(account, || self.put_exclusive(account, tokens))
     }
 
     fn delete(&self, account: AccountId) -> Result<(), VaultError> {
         self.keychain.check()?;
-        self.exclusive(account, || self.delete_exclusive(account))
+        self.exclusive(account, || {
+            if self.one_entry() {
+                self.keychain.erase(&set_entry(account))?;
+            }
+            self.delete_exclusive(account)
+        })
     }
 }
 
@@ -403,6 +471,10 @@ fn lock_file(dir: &Path, account: AccountId) -> Result<File, VaultError> {
         .map_err(fail)?;
     file.lock().map_err(fail)?;
     Ok(file)
+}
+
+fn set_entry(account: AccountId) -> String {
+    format!("{account}/set")
 }
 
 fn manifest_entry(account: AccountId) -> String {

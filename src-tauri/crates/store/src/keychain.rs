@@ -73,6 +73,12 @@ fn turn() -> std::sync::MutexGuard<'static, ()> {
 
 #[cfg(target_os = "linux")]
 impl Keychain for OsKeychain {
+    /// The Secret Service stores secrets of any practical size, so a token
+    /// set is one item.
+    fn entry_limit(&self) -> usize {
+        usize::MAX
+    }
+
     fn check(&self) -> Result<(), KeychainError> {
         crate::secret_service::check()
     }

@@ -60,6 +60,11 @@ impl MemoryKeychain {
         Self::with_limit(ENTRY_LIMIT_UTF16_BYTES)
     }
 
+    /// An empty keychain without a size limit, as the Secret Service.
+    pub fn unlimited() -> Self {
+        Self::with_limit(usize::MAX)
+    }
+
     /// An empty keychain with another entry limit (UTF-16 bytes).
     pub fn with_limit(limit: usize) -> Self {
         Self {

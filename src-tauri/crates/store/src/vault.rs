@@ -101,7 +101,8 @@ impl<V: Vault + ?Sized> Vault for std::sync::Arc<V> {
 ///
 /// Each `write` or `erase` of one entry is atomic; nothing else is assumed.
 pub trait Keychain: Send + Sync {
-    /// Largest value, in UTF-16 bytes, one entry may hold. Windows Credential
+    /// Largest value, in UTF-16 bytes, one entry may hold (`usize::MAX`: no
+    /// practical limit, so a token set is one entry). Windows Credential
     /// Manager's 2,560 bytes is the smallest among supported platforms.
     fn entry_limit(&self) -> usize {
         ENTRY_LIMIT_UTF16_BYTES

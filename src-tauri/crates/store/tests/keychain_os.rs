@@ -56,23 +56,9 @@ fn a_64_kib_token_set_round_trips_through_the_real_keychain() {
     let small = token_set("small", 4_000);
     vault.put(AccountId(1), &small).unwrap();
     assert_eq!(vault.get(AccountId(1)).unwrap(), Some(small));
+    // The Secret Service holds a set of any size as one item.
     #[cfg(target_os = "linux")]
-    {
-        // Exactly as many items as a profile that only ever held the small set.
-        let fresh = tempfile::tempdir().unwrap();
-        let (fresh_home, fresh_vault) = vault_in(&fresh);
-        fresh_vault
-            .put(AccountId(1), &token_set("small", 4_000))
-            .unwrap();
-        let expected = items_for(&fresh_home.keychain_service());
-        fresh_vault.delete(AccountId(1)).unwrap();
-        assert!(expected >= 2, "a manifest and parts");
-        assert_eq!(
-            items_for(&home.keychain_service()),
-            expected,
-            "the 64 KiB generation's parts are gone"
-        );
-    }
+    assert_eq!(items_for(&home.keychain_service()), 1, "one item per set");
     vault.delete(AccountId(1)).unwrap();
     assert_eq!(vault.get(AccountId(1)).unwrap(), None);
     #[cfg(target_os = "linux")]
@@ -106,9 +92,11 @@ fn entries_are_plain_keychain_items_readable_by_name() {
     let (home, vault) = vault_in(&dir);
     vault.put(AccountId(9), &token_set("m", 100)).unwrap();
     let raw = OsKeychain::new(home.keychain_service());
-    let manifest = raw.read("9/manifest").unwrap().expect("manifest entry");
-    assert!(manifest.contains("\"cur\""), "{manifest}");
-    assert!(!manifest.contains("rt-m"), "the manifest holds no token");
+    let set = raw.read("9/set").unwrap().expect("the set's entry");
+    assert!(
+        !set.contains("rt-m"),
+        "the entry holds base64, not token text"
+    );
     assert_eq!(raw.read("9/nothing").unwrap(), None);
     vault.delete(AccountId(9)).unwrap();
 }
@@ -212,16 +200,39 @@ fn entries_written_by_earlier_versions_are_read_and_replaced() {
 fn a_damaged_manifest_in_the_real_keychain_leaves_no_parts_behind() {
     let dir = tempfile::tempdir().unwrap();
     let (home, vault) = vault_in(&dir);
-    vault.put(AccountId(3), &token_set("old", 9_000)).unwrap();
+    let earlier = KeychainVault::for_home(&home).in_parts();
+    earlier.put(AccountId(3), &token_set("old", 9_000)).unwrap();
     let parts_and_manifest = items_for(&home.keychain_service());
     assert!(parts_and_manifest > 2, "a set in several parts");
     vault.keychain().write("3/manifest", "}{ damaged").unwrap();
     vault.put(AccountId(3), &token_set("new", 100)).unwrap();
     assert_eq!(
         items_for(&home.keychain_service()),
-        2,
-        "the manifest and the new set's one part"
+        1,
+        "only the new set's one item"
     );
     vault.delete(AccountId(3)).unwrap();
+    assert_eq!(items_for(&home.keychain_service()), 0);
+}
+
+/// Sets stored in parts by the previous version (a manifest and parts of at
+/// most 2,560 bytes) read back, and the next write leaves one item.
+#[cfg(target_os = "linux")]
+#[test]
+fn sets_stored_in_parts_by_the_previous_version_become_one_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let (home, vault) = vault_in(&dir);
+    let old = token_set("old", 12_000);
+    KeychainVault::for_home(&home)
+        .in_parts()
+        .put(AccountId(5), &old)
+        .unwrap();
+    assert!(items_for(&home.keychain_service()) > 3, "the old format");
+    assert_eq!(vault.get(AccountId(5)).unwrap(), Some(old));
+    let new = token_set("new", 12_000);
+    vault.put(AccountId(5), &new).unwrap();
+    assert_eq!(items_for(&home.keychain_service()), 1, "one item now");
+    assert_eq!(vault.get(AccountId(5)).unwrap(), Some(new));
+    vault.delete(AccountId(5)).unwrap();
     assert_eq!(items_for(&home.keychain_service()), 0);
 }

@@ -115,20 +115,13 @@ fn assert_only_a_token(text: &str) -> String {
     lines[0].to_owned()
 }
 
-#[test]
-fn thirty_two_token_processes_on_an_expired_token_cause_one_refresh() {
-    let setup = Setup::new();
-    // First use: no access token yet, one refresh.
-    let first = setup.run(&["token", "work"], &[]);
-    assert_ok(&first, "first token");
-    let first = assert_only_a_token(&stdout(&first));
-    assert_eq!(setup.refreshes().len(), 1);
-
-    // Two hours later (for the processes), that access token has expired.
+/// Runs 32 `reconnect token work` processes at once, `clock` seconds ahead;
+/// returns the one token they all printed.
+fn thirty_two_at_once(setup: &Setup, clock: i64, round: usize) -> String {
     let children: Vec<Child> = (0..32)
         .map(|_| {
             setup
-                .command(&["token", "work"], &[offset(2 * 3600)])
+                .command(&["token", "work"], &[offset(clock)])
                 .spawn()
                 .expect("spawn token")
         })
@@ -139,18 +132,53 @@ fn thirty_two_token_processes_on_an_expired_token_cause_one_refresh() {
         .collect();
     let mut tokens = std::collections::BTreeSet::new();
     for out in &outputs {
-        assert_ok(out, "token");
+        assert_ok(out, &format!("round {round}: token"));
+        let err = String::from_utf8_lossy(&out.stderr).to_lowercase();
+        assert!(
+            !err.contains("keychain") && !err.contains("keyring"),
+            "round {round}: a process saw a keychain problem: {err}"
+        );
         tokens.insert(assert_only_a_token(&stdout(out)));
     }
-    assert_eq!(tokens.len(), 1, "all 32 printed the same token");
-    assert!(
-        !tokens.contains(&first),
-        "a fresh token, not the expired one"
-    );
     assert_eq!(
-        setup.refreshes(),
-        vec![None, None],
-        "exactly one more refresh reached the simulator"
+        tokens.len(),
+        1,
+        "round {round}: all 32 printed the same token"
+    );
+    tokens.into_iter().next().expect("one token")
+}
+
+/// 32 processes × 10 rounds against one gnome-keyring, each round two hours
+/// after the last (the access token has expired for them): exactly one
+/// refresh per round reaches the simulator, nobody sees a keychain error,
+/// and gnome-keyring stays up.
+#[test]
+fn thirty_two_token_processes_on_an_expired_token_cause_one_refresh() {
+    let setup = Setup::new();
+    let restarts = reconnect_e2e::harness::keyring_restarts();
+    // First use: no access token yet, one refresh.
+    let first = setup.run(&["token", "work"], &[]);
+    assert_ok(&first, "first token");
+    let mut previous = assert_only_a_token(&stdout(&first));
+    assert_eq!(setup.refreshes().len(), 1);
+    for round in 1..=10 {
+        let token = thirty_two_at_once(&setup, i64::try_from(round).unwrap() * 2 * 3600, round);
+        assert_ne!(
+            token, previous,
+            "round {round}: a fresh token, not the expired one"
+        );
+        previous = token;
+        assert_eq!(
+            setup.refreshes(),
+            vec![None; round + 1],
+            "round {round}: exactly one more refresh reached the simulator"
+        );
+    }
+    assert_eq!(
+        reconnect_e2e::harness::keyring_restarts(),
+        restarts,
+        "gnome-keyring stayed up{}",
+        reconnect_e2e::harness::keyring_note()
     );
 }
 

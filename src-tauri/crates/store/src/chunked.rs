@@ -412,12 +412,20 @@ impl<K: Keychain> ChunkedVault<K> {
 
 impl<K: Keychain> Vault for ChunkedVault<K> {
     fn get(&self, account: AccountId) -> Result<Option<TokenSet>, VaultError> {
-        self.keychain.check()?;
-        if self.one_entry()
-            && let Some(set) = self.read_set(account)?
-        {
-            return Ok(Some(set));
+        if self.one_entry() {
+            // The common case in one call: the set is there and readable.
+            // Anything else goes through the availability check first, so a
+            // locked or missing keychain is told apart from "nothing stored".
+            match self.read_set(account) {
+                Ok(Some(set)) => return Ok(Some(set)),
+                Ok(None) => {}
+                Err(err) => {
+                    self.keychain.check()?;
+                    return Err(err);
+                }
+            }
         }
+        self.keychain.check()?;
         let mut manifest = self.read_manifest(account)?;
         let mut attempt = 1;
         loop {

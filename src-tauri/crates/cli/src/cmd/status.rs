@@ -17,7 +17,10 @@ use std::process::ExitCode;
 use reconnect_core::decode::date::format_utc;
 use reconnect_core::health::Health;
 use reconnect_core::tokens::UnixTime;
-use reconnect_engine::AccountStatus;
+use std::io::Write;
+
+use reconnect_engine::{AccountStatus, Overview};
+use serde::Serialize;
 use serde_json::json;
 
 use super::token::{failure, open_engine, run};
@@ -55,66 +58,131 @@ pub fn status(args: StatusArgs) -> ExitCode {
         Err(err) => return failure(&err),
     };
     let outage = keychain.err().map(|err| KeychainOutage::from(&err));
-    let (now, accounts, spikes) = (overview.now, &overview.accounts, &overview.spikes);
-    if args.json {
-        let mut value = match (&args.name, accounts.first()) {
-            (Some(_), Some(one)) => json!(one),
-            _ => json!({
-                "accounts": accounts,
-                "spikes": spikes,
-                "needs_attention": overview.needs_attention,
-                "by_state": overview.by_state,
-            }),
-        };
-        if let Some(object) = value.as_object_mut() {
-            let state = outage.as_ref().map_or("available", |o| o.state);
-            object.insert("keychain".into(), json!(state));
-            if let Some(o) = &outage {
-                object.insert("keychain_message".into(), json!(o.headline()));
-            }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = if args.json {
+        write_json(&mut out, &overview, args.name.is_some(), outage.as_ref())
+    } else {
+        write_text(&mut out, &overview, args.name.is_some(), outage.as_ref())
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`reconnect status | head`): nothing to say.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("reconnect: could not write the status: {e}");
+            ExitCode::from(super::exit::OTHER)
         }
-        println!("{value:#}");
-        return ExitCode::SUCCESS;
     }
-    if let Some(o) = &outage {
-        println!("{}", o.headline());
-        println!("  {}", o.detail);
+}
+
+/// The keychain's availability, as `--json` adds it.
+#[derive(Serialize)]
+struct KeychainJson {
+    keychain: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keychain_message: Option<String>,
+}
+
+/// `status --json` without a name.
+#[derive(Serialize)]
+struct OverviewJson<'a> {
+    accounts: &'a [AccountStatus],
+    spikes: &'a [reconnect_core::spike::SpikeAlert],
+    needs_attention: usize,
+    by_state: &'a std::collections::BTreeMap<reconnect_core::health::HealthState, usize>,
+    #[serde(flatten)]
+    keychain: KeychainJson,
+}
+
+/// `status NAME --json`.
+#[derive(Serialize)]
+struct AccountJson<'a> {
+    #[serde(flatten)]
+    account: &'a AccountStatus,
+    #[serde(flatten)]
+    keychain: KeychainJson,
+}
+
+/// Serializes straight into the buffered writer (no JSON tree in between:
+/// ten thousand accounts are megabytes).
+fn write_json(
+    out: &mut impl Write,
+    overview: &Overview,
+    one: bool,
+    outage: Option<&KeychainOutage>,
+) -> std::io::Result<()> {
+    let keychain = KeychainJson {
+        keychain: outage.map_or("available", |o| o.state),
+        keychain_message: outage.map(KeychainOutage::headline),
+    };
+    match (one, overview.accounts.first()) {
+        (true, Some(account)) => {
+            serde_json::to_writer_pretty(&mut *out, &AccountJson { account, keychain })
+        }
+        _ => serde_json::to_writer_pretty(
+            &mut *out,
+            &OverviewJson {
+                accounts: &overview.accounts,
+                spikes: &overview.spikes,
+                needs_attention: overview.needs_attention,
+                by_state: &overview.by_state,
+                keychain,
+            },
+        ),
+    }
+    .map_err(std::io::Error::from)?;
+    writeln!(out)
+}
+
+fn write_text(
+    out: &mut impl Write,
+    overview: &Overview,
+    one: bool,
+    outage: Option<&KeychainOutage>,
+) -> std::io::Result<()> {
+    let accounts = &overview.accounts;
+    if let Some(o) = outage {
+        writeln!(out, "{}", o.headline())?;
+        writeln!(out, "  {}", o.detail)?;
     }
     if accounts.is_empty() {
-        println!("No accounts yet. Add one with `reconnect add NAME --client-id ID`.");
-    } else if args.name.is_none() {
-        println!(
+        writeln!(
+            out,
+            "No accounts yet. Add one with `reconnect add NAME --client-id ID`."
+        )?;
+    } else if !one {
+        let plural =
+            |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+        writeln!(
+            out,
             "{} connection{}: {} need{} attention, {} healthy, {} retrying\n",
             accounts.len(),
-            if accounts.len() == 1 { "" } else { "s" },
+            plural(accounts.len(), "", "s"),
             overview.needs_attention,
-            if overview.needs_attention == 1 {
-                "s"
-            } else {
-                ""
-            },
+            plural(overview.needs_attention, "s", ""),
             overview.healthy,
             overview.retrying
-        );
+        )?;
     }
     for account in accounts {
-        let mut text = describe(account, now);
+        let mut text = describe(account, overview.now);
         if outage.is_some()
             && let Some(end) = text.find('\n')
         {
             text.insert_str(end, " (last known)");
         }
-        print!("{text}");
+        write!(out, "{text}")?;
     }
-    for spike in spikes {
-        println!(
+    for spike in &overview.spikes {
+        writeln!(
+            out,
             "ALERT: {} accounts failed alike ({:?}) — likely cause: {}",
             spike.accounts.len(),
             spike.key,
             spike.likely_cause
-        );
+        )?;
     }
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 /// Why the keychain cannot be used right now, for the status display.

@@ -102,6 +102,14 @@ impl Keychain for OsKeychain {
 
 #[cfg(not(target_os = "linux"))]
 impl Keychain for OsKeychain {
+    /// The macOS Keychain holds generic passwords of any practical size, so a
+    /// token set is one item there too; Windows Credential Manager keeps the
+    /// trait's 2,560-byte limit (parts under a manifest).
+    #[cfg(target_os = "macos")]
+    fn entry_limit(&self) -> usize {
+        usize::MAX
+    }
+
     fn read(&self, entry: &str) -> Result<Option<String>, KeychainError> {
         let _turn = turn();
         match self.entry(entry)?.get_password() {

@@ -216,13 +216,16 @@ impl Engine {
         self.inner.events.subscribe()
     }
 
-    pub(crate) fn slot(&self, name: &str) -> Arc<Slot> {
-        let mut slots = self
-            .inner
+    /// The in-process state of every account this engine has touched.
+    pub(crate) fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Slot>>> {
+        self.inner
             .slots
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Arc::clone(slots.entry(name.to_owned()).or_default())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn slot(&self, name: &str) -> Arc<Slot> {
+        Arc::clone(self.slots().entry(name.to_owned()).or_default())
     }
 
     pub(crate) fn emit(&self, event: EngineEvent) {

@@ -185,17 +185,11 @@ impl Engine {
     /// Retries the keychain write of tokens that are only in memory.
     /// Returns the accounts whose tokens are now saved.
     pub async fn save_unsaved(&self) -> Vec<String> {
-        let slots: Vec<(String, Arc<Slot>)> = {
-            let slots = self
-                .inner
-                .slots
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            slots
-                .iter()
-                .map(|(k, v)| (k.clone(), Arc::clone(v)))
-                .collect()
-        };
+        let slots: Vec<(String, Arc<Slot>)> = self
+            .slots()
+            .iter()
+            .map(|(k, v)| (k.clone(), Arc::clone(v)))
+            .collect();
         let mut saved = Vec::new();
         for (name, slot) in slots {
             if self.save_one(&name, &slot).await {

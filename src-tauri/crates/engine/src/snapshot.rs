@@ -79,12 +79,7 @@ impl Engine {
     /// far as can be seen without waiting for a refresh in flight (whose
     /// outcome the database records anyway).
     pub(crate) fn holds_unsaved(&self, name: &str) -> bool {
-        let slots = self
-            .inner
-            .slots
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        slots
+        self.slots()
             .get(name)
             .and_then(|slot| slot.state.try_lock().ok().map(|s| s.unsaved.is_some()))
             .unwrap_or(false)

@@ -86,7 +86,13 @@ impl Engine {
 
     /// Every account's status, the counts, and the spikes.
     pub async fn overview(&self) -> Result<Overview, EngineError> {
-        let accounts = self.status(None).await?;
+        self.overview_of(None).await
+    }
+
+    /// The overview of one account (`Some(name)`: its counts are its own),
+    /// or of all of them.
+    pub async fn overview_of(&self, name: Option<&str>) -> Result<Overview, EngineError> {
+        let accounts = self.status(name).await?;
         let mut by_state = BTreeMap::new();
         for a in &accounts {
             *by_state.entry(a.health.state()).or_insert(0) += 1;

@@ -41,10 +41,7 @@ pub fn status(args: StatusArgs) -> ExitCode {
     let name = args.name.clone();
     let result = run(async move {
         let engine = open_engine()?;
-        let mut overview = engine.overview().await?;
-        if let Some(name) = &name {
-            overview.accounts = engine.status(Some(name)).await?;
-        }
+        let overview = engine.overview_of(name.as_deref()).await?;
         // Only worth a look when there are tokens to read.
         let keychain = if overview.accounts.is_empty() {
             Ok(())

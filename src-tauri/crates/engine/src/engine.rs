@@ -80,8 +80,9 @@ pub(crate) struct Unsaved {
     pub base: i64,
     /// Their facts, written when they are finally saved.
     pub facts: reconnect_store::TokenFacts,
-    /// Whether they hold a refresh token the keychain does not have.
-    pub rotated: bool,
+    /// Whether they hold a new refresh token while the stored one may stop
+    /// working (the provider rotated it and is not known to keep old ones).
+    pub old_may_fail: bool,
 }
 
 /// Builds an [`Engine`] with injected parts (tests, the demo profile).

@@ -51,7 +51,7 @@ pub(crate) fn load_health(
 
 /// The failure record kept with `health`: the retry details of a
 /// `retrying` state are copied in, other states keep none.
-pub(crate) fn stored_failure(health: &Health, failure: &FailureRecord) -> Option<FailureRecord> {
+pub(crate) fn stored_failure(health: &Health, failure: &FailureRecord) -> FailureRecord {
     let mut failure = failure.clone();
     if let Health::Retrying {
         next_attempt,
@@ -63,7 +63,7 @@ pub(crate) fn stored_failure(health: &Health, failure: &FailureRecord) -> Option
     } else {
         failure.next_attempt = None;
     }
-    Some(failure)
+    failure
 }
 
 /// The forecast inputs from the stored facts.
@@ -167,7 +167,7 @@ mod tests {
         };
         let record = HealthRecord {
             state: health.state(),
-            last_failure: stored_failure(&health, &failure),
+            last_failure: Some(stored_failure(&health, &failure)),
             unsaved_since: None,
             updated_at: 0,
         };

@@ -12,7 +12,6 @@ use std::sync::atomic::Ordering;
 
 use reconnect_core::secret::AccessToken;
 use reconnect_core::tokens::{TokenSet, UnixTime};
-use reconnect_store::Provider;
 use serde::Serialize;
 
 use crate::engine::{Engine, SlotState};
@@ -43,9 +42,10 @@ pub struct RefreshOutcome {
     pub access_expires_at: Option<UnixTime>,
     /// Whether the new tokens are only in memory (the keychain refused them).
     pub unsaved_credentials: bool,
-    /// Whether those unsaved tokens include a new refresh token: the stored
-    /// one may then stop working (providers with reuse detection revoke the
-    /// whole grant when an old refresh token comes back).
+    /// Whether those unsaved tokens include a new refresh token and the
+    /// stored one may then stop working: every provider but Microsoft Entra
+    /// ID (which keeps earlier refresh tokens of a grant valid); providers
+    /// with reuse detection revoke the whole grant when an old one comes back.
     pub unsaved_rotation: bool,
 }
 
@@ -61,7 +61,7 @@ impl Engine {
     /// [`Engine::has_unsaved_credentials`].
     pub async fn access_token(&self, name: &str) -> Result<AccessToken, EngineError> {
         let (tokens, outcome) = self.obtain(name, Mode::Token).await?;
-        if outcome.unsaved_rotation && !self.keeps_old_refresh_tokens(name).await? {
+        if outcome.unsaved_rotation {
             return Err(EngineError::Unsaved {
                 name: name.to_owned(),
             });
@@ -78,12 +78,6 @@ impl Engine {
     /// (an identical failing request is still never repeated within 60 s).
     pub async fn refresh(&self, name: &str, force: bool) -> Result<RefreshOutcome, EngineError> {
         Ok(self.obtain(name, Mode::Explicit { force }).await?.1)
-    }
-
-    /// Whether the account's provider keeps earlier refresh tokens valid
-    /// after a rotation (Microsoft Entra ID does).
-    async fn keeps_old_refresh_tokens(&self, name: &str) -> Result<bool, EngineError> {
-        Ok(self.snapshot(name).await?.account.provider == Provider::Microsoft)
     }
 
     /// Gets a token set for `mode`: from memory or the keychain when that
@@ -161,7 +155,7 @@ pub(crate) fn reuse(
                 sent: false,
                 access_expires_at: tokens.access_expires_at,
                 unsaved_credentials: state.unsaved.is_some(),
-                unsaved_rotation: state.unsaved.as_ref().is_some_and(|u| u.rotated),
+                unsaved_rotation: state.unsaved.as_ref().is_some_and(|u| u.old_may_fail),
             },
         )
     })

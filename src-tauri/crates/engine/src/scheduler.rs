@@ -67,7 +67,7 @@ impl Engine {
                 if to.state() != health.state() {
                     let store = Arc::clone(&self.inner.store);
                     let id = snap.account.id;
-                    let kept = failure.and_then(|f| records::stored_failure(&to, &f));
+                    let kept = failure.map(|f| records::stored_failure(&to, &f));
                     let state = to.state();
                     tokio::task::spawn_blocking(move || store.set_health(id, state, kept.as_ref()))
                         .await??;

@@ -126,7 +126,7 @@ impl Engine {
                 sent: true,
                 access_expires_at: state.tokens.as_ref().and_then(|t| t.access_expires_at),
                 unsaved_credentials: unsaved.is_some(),
-                unsaved_rotation: unsaved.is_some_and(|u| u.rotated),
+                unsaved_rotation: unsaved.is_some_and(|u| u.old_may_fail),
             },
         ))
     }
@@ -177,11 +177,14 @@ impl Engine {
             event,
         };
         self.record_unsaved(account, unsaved, now).await;
-        let rotated = new.rotated || state.unsaved.as_ref().is_some_and(|u| u.rotated);
+        // Microsoft Entra ID keeps earlier refresh tokens of a grant valid.
+        let keeps_old = account.provider == reconnect_store::Provider::Microsoft;
+        let old_may_fail =
+            !keeps_old && (new.rotated || state.unsaved.as_ref().is_some_and(|u| u.old_may_fail));
         state.unsaved = Some(Unsaved {
             base: request.basis,
             facts: new.facts.clone(),
-            rotated,
+            old_may_fail,
         });
         self.emit(EngineEvent::UnsavedCredentials {
             account: account.name.clone(),
@@ -220,7 +223,7 @@ impl Engine {
             self.learn(account, &record.verdict, snap.facts.as_ref(), learned, now);
         }
         let recorded = Recorded {
-            health: Some((to.state(), records::stored_failure(&to, &record))),
+            health: Some((to.state(), Some(records::stored_failure(&to, &record)))),
             event: failure_event(account, &record, request.armed(), elapsed_ms, now),
         };
         match self.record_failure(account, request.basis, recorded).await {

@@ -96,11 +96,6 @@ impl Profile {
             .write(write, |tx| tx.append_event(event).map(|_| ()))
     }
 
-    /// Deletes an account's tokens (vault first), keeping the account.
-    pub fn forget_tokens(&self, account: &Account) -> Result<(), GrantError> {
-        self.grants().forget(account)
-    }
-
     /// Adopts a refresh token obtained elsewhere (`reconnect import`).
     /// Replaces any stored set; the access token is fetched by the next refresh.
     pub fn import_refresh_token(

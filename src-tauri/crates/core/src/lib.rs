@@ -13,6 +13,7 @@ pub mod health;
 pub mod jwt;
 pub mod policy;
 pub mod report;
+pub mod route;
 pub mod secret;
 pub mod spike;
 pub mod tokens;

@@ -46,6 +46,6 @@ pub use error::{EngineError, FailureKind};
 pub use notify::EngineEvent;
 pub use reconnect_core::failure::FailureRecord;
 pub use reconnect_store::lock;
-pub use refresh::RefreshOutcome;
+pub use refresh::{IssuedToken, RefreshOutcome, TokenRequest};
 pub use scheduler::TickReport;
 pub use status::{AccountStatus, Overview};

@@ -92,16 +92,16 @@ impl Engine {
         mode: Mode,
         seen: u64,
     ) -> Result<Ready, EngineError> {
-        let margin = self.inner.config.refresh_margin;
+        let margin = mode.margin();
         let refreshed_meanwhile = seen != slot.generation.load(Ordering::SeqCst);
-        if let Some(done) = reuse(state, mode, margin, self.now(), refreshed_meanwhile) {
+        if let Some(done) = reuse(state, mode, self.now(), refreshed_meanwhile) {
             return Ok(Ready::Done(done));
         }
         let snap = self.snapshot(name).await?;
         let valid = stored_valid(snap.facts.as_ref(), margin, self.now());
-        if mode == Mode::Token && state.unsaved.is_none() && valid {
+        if mode.wants_token() && state.unsaved.is_none() && valid {
             state.tokens = self.read_tokens(&snap.account).await?;
-            if let Some(done) = reuse(state, mode, margin, self.now(), false) {
+            if let Some(done) = reuse(state, mode, self.now(), false) {
                 return Ok(Ready::Done(done));
             }
         }
@@ -127,9 +127,8 @@ impl Engine {
         if snap.facts == before.facts || state.unsaved.is_some() {
             return Ok(Locked::Held(held, Box::new(snap)));
         }
-        let margin = self.inner.config.refresh_margin;
         let usable = match mode {
-            Mode::Token => stored_valid(snap.facts.as_ref(), margin, self.now()),
+            Mode::Token { margin } => stored_valid(snap.facts.as_ref(), margin, self.now()),
             Mode::Explicit { .. } | Mode::Background => true,
         };
         if !usable {
@@ -139,7 +138,7 @@ impl Engine {
         drop(held);
         state.tokens = self.read_tokens(&snap.account).await?;
         slot.generation.fetch_add(1, Ordering::SeqCst);
-        match reuse(state, mode, margin, self.now(), mode != Mode::Token) {
+        match reuse(state, mode, self.now(), !mode.wants_token()) {
             Some(done) => Ok(Locked::Done(done)),
             // The facts no longer change, so the next pass refreshes under the lock.
             None => Ok(Locked::Restart),

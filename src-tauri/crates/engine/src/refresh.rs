@@ -21,8 +21,12 @@ use crate::prepare::{Locked, Ready};
 /// Why a refresh is run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
-    /// Someone needs a valid access token; refresh only if it is (nearly) expired.
-    Token,
+    /// Someone needs an access token valid for at least `margin` more
+    /// seconds; refresh only if the held one is not.
+    Token {
+        /// Seconds the token must still be valid for.
+        margin: i64,
+    },
     /// `reconnect refresh`: refresh now; `force` also tries a stopped account.
     Explicit {
         /// Try even if the account is marked broken.
@@ -30,6 +34,43 @@ pub(crate) enum Mode {
     },
     /// The scheduler's keep-alive or retry.
     Background,
+}
+
+impl Mode {
+    /// Whether someone is waiting for an access token.
+    pub(crate) fn wants_token(self) -> bool {
+        matches!(self, Self::Token { .. })
+    }
+
+    /// How long a held access token must stay valid to answer.
+    pub(crate) fn margin(self) -> i64 {
+        match self {
+            Self::Token { margin } => margin,
+            Self::Explicit { .. } | Self::Background => 0,
+        }
+    }
+}
+
+/// What a caller of [`Engine::token`] asks for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TokenRequest {
+    /// Refresh first unless the access token stays valid this much longer;
+    /// `None` uses the engine's margin (five minutes by default).
+    pub min_ttl: Option<std::time::Duration>,
+}
+
+/// A valid access token and the facts a consumer needs with it.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    /// The token itself.
+    pub access_token: AccessToken,
+    /// When it expires, if the provider said.
+    pub expires_at: Option<UnixTime>,
+    /// The scopes granted, space-separated.
+    pub scope: String,
+    /// Whether the tokens in use are only in memory (the keychain refused
+    /// them); see [`RefreshOutcome::unsaved_credentials`].
+    pub unsaved_credentials: bool,
 }
 
 /// What a call to [`Engine::refresh`] achieved.
@@ -60,17 +101,41 @@ impl Engine {
     /// a grant valid; the caller learns of it from
     /// [`Engine::has_unsaved_credentials`].
     pub async fn access_token(&self, name: &str) -> Result<AccessToken, EngineError> {
-        let (tokens, outcome) = self.obtain(name, Mode::Token).await?;
+        Ok(self
+            .token(name, TokenRequest::default())
+            .await?
+            .access_token)
+    }
+
+    /// Like [`Engine::access_token`], with the token's expiry and scopes,
+    /// refreshing first unless it stays valid for `request.min_ttl`.
+    pub async fn token(
+        &self,
+        name: &str,
+        request: TokenRequest,
+    ) -> Result<IssuedToken, EngineError> {
+        let margin = request
+            .min_ttl
+            .map_or(self.inner.config.refresh_margin, |d| {
+                i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+            });
+        let (tokens, outcome) = self.obtain(name, Mode::Token { margin }).await?;
         if outcome.unsaved_rotation {
             return Err(EngineError::Unsaved {
                 name: name.to_owned(),
             });
         }
-        tokens
+        let access_token = tokens
             .access_token
             .ok_or_else(|| EngineError::NotConnected {
                 name: name.to_owned(),
-            })
+            })?;
+        Ok(IssuedToken {
+            access_token,
+            expires_at: tokens.access_expires_at,
+            scope: tokens.scope,
+            unsaved_credentials: outcome.unsaved_credentials,
+        })
     }
 
     /// Refreshes the account now. With `force`, also an account marked
@@ -124,7 +189,7 @@ impl Engine {
         match settled {
             // A reconnect replaced the grant while our request was in
             // flight: whoever wants a token gets one from the new grant.
-            Err(EngineError::Superseded { .. }) if mode == Mode::Token => {
+            Err(EngineError::Superseded { .. }) if mode.wants_token() => {
                 drop(state);
                 Box::pin(self.obtain(name, mode)).await
             }
@@ -137,13 +202,12 @@ impl Engine {
 pub(crate) fn reuse(
     state: &SlotState,
     mode: Mode,
-    margin: i64,
     now: UnixTime,
     refreshed_meanwhile: bool,
 ) -> Option<(TokenSet, RefreshOutcome)> {
     let tokens = state.tokens.as_ref()?;
     let usable = match mode {
-        Mode::Token => tokens.access_valid_for(now, margin),
+        Mode::Token { margin } => tokens.access_valid_for(now, margin),
         Mode::Explicit { .. } | Mode::Background => {
             refreshed_meanwhile && tokens.access_valid_for(now, 0)
         }

@@ -7,7 +7,9 @@ mod common;
 
 use common::Rig;
 use reconnect_core::health::Health;
-use reconnect_engine::{EngineError, EngineEvent, FailureKind};
+use std::time::Duration;
+
+use reconnect_engine::{EngineError, EngineEvent, FailureKind, TokenRequest};
 use reconnect_store::Vault as _;
 use serde_json::json;
 
@@ -57,6 +59,40 @@ async fn expired_access_token_is_refreshed_once_and_the_rotation_is_stored() {
     assert_eq!(events[0].event.kind, reconnect_store::EventKind::Refresh);
     assert_eq!(events[0].event.outcome, reconnect_store::Outcome::Ok);
     assert_eq!(health(&rig, "work").await, Health::Healthy);
+}
+
+#[tokio::test]
+async fn a_longer_minimum_lifetime_refreshes_a_token_the_default_would_serve() {
+    let rig = Rig::new().await;
+    rig.connect("work", ALICE);
+    let first = rig
+        .engine
+        .token("work", TokenRequest::default())
+        .await
+        .unwrap();
+    let refreshes = rig.refreshes();
+    let left = first.expires_at.expect("an expiry") - rig.now();
+    assert!(
+        left > 600,
+        "a fresh token lives longer than ten minutes: {left}"
+    );
+    assert!(first.scope.contains("User.Read"), "{}", first.scope);
+
+    // Ten minutes is still enough: no request.
+    let ten = TokenRequest {
+        min_ttl: Some(Duration::from_secs(600)),
+    };
+    let same = rig.engine.token("work", ten).await.unwrap();
+    assert_eq!(same.access_token, first.access_token);
+    assert_eq!(rig.refreshes(), refreshes);
+
+    // More than it has left: refreshed first.
+    let more = TokenRequest {
+        min_ttl: Some(Duration::from_secs(u64::try_from(left).unwrap() + 60)),
+    };
+    let fresh = rig.engine.token("work", more).await.unwrap();
+    assert_ne!(fresh.access_token, first.access_token);
+    assert_eq!(rig.refreshes(), refreshes + 1);
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@
 //! - [`Grants`]: the one way token sets are written and accounts removed,
 //!   under the account's write lock ([`lock`]), never replacing a newer
 //!   grant with an older one.
+//! - [`ProfileConfig`]: the profile's hand-edited `config.toml`.
 //! - [`Profile`]: a store and a vault together, for operations that touch
 //!   both in the right order.
 //!
@@ -20,6 +21,7 @@ pub mod account;
 mod attempt;
 pub mod chunked;
 mod codec;
+pub mod config;
 pub mod db;
 pub mod error;
 pub mod events;
@@ -40,6 +42,7 @@ pub mod vault;
 
 pub use account::{Account, Identity, NewAccount, Provider, Redirect};
 pub use chunked::ChunkedVault;
+pub use config::{ConfigError, ProfileConfig};
 pub use db::{Store, Tx};
 pub use error::StoreError;
 pub use events::{CodeCount, Event, EventKind, EventQuery, NewEvent, Outcome, Retention};

@@ -32,6 +32,8 @@ enum Command {
     Import(cmd::account::ImportArgs),
     /// Print a valid access token on stdout, refreshing if needed.
     Token(cmd::token::TokenArgs),
+    /// git's credential helper: answers with an account's access token.
+    Credential(cmd::credential::CredentialArgs),
     /// Refresh an account's tokens now.
     Refresh(cmd::token::RefreshArgs),
     /// Show health, forecast and the last failure of accounts.
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         Command::Accounts(args) => cmd::account::accounts(args),
         Command::Import(args) => cmd::account::import(args),
         Command::Token(args) => cmd::token::token(args),
+        Command::Credential(args) => cmd::credential::run_credential(args),
         Command::Refresh(args) => cmd::token::refresh(args),
         Command::Status(args) => cmd::status::status(args),
         Command::Events(args) => cmd::status::events(args),

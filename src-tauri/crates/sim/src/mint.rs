@@ -112,15 +112,26 @@ fn resource_scopes(scope: &str) -> Vec<&str> {
         .collect()
 }
 
-/// The audience of the first resource scope (`https://graph.microsoft.com/User.Read` → `https://graph.microsoft.com`).
+/// The audience of the first resource scope: the resource before the last
+/// `/`, given as a URI (`https://graph.microsoft.com/User.Read` →
+/// `https://graph.microsoft.com`) or as an application id
+/// (`499b84ac-…/.default` → `499b84ac-…`, as Entra issues for Azure DevOps).
+/// A bare permission (`User.Read`) belongs to Microsoft Graph.
 fn audience(resources: &[&str]) -> String {
-    match resources.first() {
-        Some(s) => match s.rfind('/') {
-            Some(i) if s.contains("://") && i > s.find("://").unwrap_or(0) + 2 => s[..i].to_owned(),
-            _ => GRAPH_APP_ID.to_owned(),
-        },
-        None => GRAPH_APP_ID.to_owned(),
-    }
+    let resource = resources
+        .first()
+        .and_then(|s| s.rfind('/').map(|i| &s[..i]))
+        .filter(|r| r.find("://").is_some_and(|at| r.len() > at + 3) || is_app_id(r));
+    resource.map_or_else(|| GRAPH_APP_ID.to_owned(), str::to_owned)
+}
+
+/// Whether `text` is a GUID, as application ids are.
+fn is_app_id(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// Whether `aud` is Microsoft Graph, whose access tokens only Graph reads.
@@ -266,6 +277,10 @@ mod tests {
         assert_eq!(audience(&r), "https://graph.microsoft.com");
         assert_eq!(scp(&r), "User.Read x");
         assert_eq!(audience(&[]), GRAPH_APP_ID);
+        let devops = ["499b84ac-1321-427f-aa17-267ca6975798/.default"];
+        assert_eq!(audience(&devops), "499b84ac-1321-427f-aa17-267ca6975798");
+        assert_eq!(audience(&["User.Read"]), GRAPH_APP_ID);
+        assert_eq!(audience(&["not-an-id/.default"]), GRAPH_APP_ID);
         assert_eq!(audience(&["User.Read"]), GRAPH_APP_ID);
         assert_eq!(scp(&["Mail.Read"]), "Mail.Read");
     }

@@ -2,6 +2,7 @@
 //! functions returning the process exit code.
 
 pub mod account;
+pub mod credential;
 pub mod decode;
 pub mod logging;
 pub mod signin;

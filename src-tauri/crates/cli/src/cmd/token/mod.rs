@@ -1,49 +1,109 @@
 //! `reconnect token` and `reconnect refresh`.
 //!
 //! `reconnect token NAME` prints a valid access token on stdout and nothing
-//! else, refreshing first if it expires within five minutes. On failure the
-//! decoded reason goes to stderr and the exit code says what kind of failure
-//! it was (see [`super::exit`]).
+//! else, refreshing first if it expires within `--min-ttl` (five minutes by
+//! default); `--format` prints it in the shape a tool expects ([`format`]).
+//! On failure the decoded reason goes to stderr and the exit code says what
+//! kind of failure it was (see [`super::exit`]), whatever the format.
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use reconnect_engine::{Engine, EngineError, FailureKind};
+use std::time::Duration;
+
+use reconnect_engine::{Engine, EngineError, FailureKind, TokenRequest};
 use reconnect_store::Home;
 
 use super::exit;
+
+pub mod format;
+
+use format::Format;
 
 /// Arguments of `reconnect token`.
 #[derive(Debug, clap::Args)]
 pub struct TokenArgs {
     /// The account's name.
     pub name: String,
+    /// Refresh first unless the token stays valid at least this long
+    /// (`90s`, `10m`, `1h`, or plain seconds).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub min_ttl: Duration,
+    /// What to print: the bare token, or the shape a tool expects.
+    #[arg(long, value_enum, default_value_t = Format::Raw)]
+    pub format: Format,
+    /// The mailbox user for `--format xoauth2` (default: the account's user).
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+}
+
+/// Parses `--min-ttl`: a humantime duration (`10m`, `1h 30m`) or seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    humantime::parse_duration(text)
+        .map_err(|e| format!("{e} (write it as 90s, 10m, 1h or a number of seconds)"))
 }
 
 /// Runs `reconnect token`.
 pub fn token(args: TokenArgs) -> ExitCode {
+    if args.user.is_some() && args.format != Format::Xoauth2 {
+        eprintln!("reconnect: --user is only for --format xoauth2");
+        return ExitCode::from(exit::OTHER);
+    }
+    let request = TokenRequest {
+        min_ttl: Some(args.min_ttl),
+    };
+    let name = args.name.clone();
     let result = run(async move {
         let engine = open_engine()?;
-        let token = engine.access_token(&args.name).await?;
-        let unsaved = engine.has_unsaved_credentials(&args.name).await;
-        Ok((token, unsaved))
+        let issued = engine.token(&name, request).await?;
+        let account = engine.store().account(&name)?;
+        Ok((issued, account))
     });
-    match result {
-        Ok((token, unsaved)) => {
-            if unsaved {
-                warn_unsaved();
-            }
-            let mut out = std::io::stdout().lock();
-            if writeln!(out, "{}", token.expose())
-                .and_then(|()| out.flush())
-                .is_err()
-            {
-                return ExitCode::from(exit::OTHER);
-            }
-            ExitCode::SUCCESS
-        }
-        Err(err) => failure(&err),
+    let (issued, account) = match result {
+        Ok(found) => found,
+        Err(err) => return failure(&err),
+    };
+    if issued.unsaved_credentials {
+        warn_unsaved();
     }
+    let shape = format::Issued {
+        token: issued.access_token.expose(),
+        expires_on: issued.expires_at,
+        scope: &issued.scope,
+        account: &account.name,
+        tenant: account
+            .identity
+            .tid
+            .as_deref()
+            .or(account.tenant.as_deref()),
+        user: args.user.as_deref().or(account.identity.upn.as_deref()),
+    };
+    let exec_info = std::env::var("KUBERNETES_EXEC_INFO").ok();
+    let text = match format::render(
+        args.format,
+        &shape,
+        format::exec_api_version(exec_info.as_deref()),
+    ) {
+        Ok(text) => text,
+        Err(err) => {
+            eprintln!("reconnect: {err}");
+            return ExitCode::from(exit::OTHER);
+        }
+    };
+    print_secret(&text)
+}
+
+/// Writes `text` and a newline to stdout (never anywhere else).
+pub(crate) fn print_secret(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{text}").and_then(|()| out.flush()).is_err() {
+        return ExitCode::from(exit::OTHER);
+    }
+    ExitCode::SUCCESS
 }
 
 /// Arguments of `reconnect refresh`.
@@ -102,7 +162,7 @@ pub(crate) fn run<T>(
     runtime.block_on(future)
 }
 
-fn warn_unsaved() {
+pub(crate) fn warn_unsaved() {
     eprintln!(
         "reconnect: warning: unsaved credentials — the keychain refused the new tokens; \
          they were used but not saved (the previous refresh token still works)"

@@ -4,6 +4,14 @@
 //! than silently ignored.
 //!
 //! ```toml
+//! # Run a program (no shell) on each event the keeper sees; RECONNECT_EVENT,
+//! # RECONNECT_ACCOUNT, RECONNECT_CODE and RECONNECT_TITLE are in its environment.
+//! on_event = ["notify-send", "Reconnect"]
+//! hook_timeout_seconds = 30
+//!
+//! # Whether the desktop app starts at login (the app's setting writes this).
+//! start_at_login = true
+//!
 //! # Which account answers `reconnect credential` (git) for which host and path.
 //! [[route]]
 //! host = "dev.azure.com"
@@ -11,7 +19,8 @@
 //! account = "work"
 //! ```
 //!
-//! A missing file is an empty configuration.
+//! A missing file is an empty configuration. Settings the app changes are
+//! written back with the rest of the file (comments included) untouched.
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +36,16 @@ pub const CONFIG_FILE: &str = "config.toml";
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileConfig {
+    /// `on_event`: a program and its arguments, run without a shell for each
+    /// event the keeper reports.
+    #[serde(default)]
+    pub on_event: Option<Vec<String>>,
+    /// How long an `on_event` program may run before it is stopped.
+    #[serde(default)]
+    pub hook_timeout_seconds: Option<u64>,
+    /// Whether the desktop app starts at login; `None` until someone chose.
+    #[serde(default)]
+    pub start_at_login: Option<bool>,
     /// `[[route]]`: which account answers for which host and path.
     #[serde(default, rename = "route")]
     pub routes: Vec<Route>,
@@ -52,6 +71,21 @@ pub enum ConfigError {
         /// The parser's message, with line and column.
         #[source]
         source: toml::de::Error,
+    },
+    /// `on_event` is empty or names an empty program.
+    #[error("{path}: `on_event` must name a program, as [\"program\", \"arg\", …]")]
+    Hook {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file could not be written back.
+    #[error("cannot write {path}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What the file system said.
+        #[source]
+        source: std::io::Error,
     },
     /// A route makes no sense.
     #[error("{path}: {source}")]
@@ -102,7 +136,43 @@ impl ProfileConfig {
             path: path.to_owned(),
             source,
         })?;
+        if config
+            .on_event
+            .as_ref()
+            .is_some_and(|argv| argv.first().is_none_or(|p| p.trim().is_empty()))
+        {
+            return Err(ConfigError::Hook {
+                path: path.to_owned(),
+            });
+        }
         Ok(config)
+    }
+
+    /// Records the "start at login" choice in the profile's `config.toml`,
+    /// keeping everything else in the file as it was.
+    pub fn set_start_at_login(home: &Home, on: bool) -> Result<(), ConfigError> {
+        let path = home.config_path();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        };
+        // Refuse to rewrite a file we could not read back afterwards.
+        Self::parse(&text, &path)?;
+        let mut doc: toml_edit::DocumentMut =
+            text.parse()
+                .map_err(|source: toml_edit::TomlError| ConfigError::Write {
+                    path: path.clone(),
+                    source: std::io::Error::other(source.to_string()),
+                })?;
+        doc["start_at_login"] = toml_edit::value(on);
+        let write = |source| ConfigError::Write {
+            path: path.clone(),
+            source,
+        };
+        let temp = path.with_extension("toml.tmp");
+        std::fs::write(&temp, doc.to_string()).map_err(write)?;
+        std::fs::rename(&temp, &path).map_err(write)
     }
 }
 
@@ -147,6 +217,50 @@ account = "home"
             .expect_err("bad host")
             .to_string();
         assert!(err.contains("route 1") && err.contains("a b"), "{err}");
+    }
+
+    #[test]
+    fn hooks_must_name_a_program() {
+        let ok =
+            parse("on_event = [\"logger\", \"-t\", \"reconnect\"]\nhook_timeout_seconds = 5\n")
+                .expect("valid");
+        assert_eq!(ok.on_event.as_deref().map(<[String]>::len), Some(3));
+        assert_eq!(ok.hook_timeout_seconds, Some(5));
+        assert!(matches!(
+            parse("on_event = []"),
+            Err(ConfigError::Hook { .. })
+        ));
+        assert!(matches!(
+            parse("on_event = [\" \"]"),
+            Err(ConfigError::Hook { .. })
+        ));
+    }
+
+    #[test]
+    fn the_start_at_login_choice_keeps_the_rest_of_the_file() {
+        let dir = tempfile::tempdir().expect("dir");
+        let home = Home::at(dir.path()).expect("home");
+        ProfileConfig::set_start_at_login(&home, true).expect("new file");
+        assert_eq!(
+            ProfileConfig::load(&home).expect("read").start_at_login,
+            Some(true)
+        );
+        let hand = "# my routes\n[[route]]\nhost = \"h.test\" # work\naccount = \"a\"\n";
+        std::fs::write(home.config_path(), hand).expect("write");
+        ProfileConfig::set_start_at_login(&home, false).expect("edit");
+        let text = std::fs::read_to_string(home.config_path()).expect("read");
+        assert!(
+            text.contains("# my routes") && text.contains("# work"),
+            "{text}"
+        );
+        let config = ProfileConfig::load(&home).expect("read");
+        assert_eq!(config.start_at_login, Some(false));
+        assert_eq!(config.routes.len(), 1);
+        std::fs::write(home.config_path(), "start_at_login = \"yes\"\n").expect("write");
+        assert!(
+            ProfileConfig::set_start_at_login(&home, true).is_err(),
+            "a broken file is left alone"
+        );
     }
 
     #[test]

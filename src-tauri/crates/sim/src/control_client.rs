@@ -11,11 +11,12 @@ use serde::de::DeserializeOwned;
 use url::{Host, Url};
 
 use crate::breaks::{BreakError, BreakKind, BreakStep};
+use crate::device::TenantPolicy;
 use crate::faults::{Fault, FaultRequest};
 use crate::model::{App, UserStatePatch};
 use crate::wire::{
-    AutoApprove, ClockAdvance, ClockReading, ControlRefusal, FaultList, LogPage, NewUser,
-    Revocation, UserInfo, UserList,
+    AutoApprove, ClockAdvance, ClockReading, ControlRefusal, DeviceApproval, DeviceCodeInfo,
+    DeviceCodeList, FaultList, LogPage, NewUser, Revocation, UserInfo, UserList,
 };
 
 /// How long connecting to the simulator may take.
@@ -237,6 +238,53 @@ impl ControlClient {
         };
         self.json(self.call(Method::POST, &["auto-approve"]).json(&body))
             .await
+    }
+
+    /// `GET /_sim/devicecodes`: every device code (without the device codes themselves).
+    pub async fn device_codes(&self) -> Result<DeviceCodeList, ControlError> {
+        self.json(self.call(Method::GET, &["devicecodes"])).await
+    }
+
+    /// `POST /_sim/devicecodes/{user_code}/approve`: approves a pending code
+    /// for `upn` (404 for an unknown code or user; 409 when the code is no
+    /// longer pending or the tenant's policy blocks the flow).
+    pub async fn approve_device_code(
+        &self,
+        user_code: &str,
+        upn: &str,
+    ) -> Result<DeviceCodeInfo, ControlError> {
+        let body = DeviceApproval {
+            upn: upn.to_owned(),
+            mfa: None,
+        };
+        let call = self.call(Method::POST, &["devicecodes", user_code, "approve"]);
+        self.json(call.json(&body)).await
+    }
+
+    /// `POST /_sim/devicecodes/{user_code}/decline`: declines a pending code.
+    pub async fn decline_device_code(
+        &self,
+        user_code: &str,
+    ) -> Result<DeviceCodeInfo, ControlError> {
+        self.json(self.call(Method::POST, &["devicecodes", user_code, "decline"]))
+            .await
+    }
+
+    /// `GET /_sim/tenants/{tenant}/policy`: the device-code policy (`tenant`
+    /// is [`crate::TENANT_ID`], `common` or `organizations`).
+    pub async fn tenant_policy(&self, tenant: &str) -> Result<TenantPolicy, ControlError> {
+        self.json(self.call(Method::GET, &["tenants", tenant, "policy"]))
+            .await
+    }
+
+    /// `POST /_sim/tenants/{tenant}/policy`: blocks or allows the device code flow.
+    pub async fn set_tenant_policy(
+        &self,
+        tenant: &str,
+        policy: &TenantPolicy,
+    ) -> Result<TenantPolicy, ControlError> {
+        let call = self.call(Method::POST, &["tenants", tenant, "policy"]);
+        self.json(call.json(policy)).await
     }
 
     /// A request to `/_sim/` + `segments`, each percent-encoded as one path segment.

@@ -23,16 +23,22 @@ pub struct Facts {
     pub user: Option<String>,
     /// Whether the session had MFA.
     pub mfa: Option<bool>,
+    /// The device flow's user code, for device-code polls.
+    pub user_code: Option<String>,
+    /// The device code's polling interval after the poll.
+    pub interval: Option<u32>,
 }
 
-fn missing(param: &str) -> Failure {
+/// 900144: a required parameter is absent.
+pub(crate) fn missing(param: &str) -> Failure {
     Failure::with_text(
         900144,
         format!("The request body must contain the following parameter: '{param}'."),
     )
 }
 
-fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+/// A non-empty form parameter.
+pub(crate) fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
     params
         .get(name)
         .map(String::as_str)
@@ -66,7 +72,7 @@ pub fn fault_failure(kind: FaultKind) -> Option<Failure> {
 }
 
 /// Checks the client: 7000218 when public client flows are off and no secret came.
-fn check_client(
+pub(crate) fn check_client(
     world: &World,
     client_id: &str,
     params: &HashMap<String, String>,
@@ -84,7 +90,7 @@ fn check_client(
 }
 
 /// Checks the user's own state (disabled, blocked, consent): shared by both grants.
-fn check_user(user: &User, client_id: &str) -> Result<(), Failure> {
+pub(crate) fn check_user(user: &User, client_id: &str) -> Result<(), Failure> {
     if user.disabled {
         return Err(Failure::with_text(
             50057,
@@ -107,7 +113,7 @@ fn check_user(user: &User, client_id: &str) -> Result<(), Failure> {
 }
 
 /// Takes a code fault for `upn` (or for anyone), if one is queued.
-fn queued_fault(world: &mut World, upn: Option<&str>) -> Result<(), Failure> {
+pub(crate) fn queued_fault(world: &mut World, upn: Option<&str>) -> Result<(), Failure> {
     if world.faults.is_empty() {
         return Ok(());
     }

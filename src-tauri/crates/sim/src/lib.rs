@@ -13,10 +13,15 @@
 //! drives a running simulator through it, with the same body types
 //! ([`wire`]) the server's handlers use, and typed kinds of outage
 //! ([`Outage`]) and of broken grant ([`BreakKind`]).
+//!
+//! The device authorization grant (RFC 8628) is served as Entra serves it
+//! ([`device`]): codes from `devicecode`, polls at the token endpoint, a page
+//! at `/devicelogin`, and control routes to approve, decline and block.
 
 pub mod breaks;
 pub mod clock;
 pub mod control_client;
+pub mod device;
 pub mod failure;
 pub mod faults;
 pub mod grant;
@@ -37,13 +42,17 @@ use axum::routing::{get, post};
 
 pub use breaks::{BreakError, BreakKind};
 pub use control_client::{ControlClient, ControlError};
+pub use device::{DeviceAuthorization, DeviceStatus, TenantPolicy};
 pub use failure::{ErrorBody, Failure};
 pub use faults::{Fault, FaultRequest, Outage, UNTIL_CLEARED};
 pub use log::LogEntry;
 pub use model::{App, User, UserStatePatch};
 pub use server::{RunningSim, SimConfig, Simulator};
 pub use state::{GrantRequest, SimState, TENANT_ID};
-pub use wire::{ClockReading, FaultList, LogPage, NewUser, Revocation, UserInfo, UserList};
+pub use wire::{
+    ClockReading, DeviceApproval, DeviceCodeInfo, DeviceCodeList, FaultList, LogPage, NewUser,
+    Revocation, UserInfo, UserList,
+};
 
 /// Errors of the simulator library.
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +98,7 @@ pub(crate) fn new_uuid() -> uuid::Uuid {
 
 /// The simulator's router over `state`: the identity endpoints and `/_sim`.
 pub fn app(state: SimState) -> Router {
-    use routes::{authorize, control, discovery, token};
+    use routes::{authorize, control, device, discovery, token};
     Router::new()
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
@@ -101,6 +110,11 @@ pub fn app(state: SimState) -> Router {
             get(authorize::start).post(authorize::step),
         )
         .route("/{tenant}/oauth2/v2.0/token", post(token::token))
+        .route("/{tenant}/oauth2/v2.0/devicecode", post(device::devicecode))
+        .route(
+            "/devicelogin",
+            get(device::login_page).post(device::login_submit),
+        )
         .route(
             "/_sim/users",
             get(control::list_users).post(control::create_user),
@@ -127,5 +141,18 @@ pub fn app(state: SimState) -> Router {
             get(control::get_app).post(control::set_app),
         )
         .route("/_sim/auto-approve", post(control::auto_approve))
+        .route("/_sim/devicecodes", get(control::list_device_codes))
+        .route(
+            "/_sim/devicecodes/{user_code}/approve",
+            post(control::approve_device_code),
+        )
+        .route(
+            "/_sim/devicecodes/{user_code}/decline",
+            post(control::decline_device_code),
+        )
+        .route(
+            "/_sim/tenants/{tenant}/policy",
+            get(control::tenant_policy).post(control::set_tenant_policy),
+        )
         .with_state(state)
 }

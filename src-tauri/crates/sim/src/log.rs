@@ -18,7 +18,7 @@ pub struct LogEntry {
     pub time: String,
     /// Virtual time, Unix seconds.
     pub unix: i64,
-    /// `discovery`, `keys`, `authorize` or `token`.
+    /// `discovery`, `keys`, `authorize`, `token` or `devicecode`.
     pub endpoint: String,
     /// HTTP method.
     pub method: String,
@@ -40,6 +40,13 @@ pub struct LogEntry {
     pub mfa: Option<bool>,
     /// The outage served instead of an answer, if any.
     pub fault: Option<String>,
+    /// The device flow's user code (device-code requests and polls).
+    #[serde(default)]
+    pub user_code: Option<String>,
+    /// The device code's polling interval in seconds: as issued, or as it
+    /// stands after a poll (each `slow_down` adds 5).
+    #[serde(default)]
+    pub interval: Option<u32>,
 }
 
 impl LogEntry {
@@ -60,6 +67,8 @@ impl LogEntry {
             claims_passed: false,
             mfa: None,
             fault: None,
+            user_code: None,
+            interval: None,
         }
     }
 }
@@ -96,6 +105,16 @@ struct Kept {
     claims_passed: bool,
     mfa: Option<bool>,
     fault: Option<Arc<str>>,
+    /// Device-flow facts, boxed: most entries have none, and this keeps
+    /// the others' size at one pointer.
+    device: Option<Box<DeviceFacts>>,
+}
+
+/// The device-flow part of a kept entry.
+#[derive(Debug, Clone)]
+struct DeviceFacts {
+    user_code: Option<Box<str>>,
+    interval: Option<u32>,
 }
 
 impl RequestLog {
@@ -115,6 +134,12 @@ impl RequestLog {
             claims_passed: entry.claims_passed,
             mfa: entry.mfa,
             fault: entry.fault.map(|t| self.share(t)),
+            device: (entry.user_code.is_some() || entry.interval.is_some()).then(|| {
+                Box::new(DeviceFacts {
+                    user_code: entry.user_code.map(String::into_boxed_str),
+                    interval: entry.interval,
+                })
+            }),
         };
         if self.entries.len() >= LOG_CAPACITY {
             self.entries.pop_front();
@@ -165,6 +190,11 @@ impl RequestLog {
                     claims_passed: k.claims_passed,
                     mfa: k.mfa,
                     fault: k.fault.as_ref().map(text),
+                    user_code: k
+                        .device
+                        .as_ref()
+                        .and_then(|d| d.user_code.as_deref().map(str::to_owned)),
+                    interval: k.device.as_ref().and_then(|d| d.interval),
                 }
             })
             .collect()
@@ -242,6 +272,8 @@ mod tests {
             e.mfa = Some(i % 4 == 0);
             e.claims_passed = i % 6 == 0;
             e.status = if i % 5 == 0 { 400 } else { 200 };
+            e.user_code = (i % 7 == 0).then(|| format!("CODE{i}"));
+            e.interval = (i % 7 == 0).then_some(5 + i);
             log.push_at(e.clone(), i64::from(i));
             e.unix = i64::from(i);
             e.time = rfc3339(e.unix);

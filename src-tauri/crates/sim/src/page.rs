@@ -23,7 +23,8 @@ const STYLE: &str = "body{font-family:sans-serif;max-width:28rem;margin:3rem aut
 button{margin:.25rem 0;padding:.4rem 1rem}input{display:block;width:100%;margin:.25rem 0 .75rem;padding:.4rem}\
 #error{color:#a4262c}.pick{display:block;width:100%;text-align:left}";
 
-fn document(step: &str, title: &str, body: &str) -> String {
+/// A whole page: `step` goes into `<body data-step>`, `title` is escaped, `body` is markup.
+pub(crate) fn document(step: &str, title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} - Reconnect simulator</title>\
 <style>{STYLE}</style></head>\n<body data-step=\"{step}\"><p><small>Reconnect simulator of Microsoft sign-in</small></p>\

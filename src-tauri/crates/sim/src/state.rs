@@ -1,5 +1,5 @@
-//! The shared simulator state: the directory, sessions, codes, faults, log and
-//! virtual clock behind one lock, plus the keys. [`SimState`] is the handle
+//! The shared simulator state: the directory, sessions, codes (authorization
+//! and device), the tenant policy, faults, log and virtual clock behind one lock, plus the keys. [`SimState`] is the handle
 //! in-process tests use to drive the simulator without HTTP.
 
 use std::collections::{BTreeMap, HashMap};
@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde::Deserialize;
 
 use crate::clock::VirtualClock;
+use crate::device::{DeviceCodes, TenantPolicy};
 use crate::faults::{Fault, FaultRequest, Faults};
 use crate::keys::Keys;
 use crate::log::{LogEntry, RequestLog};
@@ -40,8 +41,12 @@ pub struct World {
     pub faults: Faults,
     /// Request log.
     pub log: RequestLog,
-    /// User for whom `/authorize` finishes without a page.
+    /// User for whom `/authorize` finishes without a page (and device codes are approved at once).
     pub auto_approve: Option<String>,
+    /// Issued device codes.
+    pub device_codes: DeviceCodes,
+    /// The tenant's policy for the device code flow.
+    pub policy: TenantPolicy,
 }
 
 impl World {
@@ -293,7 +298,8 @@ impl SimState {
         self.world().log.clear();
     }
 
-    /// Sets (or clears) the user for whom `/authorize` finishes without a page.
+    /// Sets (or clears) the user for whom `/authorize` finishes without a
+    /// page; device codes issued while it is set are approved for them at once.
     pub fn set_auto_approve(&self, upn: Option<&str>) {
         self.world().auto_approve = upn.map(str::to_lowercase);
     }

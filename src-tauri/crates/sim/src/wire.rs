@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::rfc3339;
+use crate::device::{DeviceCode, DeviceStatus};
 use crate::faults::{Fault, Outage};
 use crate::log::LogEntry;
 use crate::model::User;
@@ -172,6 +173,66 @@ pub struct LogPage {
 pub struct AutoApprove {
     /// The user, or `None`.
     pub upn: Option<String>,
+}
+
+/// A device code as the control API shows it (`GET /_sim/devicecodes`, and
+/// the answer to approve and decline): never the device code itself.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct DeviceCodeInfo {
+    /// The short code the user types.
+    pub user_code: String,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The tenant path segment the client used.
+    pub tenant: String,
+    /// Scopes asked for.
+    pub scope: String,
+    /// Where it stands.
+    pub status: DeviceStatus,
+    /// Current polling interval in seconds (5, plus 5 per `slow_down`).
+    pub interval: u32,
+    /// Polls answered so far.
+    pub polls: u32,
+    /// When it expires, virtual Unix seconds.
+    pub expires_at: i64,
+    /// Who approved (or tried to), when someone did.
+    pub upn: Option<String>,
+}
+
+impl DeviceCodeInfo {
+    /// The view of `code` at virtual time `now`.
+    pub fn new(code: &DeviceCode, now: i64) -> Self {
+        Self {
+            user_code: code.user_code.clone(),
+            client_id: code.client_id.clone(),
+            tenant: code.tenant.clone(),
+            scope: code.scope.clone(),
+            status: code.status_at(now),
+            interval: code.interval,
+            polls: code.polls,
+            expires_at: code.expires_at,
+            upn: code.upn.clone(),
+        }
+    }
+}
+
+/// `GET /_sim/devicecodes`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct DeviceCodeList {
+    /// Every device code, oldest first.
+    pub device_codes: Vec<DeviceCodeInfo>,
+}
+
+/// `POST /_sim/devicecodes/{user_code}/approve`: who approves.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceApproval {
+    /// The user signing in on the other device.
+    pub upn: String,
+    /// Whether the sign-in counts as MFA (default: when the user requires
+    /// MFA or the request carried a claims challenge, as the sign-in page does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa: Option<bool>,
 }
 
 /// Every control-API refusal: `{"error": "…"}` with status 400, 404 or 409.

@@ -1,12 +1,13 @@
 //! The typed control client against the real simulator on loopback: every
 //! call, the typed answers equal to the server's JSON, breaking and
-//! restoring a user every way, and the error paths (nothing listening, a
-//! refusal, an answer that is not JSON).
+//! restoring a user every way, device codes and the tenant policy, and the
+//! error paths (nothing listening, a refusal, an answer that is not JSON).
 
 use reconnect_sim::faults::FaultKind;
 use reconnect_sim::{
-    App, BreakError, BreakKind, ControlClient, ControlError, FaultRequest, NewUser, Outage,
-    RunningSim, SimConfig, Simulator, UNTIL_CLEARED, UserStatePatch,
+    App, BreakError, BreakKind, ControlClient, ControlError, DeviceStatus, FaultRequest, NewUser,
+    Outage, RunningSim, SimConfig, Simulator, TENANT_ID, TenantPolicy, UNTIL_CLEARED,
+    UserStatePatch,
 };
 
 const ALICE: &str = "alice@contoso.test";
@@ -208,6 +209,74 @@ async fn every_break_lands_in_the_simulator_and_restore_lifts_it() {
             "{kind}: restore clears every fault"
         );
     }
+}
+
+#[tokio::test]
+async fn device_codes_and_the_tenant_policy_go_through_the_client() {
+    let (sim, client) = started().await;
+    let issue = || async {
+        reqwest::Client::new()
+            .post(format!("{}/common/oauth2/v2.0/devicecode", sim.http_url))
+            .form(&[("client_id", "my-app"), ("scope", "openid offline_access")])
+            .send()
+            .await
+            .expect("POST")
+            .json::<reconnect_sim::DeviceAuthorization>()
+            .await
+            .expect("JSON")
+    };
+    let first = issue().await;
+    let second = issue().await;
+    let list = client.device_codes().await.expect("list");
+    assert_eq!(
+        list,
+        serde_json::from_value(raw(&sim, "devicecodes").await).expect("same JSON")
+    );
+    assert_eq!(list.device_codes.len(), 2);
+
+    let approved = client
+        .approve_device_code(&first.user_code, ALICE)
+        .await
+        .expect("approve");
+    assert_eq!(approved.status, DeviceStatus::Approved);
+    assert_eq!(approved.upn.as_deref(), Some(ALICE));
+    let declined = client
+        .decline_device_code(&second.user_code)
+        .await
+        .expect("decline");
+    assert_eq!(declined.status, DeviceStatus::Declined);
+    let again = client.decline_device_code(&second.user_code).await;
+    assert!(
+        matches!(&again, Err(ControlError::Refused { status, .. }) if status.as_u16() == 409),
+        "{again:?}"
+    );
+    let unknown = client.approve_device_code("NOPE", ALICE).await;
+    assert!(
+        matches!(&unknown, Err(ControlError::Refused { status, .. }) if status.as_u16() == 404),
+        "{unknown:?}"
+    );
+
+    let block = TenantPolicy {
+        block_device_code: true,
+    };
+    assert_eq!(
+        client
+            .set_tenant_policy(TENANT_ID, &block)
+            .await
+            .expect("set"),
+        block
+    );
+    assert_eq!(
+        client.tenant_policy("organizations").await.expect("get"),
+        block
+    );
+    let third = issue().await;
+    let refused = client.approve_device_code(&third.user_code, BOB).await;
+    assert!(
+        matches!(&refused, Err(ControlError::Refused { status, message }) if status.as_u16() == 409 && message.contains("53003")),
+        "{refused:?}"
+    );
+    assert!(client.tenant_policy("fabrikam.test").await.is_err());
 }
 
 #[tokio::test]

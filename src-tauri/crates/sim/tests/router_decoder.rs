@@ -191,3 +191,64 @@ async fn sign_in_redirect_errors_decode_too() {
     assert_eq!(v.primary_code, Some(50057));
     assert_eq!(v.who_acts, WhoActs::Admin);
 }
+
+#[tokio::test]
+async fn device_code_answers_decode_to_their_codes() {
+    let (router, state) = sim();
+    let poll = |device_code: String| {
+        let router = router.clone();
+        async move {
+            post_form(
+                &router,
+                "/common/oauth2/v2.0/token",
+                &[
+                    ("grant_type", reconnect_sim::device::GRANT_TYPE),
+                    ("client_id", CLIENT),
+                    ("device_code", device_code.as_str()),
+                ],
+            )
+            .await
+        }
+    };
+    let issue = || async {
+        let answer = post_form(
+            &router,
+            "/common/oauth2/v2.0/devicecode",
+            &[("client_id", CLIENT), ("scope", SCOPE)],
+        )
+        .await;
+        let body = answer.json();
+        let text = |k: &str| body[k].as_str().expect("field").to_owned();
+        (text("device_code"), text("user_code"))
+    };
+    let (pending, _) = issue().await;
+    let (declined, declined_user) = issue().await;
+    state.decline_device_code(&declined_user).expect("decline");
+    let (blocked, blocked_user) = issue().await;
+    state
+        .set_tenant_policy(
+            "common",
+            reconnect_sim::TenantPolicy {
+                block_device_code: true,
+            },
+        )
+        .expect("policy");
+    assert!(
+        state
+            .approve_device_code(&blocked_user, ALICE, None)
+            .is_err()
+    );
+    for (device_code, code) in [
+        (pending.clone(), 70016),
+        (declined, 65004),
+        (blocked, 53003),
+        ("unknown".to_owned(), 70018),
+    ] {
+        let v = decoded(&poll(device_code).await, state.now());
+        assert_eq!(v.primary_code, Some(code));
+        assert!(v.correlation_id.is_some() && v.trace_id.is_some());
+    }
+    state.advance_clock(900).expect("clock");
+    let v = decoded(&poll(pending).await, state.now());
+    assert_eq!(v.primary_code, Some(70019));
+}

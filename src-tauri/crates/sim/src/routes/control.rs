@@ -1,6 +1,6 @@
 //! The JSON control API under `/_sim/`: users, revocation, minted grants,
-//! faults, the virtual clock, the request log, app registrations and
-//! auto-approve. Documented with curl examples in the crate README.
+//! faults, the virtual clock, the request log, app registrations,
+//! auto-approve, device codes and the tenant's device-code policy. Documented with curl examples in the crate README.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -10,12 +10,13 @@ use axum::response::{IntoResponse, Response};
 
 use super::BaseUrl;
 use crate::SimError;
+use crate::device::TenantPolicy;
 use crate::faults::FaultRequest;
 use crate::model::{App, UserStatePatch};
 use crate::state::{GrantRequest, SimState};
 use crate::wire::{
-    AutoApprove, ClockAdvance, ClockReading, ControlRefusal, FaultList, LogPage, NewUser,
-    Revocation, UserInfo, UserList,
+    AutoApprove, ClockAdvance, ClockReading, ControlRefusal, DeviceApproval, DeviceCodeList,
+    FaultList, LogPage, NewUser, Revocation, UserInfo, UserList,
 };
 
 /// A control-API error: `{"error": "..."}` with a fitting status.
@@ -204,4 +205,63 @@ pub async fn auto_approve(
     }
     state.set_auto_approve(request.upn.as_deref());
     Json(request).into_response()
+}
+
+/// `GET /_sim/devicecodes`.
+pub async fn list_device_codes(State(state): State<SimState>) -> Response {
+    Json(DeviceCodeList {
+        device_codes: state.device_codes(),
+    })
+    .into_response()
+}
+
+/// `POST /_sim/devicecodes/{user_code}/approve`: `{"upn": "...", "mfa": bool?}`.
+pub async fn approve_device_code(
+    State(state): State<SimState>,
+    Path(user_code): Path<String>,
+    payload: Result<Json<DeviceApproval>, JsonRejection>,
+) -> Response {
+    let approval = match body(payload) {
+        Ok(v) => v,
+        Err(e) => return error(&e),
+    };
+    match state.approve_device_code(&user_code, &approval.upn, approval.mfa) {
+        Ok(info) => Json(info).into_response(),
+        Err(e) => error(&e),
+    }
+}
+
+/// `POST /_sim/devicecodes/{user_code}/decline`.
+pub async fn decline_device_code(
+    State(state): State<SimState>,
+    Path(user_code): Path<String>,
+) -> Response {
+    match state.decline_device_code(&user_code) {
+        Ok(info) => Json(info).into_response(),
+        Err(e) => error(&e),
+    }
+}
+
+/// `GET /_sim/tenants/{tenant}/policy`.
+pub async fn tenant_policy(State(state): State<SimState>, Path(tenant): Path<String>) -> Response {
+    match state.tenant_policy(&tenant) {
+        Ok(policy) => Json(policy).into_response(),
+        Err(e) => error(&e),
+    }
+}
+
+/// `POST /_sim/tenants/{tenant}/policy`: `{"block_device_code": bool}`.
+pub async fn set_tenant_policy(
+    State(state): State<SimState>,
+    Path(tenant): Path<String>,
+    payload: Result<Json<TenantPolicy>, JsonRejection>,
+) -> Response {
+    let policy = match body(payload) {
+        Ok(v) => v,
+        Err(e) => return error(&e),
+    };
+    match state.set_tenant_policy(&tenant, policy) {
+        Ok(policy) => Json(policy).into_response(),
+        Err(e) => error(&e),
+    }
 }

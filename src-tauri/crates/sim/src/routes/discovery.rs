@@ -34,6 +34,7 @@ pub async fn openid_configuration(
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        "grant_types_supported": ["authorization_code", "refresh_token", crate::device::GRANT_TYPE],
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "issuer": issuer(&base),
         "request_uri_parameter_supported": false,

@@ -1,7 +1,9 @@
-//! HTTP routes: the identity endpoints Entra serves and the `/_sim` control API.
+//! HTTP routes: the identity endpoints Entra serves (with the device code
+//! flow's page at `/devicelogin`) and the `/_sim` control API.
 
 pub mod authorize;
 pub mod control;
+pub mod device;
 pub mod discovery;
 pub mod outage;
 pub mod token;

@@ -1,5 +1,5 @@
-//! `POST /{tenant}/oauth2/v2.0/token`: the authorization_code and
-//! refresh_token grants, with queued outages and faults applied first and
+//! `POST /{tenant}/oauth2/v2.0/token`: the authorization_code,
+//! refresh_token and device_code grants, with queued outages and faults applied first and
 //! every request logged.
 
 use axum::extract::State;
@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::outage::{OutageStep, serve_outage};
 use super::{BaseUrl, correlation_id, form};
+use crate::device;
 use crate::failure::Failure;
 use crate::grant::{self, Facts};
 use crate::log::LogEntry;
@@ -61,12 +62,15 @@ pub async fn token(
             Some("authorization_code") => {
                 grant::authorization_code(&mut world, &params, &issuer, &mut facts)
             }
+            Some(device::GRANT_TYPE) => device::poll(&mut world, &params, &issuer, &mut facts),
             other => Err(grant::unsupported(other)),
         };
         (decision, world.clock.now())
     };
     entry.user = facts.user;
     entry.mfa = facts.mfa;
+    entry.user_code = facts.user_code;
+    entry.interval = facts.interval;
     let response = match decision
         .and_then(|input| mint(state.keys(), &input).map_err(|_| Failure::code(90033)))
     {

@@ -1,20 +1,22 @@
 //! `reconnect sim`: run the local simulator of Microsoft's identity endpoints
 //! (`serve`) and control a running one over its `/_sim` API (`user`,
-//! `revoke`, `fault`, `outage`, `clock`, `log`; `--url` or
-//! `RECONNECT_SIM_URL` says which simulator).
+//! `revoke`, `fault`, `outage`, `clock`, `log`, `device`, `policy`; `--url`
+//! or `RECONNECT_SIM_URL` says which simulator).
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
+mod device;
+mod log;
+mod serve;
+
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use clap::builder::{PossibleValuesParser, TypedValueParser as _};
-use reconnect_sim::{
-    ControlClient, FaultRequest, LogEntry, NewUser, Outage, SimConfig, Simulator, UserStatePatch,
-};
+use reconnect_sim::{ControlClient, FaultRequest, NewUser, Outage, UserStatePatch};
 
 use super::exit;
+use device::{DeviceAction, PolicyArgs};
+use serve::ServeArgs;
 
 /// Arguments of `reconnect sim`.
 #[derive(Debug, clap::Args)]
@@ -72,25 +74,15 @@ enum SimCommand {
         #[command(flatten)]
         target: Target,
     },
-}
-
-#[derive(Debug, clap::Args)]
-struct ServeArgs {
-    /// Address of the HTTP listener (loopback only). With --tls, HTTPS uses a free port on the same IP.
-    #[arg(long, default_value = "127.0.0.1:0")]
-    addr: SocketAddr,
-    /// Also serve HTTPS with a freshly generated local CA.
-    #[arg(long)]
-    tls: bool,
-    /// Write the CA certificate (PEM) here (needs --tls).
-    #[arg(long, value_name = "PATH", requires = "tls")]
-    ca_out: Option<PathBuf>,
-    /// Seed this user (repeatable). Default: alice@contoso.test and bob@contoso.test.
-    #[arg(long = "user", value_name = "UPN")]
-    users: Vec<String>,
-    /// Finish /authorize for this user with no page (MFA and consent count as done).
-    #[arg(long, value_name = "UPN")]
-    auto_approve: Option<String>,
+    /// Device code sign-ins: list the codes, approve one for a user, or decline one.
+    Device {
+        #[command(subcommand)]
+        action: DeviceAction,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Show the tenant's device-code policy, or block or allow the device code flow.
+    Policy(PolicyArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -191,7 +183,7 @@ pub fn run(args: SimArgs) -> ExitCode {
 
 async fn dispatch(command: SimCommand) -> anyhow::Result<()> {
     match command {
-        SimCommand::Serve(args) => serve(args).await,
+        SimCommand::Serve(args) => serve::serve(args).await,
         SimCommand::User { action, target } => user(action, &client(&target)?).await,
         SimCommand::Revoke { upn, target } => print_json(&client(&target)?.revoke(&upn).await?),
         SimCommand::Fault(args) => fault(args).await,
@@ -216,81 +208,10 @@ async fn dispatch(command: SimCommand) -> anyhow::Result<()> {
             json,
             clear,
             target,
-        } => log(&client(&target)?, json, clear).await,
+        } => log::log(&client(&target)?, json, clear).await,
+        SimCommand::Device { action, target } => device::device(action, &client(&target)?).await,
+        SimCommand::Policy(args) => device::policy(args).await,
     }
-}
-
-/// The first line `serve` prints, keys in contract order.
-#[derive(serde::Serialize)]
-struct ServeLine<'a> {
-    http_url: &'a str,
-    https_url: Option<&'a str>,
-    ca_pem: Option<&'a str>,
-}
-
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    if !args.addr.ip().is_loopback() {
-        bail!(
-            "refusing to listen on {}: the simulator binds loopback addresses only (127.0.0.1 or ::1)",
-            args.addr
-        );
-    }
-    let mut config = SimConfig {
-        addr: args.addr,
-        tls: args.tls,
-        auto_approve: args.auto_approve,
-        ..SimConfig::default()
-    };
-    if !args.users.is_empty() {
-        config.users = args.users;
-    }
-    // Handlers first: a script may send Ctrl-C as soon as it reads the line.
-    let stop = stop_requested().context("could not listen for Ctrl-C")?;
-    let sim = Simulator::start(config)
-        .await
-        .context("could not start the simulator")?;
-    if let (Some(path), Some(pem)) = (&args.ca_out, &sim.ca_pem) {
-        std::fs::write(path, pem)
-            .with_context(|| format!("could not write the CA certificate to {}", path.display()))?;
-    }
-    let line = serde_json::to_string(&ServeLine {
-        http_url: &sim.http_url,
-        https_url: sim.https_url.as_deref(),
-        ca_pem: sim.ca_pem.as_deref(),
-    })
-    .context("could not format the start-up line")?;
-    {
-        use std::io::Write as _;
-        let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "{line}").context("could not write to stdout")?;
-        stdout.flush().context("could not write to stdout")?;
-    }
-    stop.await;
-    sim.shutdown().await;
-    Ok(())
-}
-
-/// Resolves on Ctrl-C (or SIGTERM). The handlers are in place when this
-/// returns, so a signal sent right after the start-up line is not lost (nor
-/// does it kill the process before it can shut down cleanly).
-#[cfg(unix)]
-fn stop_requested() -> std::io::Result<impl std::future::Future<Output = ()>> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    Ok(async move {
-        tokio::select! {
-            _ = interrupt.recv() => {}
-            _ = terminate.recv() => {}
-        }
-    })
-}
-
-#[cfg(not(unix))]
-fn stop_requested() -> std::io::Result<impl std::future::Future<Output = ()>> {
-    Ok(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
 }
 
 async fn user(action: UserAction, sim: &ControlClient) -> anyhow::Result<()> {
@@ -352,20 +273,6 @@ async fn fault(args: FaultArgs) -> anyhow::Result<()> {
     }
 }
 
-async fn log(sim: &ControlClient, json: bool, clear: bool) -> anyhow::Result<()> {
-    if clear {
-        return Ok(sim.clear_log().await?);
-    }
-    let page = sim.log().await?;
-    if json {
-        return print_json(&page);
-    }
-    for entry in &page.requests {
-        println!("{}", log_line(entry));
-    }
-    Ok(())
-}
-
 /// `3600`, `90s`, `15m`, `2h`, `91d` → seconds.
 fn parse_duration(text: &str) -> anyhow::Result<i64> {
     let text = text.trim();
@@ -404,31 +311,6 @@ fn print_json(answer: &impl serde::Serialize) -> anyhow::Result<()> {
         serde_json::to_string_pretty(&value).context("could not format JSON")?
     );
     Ok(())
-}
-
-/// One readable line per logged request.
-fn log_line(entry: &LogEntry) -> String {
-    let text = |t: &Option<String>| t.clone().unwrap_or_else(|| "-".to_owned());
-    let code = entry
-        .code
-        .map_or_else(|| "-".to_owned(), |c| format!("AADSTS{c}"));
-    let mut line = format!(
-        "{} {:<9} {:<18} {:>3} {:<14} user={} client={}",
-        entry.time,
-        entry.endpoint,
-        text(&entry.grant_type),
-        entry.status,
-        code,
-        text(&entry.user),
-        text(&entry.client_id),
-    );
-    if entry.claims_passed {
-        line.push_str(" claims");
-    }
-    if let Some(fault) = &entry.fault {
-        line.push_str(&format!(" fault={fault}"));
-    }
-    line
 }
 
 #[cfg(test)]
@@ -480,21 +362,5 @@ mod tests {
         }
         assert!(Cli::try_parse_from(["outage", "HTML500"]).is_err());
         assert!(Cli::try_parse_from(["outage", "meltdown"]).is_err());
-    }
-
-    #[test]
-    fn log_lines_keep_their_shape() {
-        let mut entry = LogEntry::request("token", "POST");
-        entry.time = "2026-01-02T03:04:05Z".into();
-        entry.grant_type = Some("refresh_token".into());
-        entry.status = 400;
-        entry.code = Some(700_082);
-        entry.user = Some("alice@contoso.test".into());
-        entry.claims_passed = true;
-        entry.fault = Some("slow".into());
-        assert_eq!(
-            log_line(&entry),
-            "2026-01-02T03:04:05Z token     refresh_token      400 AADSTS700082   user=alice@contoso.test client=- claims fault=slow"
-        );
     }
 }

@@ -176,3 +176,191 @@ exec curl -sS -L --max-time 60 -o /dev/null "$1"
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// A `reconnect` process running in the profile: stdin piped, and its
+/// stderr and stdout lines collected as they come, so a test can act on
+/// what it printed (a URL, a code) while it still runs.
+#[derive(Debug)]
+pub struct Running {
+    child: tokio::process::Child,
+    stdin: Option<tokio::process::ChildStdin>,
+    stderr: tokio::sync::mpsc::UnboundedReceiver<String>,
+    stdout: tokio::sync::mpsc::UnboundedReceiver<String>,
+    seen_stderr: Vec<String>,
+    seen_stdout: Vec<String>,
+}
+
+/// How a [`Running`] process ended.
+#[derive(Debug)]
+pub struct Ended {
+    /// Its exit code (`None` when killed by a signal).
+    pub code: Option<i32>,
+    /// Everything it wrote on stderr.
+    pub stderr: String,
+    /// Everything it wrote on stdout.
+    pub stdout: String,
+}
+
+fn forward<R>(reader: R) -> tokio::sync::mpsc::UnboundedReceiver<String>
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+{
+    use tokio::io::AsyncBufReadExt as _;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut lines = tokio::io::BufReader::new(reader).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// How long a test waits for a line or for the process to end.
+pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(40);
+
+impl Running {
+    /// The process id (for signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("still running")
+    }
+
+    /// Waits for the first stderr line (seen or to come) that `pred` accepts.
+    pub async fn stderr_line(&mut self, pred: impl Fn(&str) -> bool) -> String {
+        if let Some(found) = self.seen_stderr.iter().find(|l| pred(l)) {
+            return found.clone();
+        }
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let next = tokio::time::timeout_at(deadline, self.stderr.recv()).await;
+            match next {
+                Ok(Some(line)) => {
+                    self.seen_stderr.push(line.clone());
+                    if pred(&line) {
+                        return line;
+                    }
+                }
+                Ok(None) | Err(_) => panic!(
+                    "no such line on stderr; so far:\n{}",
+                    self.seen_stderr.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// The next stdout line.
+    pub async fn stdout_line(&mut self) -> String {
+        let next = tokio::time::timeout(PATIENCE, self.stdout.recv()).await;
+        let line = next.ok().flatten().unwrap_or_else(|| {
+            panic!(
+                "nothing on stdout; stderr so far:\n{}",
+                self.seen_stderr.join("\n")
+            )
+        });
+        self.seen_stdout.push(line.clone());
+        line
+    }
+
+    /// Writes `text` to the process's standard input.
+    pub async fn type_in(&mut self, text: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(text.as_bytes()).await.expect("write stdin");
+        stdin.flush().await.expect("flush stdin");
+    }
+
+    /// Waits for the end (bounded) and gathers the rest of the output.
+    pub async fn finish(mut self) -> Ended {
+        let status = tokio::time::timeout(PATIENCE, self.child.wait())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "the process did not end; stderr so far:\n{}",
+                    self.seen_stderr.join("\n")
+                )
+            })
+            .expect("wait");
+        drop(self.stdin.take());
+        while let Some(line) = self.stderr.recv().await {
+            self.seen_stderr.push(line);
+        }
+        while let Some(line) = self.stdout.recv().await {
+            self.seen_stdout.push(line);
+        }
+        Ended {
+            code: status.code(),
+            stderr: self.seen_stderr.join("\n"),
+            stdout: self.seen_stdout.join("\n"),
+        }
+    }
+}
+
+impl SigninWorld {
+    /// Starts `reconnect ARGS…` in the profile with `env` applied (a value of
+    /// `None` removes the variable) and RECONNECT_BROWSER removed.
+    pub fn spawn(&self, args: &[&str], env: &[(&str, Option<&str>)]) -> Running {
+        let mut cmd = tokio::process::Command::from(self.home.command(binary("reconnect")));
+        cmd.args(args)
+            .env_remove("RECONNECT_BROWSER")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (name, value) in env {
+            match value {
+                Some(v) => cmd.env(name, v),
+                None => cmd.env_remove(name),
+            };
+        }
+        let mut child = cmd.spawn().expect("reconnect starts");
+        let stderr = forward(child.stderr.take().expect("stderr"));
+        let stdout = forward(child.stdout.take().expect("stdout"));
+        Running {
+            stdin: child.stdin.take(),
+            child,
+            stderr,
+            stdout,
+            seen_stderr: Vec::new(),
+            seen_stdout: Vec::new(),
+        }
+    }
+
+    /// The device code the simulator issued (waits for it).
+    pub async fn issued_device_code(&self) -> reconnect_sim::DeviceCodeInfo {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        loop {
+            if let Some(code) = self.sim.state.device_codes().into_iter().last() {
+                return code;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no device code was requested"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The token endpoint's answers to the polls of `user_code`, in order.
+    pub fn device_polls(&self, user_code: &str) -> Vec<reconnect_sim::LogEntry> {
+        self.sim
+            .state
+            .log()
+            .into_iter()
+            .filter(|e| e.endpoint == "token" && e.user_code.as_deref() == Some(user_code))
+            .collect()
+    }
+
+    /// Waits until `user_code` has been polled `count` times.
+    pub async fn wait_for_polls(&self, user_code: &str, count: usize) {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        while self.device_polls(user_code).len() < count {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{user_code} was polled {} times, not {count}",
+                self.device_polls(user_code).len()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}

@@ -68,6 +68,20 @@ impl std::fmt::Debug for TokenClient {
     }
 }
 
+/// How a form POST failed, before the caller gives it its own error type.
+#[derive(Debug)]
+pub(crate) enum Posted {
+    /// A non-2xx answer, as received.
+    Refused(EndpointFailure),
+    /// No answer.
+    Transport {
+        kind: TransportKind,
+        source: reqwest::Error,
+    },
+    /// A 2xx answer over the size cap (not kept: it may hold secrets).
+    TooLarge,
+}
+
 /// A body read under the size cap.
 struct Capped {
     status: u16,
@@ -159,6 +173,23 @@ impl TokenClient {
         form: &[(&str, &str)],
     ) -> Result<TokenResponse, TokenError> {
         let now = self.now();
+        let body = self.post_form(endpoint, form).await.map_err(|e| match e {
+            Posted::Refused(failure) => TokenError::Endpoint(failure),
+            Posted::Transport { kind, source } => TokenError::Transport { kind, source },
+            Posted::TooLarge => TokenError::InvalidSuccess {
+                reason: format!("the answer is larger than {} bytes", self.max_bytes),
+            },
+        })?;
+        TokenResponse::parse(&body, now)
+    }
+
+    /// POSTs a form and returns a 2xx answer's body, read under the size
+    /// cap; anything else is a [`Posted`] failure.
+    pub(crate) async fn post_form(
+        &self,
+        endpoint: &Url,
+        form: &[(&str, &str)],
+    ) -> Result<Vec<u8>, Posted> {
         let request = self
             .http
             .post(endpoint.clone())
@@ -167,12 +198,12 @@ impl TokenClient {
         let answer = self
             .send_capped(request)
             .await
-            .map_err(|source| TokenError::Transport {
+            .map_err(|source| Posted::Transport {
                 kind: TransportKind::of(&source),
                 source,
             })?;
         if !(200..300).contains(&answer.status) {
-            return Err(TokenError::Endpoint(EndpointFailure {
+            return Err(Posted::Refused(EndpointFailure {
                 status: answer.status,
                 retry_after: answer.retry_after,
                 content_type: answer.content_type,
@@ -181,11 +212,14 @@ impl TokenClient {
             }));
         }
         if answer.truncated {
-            return Err(TokenError::InvalidSuccess {
-                reason: format!("the answer is larger than {} bytes", self.max_bytes),
-            });
+            return Err(Posted::TooLarge);
         }
-        TokenResponse::parse(&answer.body, now)
+        Ok(answer.body)
+    }
+
+    /// The most bytes read from any answer.
+    pub fn max_response_bytes(&self) -> usize {
+        self.max_bytes
     }
 
     /// GETs a JSON document (discovery, JWKS) under the same rules.

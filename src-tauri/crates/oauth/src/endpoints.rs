@@ -1,9 +1,11 @@
 //! Where a provider's endpoints are.
 //!
-//! - Microsoft Entra: by convention, `{authority}/{tenant}/oauth2/v2.0/authorize`
-//!   and `/token`; its discovery document (for the JWKS and the issuer) sits at
+//! - Microsoft Entra: by convention, `{authority}/{tenant}/oauth2/v2.0/authorize`,
+//!   `/token` and `/devicecode` (RFC 8628 device authorization); its
+//!   discovery document (for the JWKS and the issuer) sits at
 //!   `{authority}/{tenant}/v2.0/.well-known/openid-configuration`.
-//! - Any OpenID Connect provider: from its issuer URL by OpenID Discovery.
+//! - Any OpenID Connect provider: from its issuer URL by OpenID Discovery
+//!   (the device authorization endpoint only when the document names one).
 //!
 //! Multi-tenant Entra authorities (`common`, `organizations`, `consumers`)
 //! publish an issuer with a `{tenantid}` placeholder; see
@@ -15,13 +17,15 @@ use url::Url;
 use crate::client::TokenClient;
 use crate::error::FetchError;
 
-/// The two endpoints a sign-in needs, plus where to find the rest.
+/// The endpoints a sign-in needs, plus where to find the rest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderEndpoints {
     /// The authorization endpoint (the browser goes here).
     pub authorize: Url,
     /// The token endpoint.
     pub token: Url,
+    /// The device authorization endpoint (RFC 8628), when the provider has one.
+    pub device_authorization: Option<Url>,
     /// The OpenID discovery document.
     pub discovery: Url,
 }
@@ -96,6 +100,10 @@ impl ProviderEndpoints {
         Ok(Self {
             authorize: join_path(authority, &format!("{tenant}/oauth2/v2.0/authorize"))?,
             token: join_path(authority, &format!("{tenant}/oauth2/v2.0/token"))?,
+            device_authorization: Some(join_path(
+                authority,
+                &format!("{tenant}/oauth2/v2.0/devicecode"),
+            )?),
             discovery: join_path(
                 authority,
                 &format!("{tenant}/v2.0/.well-known/openid-configuration"),
@@ -123,6 +131,9 @@ pub struct ProviderMetadata {
     pub token_endpoint: Url,
     /// Where the signing keys are.
     pub jwks_uri: Url,
+    /// The device authorization endpoint (RFC 8628 §4), when advertised.
+    #[serde(default)]
+    pub device_authorization_endpoint: Option<Url>,
     /// Signing algorithms the provider uses for id_tokens.
     #[serde(default)]
     pub id_token_signing_alg_values_supported: Vec<String>,
@@ -145,11 +156,16 @@ impl ProviderMetadata {
                 found: meta.issuer.clone(),
             });
         }
-        for (what, u) in [
+        let device = meta.device_authorization_endpoint.iter();
+        let named = [
             ("authorization endpoint", &meta.authorization_endpoint),
             ("token endpoint", &meta.token_endpoint),
             ("JWKS URI", &meta.jwks_uri),
-        ] {
+        ];
+        for (what, u) in named
+            .into_iter()
+            .chain(device.map(|u| ("device authorization endpoint", u)))
+        {
             if !is_secure_or_loopback(u) {
                 return Err(EndpointError::Insecure {
                     what,
@@ -183,6 +199,7 @@ impl ProviderMetadata {
         ProviderEndpoints {
             authorize: self.authorization_endpoint.clone(),
             token: self.token_endpoint.clone(),
+            device_authorization: self.device_authorization_endpoint.clone(),
             discovery,
         }
     }
@@ -205,6 +222,10 @@ mod tests {
             "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize"
         );
         assert_eq!(
+            e.device_authorization.as_ref().map(Url::as_str),
+            Some("https://login.microsoftonline.com/organizations/oauth2/v2.0/devicecode")
+        );
+        assert_eq!(
             e.discovery.as_str(),
             "https://login.microsoftonline.com/organizations/v2.0/.well-known/openid-configuration"
         );
@@ -223,6 +244,7 @@ mod tests {
             authorization_endpoint: Url::parse("https://a/x").unwrap(),
             token_endpoint: Url::parse("https://a/y").unwrap(),
             jwks_uri: Url::parse("https://a/z").unwrap(),
+            device_authorization_endpoint: None,
             id_token_signing_alg_values_supported: vec![],
         };
         assert_eq!(

@@ -9,14 +9,19 @@
 //! - [`endpoints`]: where a provider's authorize and token endpoints are
 //!   (Microsoft by convention, any OpenID provider by discovery).
 //! - [`id_token`]: id_token validation with the provider's JWKS.
+//! - [`device`]: the device authorization grant (RFC 8628): a user code,
+//!   then polling with [`TokenClient::request_device_code`] and
+//!   [`TokenClient::poll_device_code`].
 
 pub mod client;
+pub mod device;
 pub mod endpoints;
 pub mod error;
 pub mod id_token;
 pub mod response;
 
 pub use client::{Clock, TokenClient, TokenClientConfig};
+pub use device::{DeviceAuthorization, DeviceCode, DeviceEnding, DevicePoll, DeviceStartError};
 pub use endpoints::{ProviderEndpoints, ProviderMetadata};
 pub use error::{FetchError, TokenError, TransportKind};
 pub use id_token::{IdTokenClaims, IdTokenError, IdTokenValidator};

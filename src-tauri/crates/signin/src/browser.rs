@@ -107,6 +107,33 @@ impl Browser for CommandBrowser {
     }
 }
 
+/// For the ways of signing in that open no browser here (a device code, a
+/// pasted redirect): opening always fails, and says why.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoBrowser;
+
+impl Browser for NoBrowser {
+    fn open(&self, _url: &Url) -> Result<Launched, BrowserError> {
+        Err(BrowserError::BadCommand(String::new()))
+    }
+
+    fn describe(&self) -> String {
+        "no browser on this machine".into()
+    }
+}
+
+/// Whether the system browser can show a window here. On Linux and the
+/// other Unix desktops that means a graphical session (`DISPLAY` or
+/// `WAYLAND_DISPLAY` set); macOS and Windows always have one.
+pub fn system_browser_possible() -> bool {
+    if cfg!(any(target_os = "macos", target_os = "windows")) || !cfg!(unix) {
+        return true;
+    }
+    ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+}
+
 /// The browser to use: a command when one is given, else the system browser.
 pub fn choose(command: Option<&str>) -> Result<Box<dyn Browser>, BrowserError> {
     match command.map(str::trim).filter(|c| !c.is_empty()) {

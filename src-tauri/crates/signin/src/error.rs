@@ -9,7 +9,9 @@ use reconnect_oauth::endpoints::EndpointError;
 use reconnect_oauth::{IdTokenError, TokenError};
 
 use crate::browser::BrowserError;
+use crate::device::DeviceError;
 use crate::loopback::LoopbackError;
+use crate::paste::PasteError;
 use crate::store::StoreFailure;
 
 /// The class of an ending, shared with `reconnect token`'s exit codes.
@@ -80,6 +82,12 @@ pub enum SigninError {
     /// The id_token did not validate.
     #[error("the id_token was refused")]
     IdToken(#[source] IdTokenError),
+    /// The device-code way ended without tokens.
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+    /// The pasted address could not be used.
+    #[error(transparent)]
+    Pasted(#[from] PasteError),
     /// Someone else signed in.
     #[error(
         "signed in as {signed_in}, but this connection belongs to {owner}; nothing was changed. \
@@ -93,7 +101,8 @@ pub enum SigninError {
     },
 }
 
-fn describe(v: &Verdict) -> String {
+/// `AADSTS… Title. User message.` of a verdict, for error messages.
+pub(crate) fn describe(v: &Verdict) -> String {
     let code = v
         .primary_code
         .map(|c| format!("AADSTS{c} "))
@@ -105,7 +114,8 @@ fn describe(v: &Verdict) -> String {
     }
 }
 
-fn outcome_of(v: &Verdict) -> Outcome {
+/// The outcome class a verdict puts a failed sign-in in.
+pub(crate) fn outcome_of(v: &Verdict) -> Outcome {
     if v.is_transient() {
         Outcome::Transient
     } else if v.needs_admin_or_developer() && v.reconnect_fixes != ReconnectFixes::Yes {
@@ -128,6 +138,7 @@ impl SigninError {
                 Outcome::Transient
             }
             Self::WrongAccount { .. } => Outcome::ReconnectNeeded,
+            Self::Device(e) => e.outcome(),
             _ => Outcome::Other,
         }
     }
@@ -136,6 +147,7 @@ impl SigninError {
     pub fn verdict(&self) -> Option<&Verdict> {
         match self {
             Self::Refused(v) | Self::Exchange { verdict: v, .. } => Some(v),
+            Self::Device(e) => e.verdict(),
             _ => None,
         }
     }

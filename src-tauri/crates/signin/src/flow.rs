@@ -1,30 +1,31 @@
-//! The interactive sign-in, start to finish: resolve the provider, start the
-//! loopback listener, open the browser, wait (bounded by a timeout and a
-//! cancel handle), exchange the code, validate the id_token, check it is the
-//! same user, and store the result. Every path tears the listener down.
+//! The sign-in's collaborators and the parts every way of signing in shares:
+//! reading the account, finding the provider (endpoints, JWKS) and recording
+//! a failed attempt. The ways themselves:
+//!
+//! - [`Signin::run`]: the browser on this machine and the loopback redirect
+//!   ([`crate::redirect`]);
+//! - [`crate::PasteSignin`]: the same redirect, with the address the browser
+//!   ended on pasted back (or reached through an SSH tunnel);
+//! - [`crate::DeviceSignin`]: a user code entered on any other device.
+//!
+//! All of them end in the one completion path ([`crate::complete`]): id_token
+//! validation, the same-account guard, then storage under the account's lock.
 
 use std::time::{Duration, Instant};
 
-use reconnect_core::decode::{self, AuthorizeError};
 use reconnect_oauth::endpoints::{EndpointError, ProviderEndpoints};
-use reconnect_oauth::{IdTokenError, IdTokenValidator, ProviderMetadata, TokenClient};
+use reconnect_oauth::{IdTokenValidator, ProviderMetadata, TokenClient};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::browser::{Browser, Launched};
+use crate::browser::Browser;
 use crate::claims;
 use crate::error::{Outcome, SigninError};
-use crate::identity::{KnownUser, same_user};
-use crate::loopback::{Callback, Loopback};
-use crate::page::Page;
-use crate::request::{AttemptSecrets, AuthorizeParams, authorize_url};
-use crate::store::{AccountSettings, Connected, FailedAttempt, ProviderKind, SigninStore};
+use crate::identity::KnownUser;
+use crate::store::{AccountSettings, FailedAttempt, ProviderKind, SigninStore};
 
 /// The default time to wait for the browser.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
-
-/// How long the result page waits for the browser after the outcome.
-const PAGE_GRACE: Duration = Duration::from_secs(3);
 
 /// What one sign-in should do.
 #[derive(Debug, Clone)]
@@ -35,6 +36,9 @@ pub struct SigninOptions {
     pub select_account: bool,
     /// Cancels the sign-in (the app's button, Ctrl-C).
     pub cancel: CancellationToken,
+    /// Listen for the redirect on this port instead of the account's range
+    /// (`--port`; a fixed port makes an SSH tunnel possible).
+    pub port: Option<u16>,
 }
 
 impl Default for SigninOptions {
@@ -43,6 +47,7 @@ impl Default for SigninOptions {
             timeout: DEFAULT_TIMEOUT,
             select_account: false,
             cancel: CancellationToken::new(),
+            port: None,
         }
     }
 }
@@ -75,7 +80,8 @@ pub enum Progress {
         /// What went wrong, in words.
         reason: String,
     },
-    /// The browser came back; tokens are being fetched.
+    /// The answer came back; tokens are being fetched (or were issued, for
+    /// a device code) and are being checked.
     Exchanging,
 }
 
@@ -83,7 +89,8 @@ pub enum Progress {
 pub struct Signin<'a> {
     /// The token client.
     pub client: &'a TokenClient,
-    /// How the URL reaches the user.
+    /// How the URL reaches the user (unused by the device-code and paste
+    /// ways; [`crate::browser::NoBrowser`] says so).
     pub browser: &'a dyn Browser,
     /// Where settings come from and results go.
     pub store: &'a dyn SigninStore,
@@ -99,15 +106,17 @@ impl std::fmt::Debug for Signin<'_> {
     }
 }
 
-struct Provider {
-    endpoints: ProviderEndpoints,
-    validator: IdTokenValidator,
+/// A provider ready for a sign-in: its endpoints and id_token validator.
+#[derive(Debug)]
+pub(crate) struct Provider {
+    pub(crate) endpoints: ProviderEndpoints,
+    pub(crate) validator: IdTokenValidator,
 }
 
 impl Signin<'_> {
-    /// Runs the sign-in for `account`. On success the tokens are stored and
-    /// the account is healthy; on failure nothing of the connection changes
-    /// and the attempt is recorded.
+    /// Runs the browser sign-in for `account`. On success the tokens are
+    /// stored and the account is healthy; on failure nothing of the
+    /// connection changes and the attempt is recorded.
     pub async fn run(
         &self,
         account: &str,
@@ -115,7 +124,17 @@ impl Signin<'_> {
     ) -> Result<KnownUser, SigninError> {
         let started = Instant::now();
         let settings = self.store.settings(account).map_err(SigninError::Store)?;
-        let result = self.attempt(&settings, options, started).await;
+        let result = self.browser_attempt(&settings, options, started).await;
+        self.recorded(account, started, result)
+    }
+
+    /// Records `result`'s failure (history only) and hands it back.
+    pub(crate) fn recorded<T>(
+        &self,
+        account: &str,
+        started: Instant,
+        result: Result<T, SigninError>,
+    ) -> Result<T, SigninError> {
         if let Err(err) = &result {
             let attempt = self.failed_attempt(err, started);
             if let Err(e) = self.store.attempt_failed(account, &attempt) {
@@ -142,7 +161,19 @@ impl Signin<'_> {
         }
     }
 
-    async fn provider(&self, settings: &AccountSettings) -> Result<Provider, SigninError> {
+    /// Finds the provider's endpoints and keys, or gives up on cancel.
+    pub(crate) async fn provider(
+        &self,
+        settings: &AccountSettings,
+        cancel: &CancellationToken,
+    ) -> Result<Provider, SigninError> {
+        tokio::select! {
+            p = self.find_provider(settings) => p,
+            () = cancel.cancelled() => Err(SigninError::Cancelled),
+        }
+    }
+
+    async fn find_provider(&self, settings: &AccountSettings) -> Result<Provider, SigninError> {
         let base = Url::parse(&settings.authority).map_err(|_| {
             SigninError::Provider(EndpointError::BadBase(settings.authority.clone()))
         })?;
@@ -173,226 +204,26 @@ impl Signin<'_> {
             validator,
         })
     }
-
-    async fn attempt(
-        &self,
-        settings: &AccountSettings,
-        options: &SigninOptions,
-        started: Instant,
-    ) -> Result<KnownUser, SigninError> {
-        let provider = tokio::select! {
-            p = self.provider(settings) => p?,
-            () = options.cancel.cancelled() => return Err(SigninError::Cancelled),
-        };
-        let secrets = AttemptSecrets::generate();
-        let mut listener = Loopback::start(&settings.loopback, secrets.state.clone()).await?;
-        let redirect_uri = listener.redirect_uri().to_owned();
-        (self.progress)(&Progress::Listening {
-            redirect_uri: redirect_uri.clone(),
-        });
-
-        let capabilities: &[&str] = if settings.provider == ProviderKind::Microsoft {
-            claims::CLIENT_CAPABILITIES
-        } else {
-            &[]
-        };
-        let claims = match claims::merge(settings.claims_challenge.as_deref(), capabilities) {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!("ignoring the stored claims challenge: {e}");
-                claims::merge(None, capabilities).unwrap_or(None)
-            }
-        };
-        let params = AuthorizeParams {
-            client_id: settings.client_id.clone(),
-            scope: settings.scope.clone(),
-            redirect_uri: redirect_uri.clone(),
-            // Hinting the current user would defeat an explicit account switch.
-            login_hint: settings
-                .owner
-                .upn
-                .clone()
-                .filter(|_| !options.select_account),
-            domain_hint: settings.domain_hint.clone(),
-            claims,
-            select_account: options.select_account,
-        };
-        let url = authorize_url(&provider.endpoints.authorize, &params, &secrets);
-        // A browser that cannot be opened does not end the sign-in: the link
-        // still works when the user opens it by hand.
-        let launched = self.browser.open(&url);
-        (self.progress)(&Progress::BrowserOpened {
-            url: url.to_string(),
-            browser: self.browser.describe(),
-            timeout: options.timeout,
-            claims_challenge: settings.claims_challenge.is_some(),
-        });
-        let launched = match launched {
-            Ok(launched) => Some(launched),
-            Err(err) => {
-                (self.progress)(&Progress::BrowserFailed {
-                    url: url.to_string(),
-                    reason: crate::error::chain_of(&err),
-                });
-                None
-            }
-        };
-
-        let callback = wait_for_callback(&mut listener, launched, options, &|status: String| {
-            (self.progress)(&Progress::BrowserFailed {
-                url: url.to_string(),
-                reason: format!("{} exited with {status}", self.browser.describe()),
-            });
-        })
-        .await?;
-        let result = self
-            .complete(
-                settings,
-                &provider,
-                &secrets,
-                &redirect_uri,
-                callback,
-                started,
-            )
-            .await;
-        let page = match &result {
-            Ok(user) => Page::signed_in(&user.describe()),
-            Err(e) => Page::failed(e.title(), &e.to_string()),
-        };
-        listener.finish(page, PAGE_GRACE).await;
-        result
-    }
-
-    async fn complete(
-        &self,
-        settings: &AccountSettings,
-        provider: &Provider,
-        secrets: &AttemptSecrets,
-        redirect_uri: &str,
-        callback: Callback,
-        started: Instant,
-    ) -> Result<KnownUser, SigninError> {
-        let (code, iss) = match callback {
-            Callback::Code { code, iss } => (code, iss),
-            Callback::Error {
-                error,
-                description,
-                subcode,
-                uri,
-            } => {
-                let verdict = decode::decode_authorize_error(&AuthorizeError {
-                    error: &error,
-                    error_description: description.as_deref(),
-                    error_subcode: subcode.as_deref(),
-                    error_uri: uri.as_deref(),
-                });
-                return Err(SigninError::Refused(Box::new(verdict)));
-            }
-        };
-        if let Some(found) = iss {
-            let meta = provider.validator.metadata();
-            let ok = meta.issuer.contains("{tenantid}")
-                || found.trim_end_matches('/') == meta.issuer.trim_end_matches('/');
-            if !ok {
-                return Err(SigninError::WrongIssuer {
-                    expected: meta.issuer.clone(),
-                    found,
-                });
-            }
-        }
-        (self.progress)(&Progress::Exchanging);
-        let response = self
-            .client
-            .exchange_code(
-                &provider.endpoints.token,
-                &settings.client_id,
-                &code,
-                &secrets.verifier,
-                redirect_uri,
-                &settings.scope,
-            )
-            .await
-            .map_err(|source| SigninError::Exchange {
-                verdict: Box::new(source.verdict(self.client.now())),
-                source,
-            })?;
-        let id_token = response.id_token().ok_or(SigninError::NoIdToken)?;
-        let now = self.client.now();
-        let claims =
-            match provider
-                .validator
-                .validate(id_token, &settings.client_id, &secrets.nonce, now)
-            {
-                Err(IdTokenError::UnknownKey(_)) => {
-                    // Keys rotate: fetch them once more before refusing.
-                    let fresh =
-                        IdTokenValidator::fetch(self.client, provider.validator.metadata().clone())
-                            .await
-                            .map_err(SigninError::Keys)?;
-                    fresh.validate(id_token, &settings.client_id, &secrets.nonce, now)
-                }
-                other => other,
-            }
-            .map_err(SigninError::IdToken)?;
-        let user = KnownUser::from_claims(&claims);
-        if !same_user(
-            &settings.owner,
-            &user,
-            settings.provider == ProviderKind::Microsoft,
-        ) {
-            return Err(SigninError::WrongAccount {
-                signed_in: user.describe(),
-                owner: settings.owner.describe(),
-            });
-        }
-        let connected = Connected {
-            user: user.clone(),
-            response,
-            at: now,
-            duration_ms: elapsed_ms(started),
-        };
-        self.store
-            .connected(&settings.name, &connected)
-            .map_err(SigninError::Store)?;
-        Ok(user)
-    }
 }
 
-fn elapsed_ms(started: Instant) -> i64 {
-    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
-}
-
-/// Waits for the redirect. A watched browser command that ends with a
-/// failure is reported through `browser_failed` and the wait goes on (the
-/// link can still be opened by hand).
-async fn wait_for_callback(
-    listener: &mut Loopback,
-    launched: Option<Launched>,
-    options: &SigninOptions,
-    browser_failed: &(dyn Fn(String) + Sync),
-) -> Result<Callback, SigninError> {
-    let deadline = tokio::time::sleep(options.timeout);
-    tokio::pin!(deadline);
-    let mut browser_exit = match launched {
-        Some(Launched::Watched(rx)) => Some(rx),
-        Some(Launched::Detached) | None => None,
+/// The `claims` parameter for `settings`: the last failure's challenge with
+/// the client capabilities Reconnect declares to Microsoft. A stored
+/// challenge that cannot be read is left out (and logged), not sent.
+pub(crate) fn claims_for(settings: &AccountSettings) -> Option<String> {
+    let capabilities: &[&str] = if settings.provider == ProviderKind::Microsoft {
+        claims::CLIENT_CAPABILITIES
+    } else {
+        &[]
     };
-    loop {
-        tokio::select! {
-            cb = listener.callback() => return Ok(cb?),
-            () = options.cancel.cancelled() => return Err(SigninError::Cancelled),
-            () = &mut deadline => return Err(SigninError::TimedOut(options.timeout)),
-            exit = async { browser_exit.as_mut().expect("guarded").await }, if browser_exit.is_some() => {
-                browser_exit = None;
-                match exit {
-                    Ok(Ok(status)) if status.success() => {
-                        tracing::debug!("the browser command finished; still waiting for the redirect");
-                    }
-                    Ok(Ok(status)) => browser_failed(status.to_string()),
-                    Ok(Err(e)) => browser_failed(e.to_string()),
-                    Err(_) => {}
-                }
-            }
+    match claims::merge(settings.claims_challenge.as_deref(), capabilities) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!("ignoring the stored claims challenge: {e}");
+            claims::merge(None, capabilities).unwrap_or(None)
         }
     }
+}
+
+pub(crate) fn elapsed_ms(started: Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
 }

@@ -1,9 +1,9 @@
 //! How a sign-in ended, in the app's words.
 
 use reconnect_core::decode::Verdict;
-use reconnect_signin::SigninError;
 use reconnect_signin::browser::BrowserError;
 use reconnect_signin::loopback::LoopbackError;
+use reconnect_signin::{DeviceError, PasteError, SigninError};
 
 use reconnect_store::StoreError;
 
@@ -47,6 +47,58 @@ fn listener(err: &LoopbackError) -> String {
             "The sign-in could not receive the browser's answer: {}.",
             chain(other)
         ),
+    }
+}
+
+/// How signing in on another device ended. Declined and expired codes are
+/// cancellations: they start with "Sign-in cancelled".
+fn device(err: &DeviceError, unchanged: &str) -> String {
+    match err {
+        DeviceError::Unsupported => format!(
+            "This account's provider does not offer signing in on another device with a \
+             code. {unchanged} Reconnect in a browser on this computer instead."
+        ),
+        DeviceError::Start { verdict, .. } => {
+            format!("No sign-in code was issued: {}", verdict_text(verdict))
+        }
+        DeviceError::Blocked(verdict) => format!(
+            "Your organization's Conditional Access policy does not allow signing in on \
+             another device with a code ({}). {unchanged} Reconnect in a browser on this \
+             computer, or ask an administrator.",
+            verdict_text(verdict).trim_end_matches('.')
+        ),
+        DeviceError::Declined => {
+            format!("Sign-in cancelled: it was declined on the other device. {unchanged}")
+        }
+        DeviceError::Expired(lifetime) => format!(
+            "Sign-in cancelled: the code was not used within its {} minutes. {unchanged} \
+             Start again for a new code.",
+            lifetime.as_secs().div_ceil(60)
+        ),
+        DeviceError::BadCode => format!(
+            "The provider no longer knows this sign-in's code. {unchanged} Start again for a \
+             new code."
+        ),
+    }
+}
+
+/// How a pasted answer could not be used (the app pastes none; the words
+/// are here for completeness).
+fn pasted(err: &PasteError, unchanged: &str) -> String {
+    match err {
+        PasteError::NotAnAddress => {
+            format!("The pasted text is not the address the browser ended on. {unchanged}")
+        }
+        PasteError::NotTheRedirect(host) => format!(
+            "The pasted address goes to {host}, not to this computer's sign-in answer. \
+             {unchanged}"
+        ),
+        PasteError::WrongState => {
+            format!("The pasted address belongs to another sign-in. {unchanged}")
+        }
+        PasteError::NoAnswer => {
+            format!("The pasted address carries no answer from the sign-in. {unchanged}")
+        }
     }
 }
 
@@ -95,6 +147,8 @@ pub fn signin_message(err: &SigninError) -> String {
                 chain(e)
             )
         }
+        SigninError::Device(e) => device(e, unchanged),
+        SigninError::Pasted(e) => pasted(e, unchanged),
         SigninError::WrongAccount { signed_in, owner } => format!(
             "You signed in as {signed_in}, but this connection belongs to {owner}. \
              {unchanged} Reconnect again and pick {owner} in the browser."

@@ -9,9 +9,9 @@ use reconnect_store::AccountId;
 use reconnect_core::health::Health;
 use reconnect_engine::lock::LockError;
 use reconnect_engine::{EngineError, FailureRecord};
-use reconnect_signin::SigninError;
 use reconnect_signin::browser::BrowserError;
 use reconnect_signin::loopback::LoopbackError;
+use reconnect_signin::{DeviceError, PasteError, SigninError};
 use reconnect_store::{HomeError, KeychainError, StoreError, VaultError};
 
 use super::*;
@@ -483,6 +483,15 @@ fn signin_errors() -> Vec<SigninError> {
             signed_in: "bianca@contoso.test".into(),
             owner: "adele@contoso.test".into(),
         },
+        DeviceError::Declined.into(),
+        DeviceError::Expired(Duration::from_secs(900)).into(),
+        DeviceError::Blocked(Box::new(decode_code(53003))).into(),
+        DeviceError::Unsupported.into(),
+        DeviceError::BadCode.into(),
+        PasteError::NotAnAddress.into(),
+        PasteError::NotTheRedirect("example.com".into()).into(),
+        PasteError::WrongState.into(),
+        PasteError::NoAnswer.into(),
     ]
 }
 
@@ -499,4 +508,22 @@ fn sign_in_endings_are_worded_for_the_app() {
     assert!(locked.contains("keychain is locked"), "{locked}");
     let wrong = signin_message(&signin_errors()[10]);
     assert!(wrong.contains("pick adele@contoso.test"), "{wrong}");
+}
+
+#[test]
+fn another_devices_endings_say_what_happened_there() {
+    let all = signin_errors();
+    let declined = signin_message(&all[11]);
+    assert!(
+        declined.contains("declined on the other device"),
+        "{declined}"
+    );
+    let expired = signin_message(&all[12]);
+    assert!(expired.contains("within its 15 minutes"), "{expired}");
+    let blocked = signin_message(&all[13]);
+    assert!(
+        blocked.contains("Conditional Access") && blocked.contains("AADSTS53003 "),
+        "{blocked}"
+    );
+    assert_eq!(all[13].outcome(), reconnect_signin::Outcome::NeedsAdmin);
 }

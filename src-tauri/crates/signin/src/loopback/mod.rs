@@ -10,6 +10,7 @@
 
 mod serve;
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
@@ -99,6 +100,27 @@ pub enum Callback {
         /// `error_uri`.
         uri: Option<String>,
     },
+}
+
+impl Callback {
+    /// The answer a redirect's query carries: a code (with RFC 9207 `iss`),
+    /// or the provider's error; `None` when it has neither. The `state` is
+    /// the caller's to check.
+    pub fn from_query(query: &HashMap<String, String>) -> Option<Self> {
+        if let Some(code) = query.get("code").filter(|c| !c.is_empty()) {
+            return Some(Self::Code {
+                code: AuthorizationCode::new(code.clone()),
+                iss: query.get("iss").cloned(),
+            });
+        }
+        let error = query.get("error").filter(|e| !e.is_empty())?;
+        Some(Self::Error {
+            error: error.clone(),
+            description: query.get("error_description").cloned(),
+            subcode: query.get("error_subcode").cloned(),
+            uri: query.get("error_uri").cloned(),
+        })
+    }
 }
 
 /// Listener failures.

@@ -14,7 +14,6 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode, header};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use reconnect_core::secret::AuthorizationCode;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, oneshot, watch};
 use tokio_util::sync::CancellationToken;
@@ -137,19 +136,7 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<String> {
             "This answer does not belong to the sign-in Reconnect is waiting for.",
         ));
     }
-    let callback = if let Some(code) = query.get("code").filter(|c| !c.is_empty()) {
-        Callback::Code {
-            code: AuthorizationCode::new(code.clone()),
-            iss: query.get("iss").cloned(),
-        }
-    } else if let Some(error) = query.get("error").filter(|e| !e.is_empty()) {
-        Callback::Error {
-            error: error.clone(),
-            description: query.get("error_description").cloned(),
-            subcode: query.get("error_subcode").cloned(),
-            uri: query.get("error_uri").cloned(),
-        }
-    } else {
+    let Some(callback) = Callback::from_query(&query) else {
         return respond(&Page::bad_request(
             "The answer has neither a code nor an error.",
         ));

@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "refresh_now",
     "reconnect_start",
     "reconnect_cancel",
+    "device_signin_start",
     "tester_state",
     "tester_break",
     "tester_restore",

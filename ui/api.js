@@ -75,7 +75,13 @@ export const refreshNow = (name) => invoke("refresh_now", { name });
 /** Starts an interactive reconnect; progress arrives as `reconnect-progress` events. */
 export const reconnectStart = (name) => invoke("reconnect_start", { name });
 
-/** Cancels a running reconnect. */
+/** Starts signing in on another device with a code. Resolves with the code
+ * to show (`{ user_code, verification_uri, expires_in, expires_at, qr_svg }`)
+ * once issued, or null when it ended before; every step also arrives as a
+ * `reconnect-progress` event. */
+export const deviceSigninStart = (name) => invoke("device_signin_start", { name });
+
+/** Cancels a running reconnect, either way (browser or another device). */
 export const reconnectCancel = (name) => invoke("reconnect_cancel", { name });
 
 /** Switches the active profile (demo or a real one). */

@@ -16,6 +16,7 @@ pub mod commands;
 pub mod demo;
 pub mod diagnostics;
 pub mod profile;
+pub mod qr;
 pub mod refresh;
 pub mod views;
 
@@ -128,6 +129,7 @@ pub fn run() {
             commands::tester::tester_fail_next,
             commands::reconnect::reconnect_start,
             commands::reconnect::reconnect_cancel,
+            commands::device::device_signin_start,
             refresh::refresh_now,
         ])
         .run(tauri::generate_context!())

@@ -1,11 +1,16 @@
 // The Reconnect button and its progress: waiting for the browser, a
-// countdown, cancel and "copy link". State comes from `reconnect-progress`
-// events, so the card and the detail view show the same progress. An event
-// carries `phase` (starting, waiting_for_browser, exchanging, succeeded,
-// failed, cancelled) and, once it ended, `outcome` (connected,
-// reconnect_needed, needs_admin, transient, cancelled, other) and `message`.
+// countdown, cancel and "copy link"; and "Sign in on another device", the
+// device-code way (its panel is device.js). State comes from
+// `reconnect-progress` events, so the card and the detail view show the same
+// progress. An event carries `phase` (starting, waiting_for_browser,
+// requesting_code, waiting_for_device, exchanging, succeeded, failed,
+// cancelled), `problem` ("browser_failed": the browser could not be opened,
+// so the other device is offered first), `device` (the code to show) and,
+// once it ended, `outcome` (connected, reconnect_needed, needs_admin,
+// transient, cancelled, other) and `message`.
 import * as api from "../api.js";
 import { h, clock, copyButton, toast } from "../dom.js";
+import * as device from "./device.js";
 
 /** account name → latest progress payload. */
 const progress = new Map();
@@ -38,7 +43,24 @@ export function update(payload) {
 /** Whether a reconnect is running for `name`. */
 export function running(name) {
   const p = progress.get(name);
-  return !!p && ["starting", "waiting_for_browser", "exchanging"].includes(p.phase);
+  return !!p && ["starting", "waiting_for_browser", "requesting_code", "waiting_for_device", "exchanging"].includes(p.phase);
+}
+
+/** Resolves once no sign-in of `name` runs (or after `ms`). */
+function ended(name, ms = 15000) {
+  return new Promise((resolve) => {
+    if (!running(name)) return resolve();
+    const check = (changed) => {
+      if (changed !== name || running(name)) return;
+      listeners.delete(check);
+      resolve();
+    };
+    listeners.add(check);
+    setTimeout(() => {
+      listeners.delete(check);
+      resolve();
+    }, ms);
+  });
 }
 
 /** Starts the reconnect of `name` (as its Reconnect button does). */
@@ -49,6 +71,23 @@ export async function start(name) {
     await api.reconnectStart(name);
   } catch (err) {
     // One is running already: its events keep this card up to date.
+    if (err.code === "busy") return;
+    update({ account: name, phase: "failed", message: err.message || String(err) });
+  }
+}
+
+/** Signs `name` in on another device with a code. A browser sign-in still
+ * waiting for this account is cancelled first. */
+export async function startDevice(name) {
+  if (running(name)) {
+    await cancel(name);
+    await ended(name);
+  }
+  update({ account: name, phase: "requesting_code" });
+  try {
+    // The code, and later the result, arrive as events.
+    await api.deviceSigninStart(name);
+  } catch (err) {
     if (err.code === "busy") return;
     update({ account: name, phase: "failed", message: err.message || String(err) });
   }
@@ -73,27 +112,35 @@ export function control(name, { primary = true } = {}) {
   const p = progress.get(name);
   const box = h("div", { class: "reconnect", dataset: { account: name } });
   if (!p || !running(name)) {
+    // The browser could not be started: the other device comes first.
+    const browserFailed = !!p && p.problem === "browser_failed";
     const button = h(
       "button",
-      { type: "button", class: primary ? "primary reconnect-button" : "reconnect-button", "aria-label": `Reconnect ${name}` },
+      { type: "button", class: primary && !browserFailed ? "primary reconnect-button" : "reconnect-button", "aria-label": `Reconnect ${name}` },
       "Reconnect",
     );
     button.addEventListener("click", () => start(name));
-    box.append(button);
+    box.append(h("div", { class: "reconnect-buttons" }, button, device.offerButton(name, startDevice, { prominent: primary && browserFailed })));
     if (p && p.phase === "failed") {
       box.append(h("p", { class: "reconnect-result bad", role: "alert", dataset: { outcome: p.outcome || "" } }, p.message || "The sign-in failed."));
     } else if (p && p.phase === "cancelled") {
-      // The message says why (cancelled here or in the browser, or timed out).
+      // The message says why (cancelled here, in the browser or on the
+      // other device, timed out, or the code expired).
       box.append(h("p", { class: "reconnect-result" }, p.message || "Sign-in cancelled."));
     }
+    if (browserFailed) box.append(h("p", { class: "hint" }, device.BROWSER_FAILED_HINT));
     return box;
   }
   const steps = {
     starting: "Opening your browser…",
     waiting_for_browser: "Waiting for you to sign in in your browser…",
+    requesting_code: "Asking for a sign-in code…",
+    waiting_for_device: "Waiting for you to sign in on the other device…",
     exchanging: "Signed in. Saving the new tokens…",
   };
   box.classList.add("running");
+  // The code panel takes the card's whole width.
+  if (p.phase === "waiting_for_device") box.classList.add("device-way");
   box.append(
     h("div", { class: "progress-line", role: "status", "aria-live": "polite" },
       h("span", { class: "spinner", "aria-hidden": "true" }),
@@ -103,8 +150,13 @@ export function control(name, { primary = true } = {}) {
   );
   // The browser could not be opened: say so; the wait goes on for the link.
   if (p.message) box.append(h("p", { class: "reconnect-problem bad", role: "alert" }, p.message));
+  if (p.phase === "waiting_for_device" && p.device) box.append(device.codePanel(name, p.device));
   const actions = h("div", { class: "progress-actions" });
   if (p.url) actions.append(copyButton(`Copy the sign-in link for ${name}`, p.url, "copy-link", "Copy link"));
+  const browserWay = ["starting", "waiting_for_browser"].includes(p.phase);
+  if (browserWay) {
+    actions.append(device.offerButton(name, startDevice, { prominent: p.problem === "browser_failed" }));
+  }
   const cancelButton = h("button", { type: "button", class: "cancel", "aria-label": `Cancel reconnecting ${name}` }, "Cancel");
   cancelButton.addEventListener("click", () => cancel(name));
   actions.append(cancelButton);
@@ -112,6 +164,7 @@ export function control(name, { primary = true } = {}) {
   if (p.url && !p.message) {
     box.append(h("p", { class: "hint" }, "Browser did not open? Copy the link and paste it into any browser on this computer."));
   }
+  if (browserWay && p.problem === "browser_failed") box.append(h("p", { class: "hint" }, device.BROWSER_FAILED_HINT));
   return box;
 }
 

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod app;
 pub mod decode;
 pub mod detail;
+pub mod device;
 pub mod error;
 pub mod failures;
 pub mod reconnect;

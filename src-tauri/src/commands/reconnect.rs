@@ -3,6 +3,10 @@
 //! `reconnect-progress` events. The events carry the authorize URL (for
 //! "copy link": it holds only the PKCE challenge, never the verifier) and
 //! never a token or an authorization code.
+//!
+//! "Sign in on another device" ([`super::device`]) reports on the same
+//! channel with the same phases and endings; both ways share the running
+//! sign-ins' table (so `reconnect_cancel` ends either) and the ending.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -12,6 +16,7 @@ use reconnect_signin::{CancellationToken, Outcome, Progress, Signin, SigninError
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, State};
 
+use super::device::DeviceCodeView;
 use super::error::{chain, signin_message};
 use crate::backend::{AppState, Backend, Failure, FailureCode};
 
@@ -28,7 +33,12 @@ pub enum Phase {
     Starting,
     /// The browser shows the sign-in page; the countdown runs.
     WaitingForBrowser,
-    /// The browser came back; the code is being exchanged for tokens.
+    /// Another device's way: a sign-in code is being asked for.
+    RequestingCode,
+    /// The code is shown; waiting for it to be entered on another device.
+    WaitingForDevice,
+    /// The browser came back (or the other device approved); the tokens
+    /// are being fetched, checked and stored.
     Exchanging,
     /// Connected: the new tokens are stored.
     Succeeded,
@@ -40,9 +50,11 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, for tests.
-    pub const ALL: [Phase; 6] = [
+    pub const ALL: [Phase; 8] = [
         Self::Starting,
         Self::WaitingForBrowser,
+        Self::RequestingCode,
+        Self::WaitingForDevice,
         Self::Exchanging,
         Self::Succeeded,
         Self::Failed,
@@ -105,6 +117,17 @@ impl From<Outcome> for SigninOutcome {
     }
 }
 
+/// A problem met on the way that the webview offers a way around: the
+/// serde names are the strings `ui/views/reconnect.js` compares `problem`
+/// with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Problem {
+    /// The browser could not be opened (or started): signing in on another
+    /// device is offered first.
+    BrowserFailed,
+}
+
 /// One step of a reconnect, as the webview sees it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProgressEvent {
@@ -125,13 +148,19 @@ pub struct ProgressEvent {
     /// could not be opened).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// A problem the webview offers a way around.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
+    /// The code to enter on another device, while waiting for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<DeviceCodeView>,
 }
 
-fn emit(app: &AppHandle, event: ProgressEvent) {
+pub(super) fn emit(app: &AppHandle, event: ProgressEvent) {
     let _ = app.emit("reconnect-progress", event);
 }
 
-fn step(account: &str, phase: Phase) -> ProgressEvent {
+pub(super) fn step(account: &str, phase: Phase) -> ProgressEvent {
     ProgressEvent {
         account: account.to_owned(),
         phase,
@@ -139,6 +168,8 @@ fn step(account: &str, phase: Phase) -> ProgressEvent {
         url: None,
         expires_at: None,
         message: None,
+        problem: None,
+        device: None,
     }
 }
 
@@ -149,11 +180,13 @@ fn browser_failed_message(reason: &str) -> String {
     )
 }
 
-/// How a sign-in ended without connecting: its class and the card's words.
+/// How a sign-in ended without connecting: its class, the card's words
+/// and whether the browser was what failed.
 #[derive(Debug)]
-struct Ended {
+pub(super) struct Ended {
     outcome: SigninOutcome,
     message: String,
+    problem: Option<Problem>,
 }
 
 impl From<SigninError> for Ended {
@@ -161,6 +194,7 @@ impl From<SigninError> for Ended {
         Self {
             outcome: err.outcome().into(),
             message: signin_message(&err),
+            problem: matches!(err, SigninError::Browser(_)).then_some(Problem::BrowserFailed),
         }
     }
 }
@@ -189,6 +223,7 @@ fn progress_event(
             url: Some(url.clone()),
             expires_at: *deadline.lock().unwrap_or_else(PoisonError::into_inner),
             message: Some(browser_failed_message(reason)),
+            problem: Some(Problem::BrowserFailed),
             ..step(name, Phase::WaitingForBrowser)
         },
         Progress::Exchanging => step(name, Phase::Exchanging),
@@ -205,16 +240,7 @@ async fn sign_in(
     let browser_cmd = std::env::var(BROWSER_ENV).ok();
     let browser = reconnect_signin::browser::choose(browser_cmd.as_deref())
         .map_err(|e| Ended::from(SigninError::from(e)))?;
-    let clock = backend.engine.clone();
-    let client = TokenClient::new(TokenClientConfig::default())
-        .map(|c| c.with_clock(Arc::new(move || clock.now())))
-        .map_err(|e| Ended {
-            outcome: SigninOutcome::Other,
-            message: format!(
-                "The sign-in could not set up its HTTP client: {}.",
-                chain(&e)
-            ),
-        })?;
+    let client = token_client(backend)?;
     let deadline = Mutex::new(None::<i64>);
     let progress = |p: &Progress| {
         emit(app, progress_event(account, p, &backend.engine, &deadline));
@@ -233,34 +259,84 @@ async fn sign_in(
     Ok(user.describe())
 }
 
+/// The token client of a sign-in, on the profile's clock.
+pub(super) fn token_client(backend: &Backend) -> Result<TokenClient, Ended> {
+    let clock = backend.engine.clone();
+    TokenClient::new(TokenClientConfig::default())
+        .map(|c| c.with_clock(Arc::new(move || clock.now())))
+        .map_err(|e| Ended {
+            outcome: SigninOutcome::Other,
+            message: format!(
+                "The sign-in could not set up its HTTP client: {}.",
+                chain(&e)
+            ),
+            problem: None,
+        })
+}
+
 /// The last event of a reconnect.
 fn ending(account: &str, end: Result<String, Ended>) -> ProgressEvent {
-    let (outcome, message) = match end {
-        Ok(user) => (SigninOutcome::Connected, format!("Connected as {user}.")),
-        Err(ended) => (ended.outcome, ended.message),
+    let (outcome, message, problem) = match end {
+        Ok(user) => (
+            SigninOutcome::Connected,
+            format!("Connected as {user}."),
+            None,
+        ),
+        Err(ended) => (ended.outcome, ended.message, ended.problem),
     };
     ProgressEvent {
         outcome: Some(outcome),
         message: Some(message),
+        problem,
         ..step(account, outcome.phase())
     }
 }
 
 async fn run(app: AppHandle, backend: Arc<Backend>, account: String, cancel: CancellationToken) {
     let end = sign_in(&app, &backend, &account, cancel).await;
+    finish(&app, &backend, &account, end).await;
+}
+
+/// Ends a sign-in of either way: frees the account's slot, has the engine
+/// take the new tokens, and sends the last event.
+pub(super) async fn finish(
+    app: &AppHandle,
+    backend: &Backend,
+    account: &str,
+    end: Result<String, Ended>,
+) {
     if let Ok(mut running) = backend.signins.lock() {
-        running.remove(&account);
+        running.remove(account);
     }
     if end.is_ok()
-        && let Err(err) = backend.engine.account_changed(&account).await
+        && let Err(err) = backend.engine.account_changed(account).await
     {
         tracing::warn!(
             "the engine did not take the new tokens: {}",
             Failure::from(err)
         );
     }
-    emit(&app, ending(&account, end));
-    super::accounts_changed(&app);
+    emit(app, ending(account, end));
+    super::accounts_changed(app);
+}
+
+/// Checks the account exists and that no sign-in for it runs, then marks
+/// one running: its cancel handle.
+pub(super) fn claim(backend: &Backend, name: &str) -> Result<CancellationToken, Failure> {
+    backend.data.store().account(name)?;
+    let cancel = CancellationToken::new();
+    let mut running = backend
+        .signins
+        .lock()
+        .map_err(|_| Failure::msg("The sign-in state is unavailable."))?;
+    if running.contains_key(name) {
+        return Err(Failure::new(
+            FailureCode::Busy,
+            format!("A sign-in for {name} is running already; finish or cancel it first."),
+        ));
+    }
+    running.insert(name.to_owned(), cancel.clone());
+    Ok(cancel)
 }
 
 /// Starts the interactive sign-in for `name`; progress arrives as events.
@@ -271,27 +347,13 @@ pub async fn reconnect_start(
     name: String,
 ) -> Result<(), Failure> {
     let backend = state.current().await?;
-    backend.data.store().account(&name)?;
-    let cancel = CancellationToken::new();
-    {
-        let mut running = backend
-            .signins
-            .lock()
-            .map_err(|_| Failure::msg("The sign-in state is unavailable."))?;
-        if running.contains_key(&name) {
-            return Err(Failure::new(
-                FailureCode::Busy,
-                format!("A sign-in for {name} is running already; finish or cancel it first."),
-            ));
-        }
-        running.insert(name.clone(), cancel.clone());
-    }
+    let cancel = claim(&backend, &name)?;
     emit(&app, step(&name, Phase::Starting));
     tauri::async_runtime::spawn(run(app, backend, name, cancel));
     Ok(())
 }
 
-/// Cancels the running sign-in for `name`.
+/// Cancels the running sign-in for `name`, whichever way it goes.
 #[tauri::command]
 pub async fn reconnect_cancel(state: State<'_, AppState>, name: String) -> Result<(), Failure> {
     let backend = state.current().await?;
@@ -317,6 +379,7 @@ mod tests {
     use std::time::Duration;
 
     use reconnect_core::decode::decode_code;
+    use reconnect_signin::browser::BrowserError;
 
     use super::*;
 
@@ -336,6 +399,8 @@ mod tests {
             [
                 "starting",
                 "waiting_for_browser",
+                "requesting_code",
+                "waiting_for_device",
                 "exchanging",
                 "succeeded",
                 "failed",
@@ -438,6 +503,31 @@ mod tests {
             json.get("url").is_none(),
             "unset fields are left out: {json}"
         );
+    }
+
+    #[test]
+    fn a_browser_that_failed_offers_the_other_device() {
+        assert_eq!(name(Problem::BrowserFailed), "browser_failed");
+        let ui = include_str!("../../../ui/views/reconnect.js");
+        assert!(
+            ui.contains("\"browser_failed\""),
+            "reconnect.js compares problem"
+        );
+        let bad = BrowserError::BadCommand("'unbalanced".into());
+        let ended = serde_json::to_value(ending(
+            "carlos-crm",
+            Err(Ended::from(SigninError::from(bad))),
+        ))
+        .unwrap();
+        assert_eq!(ended["phase"], "failed");
+        assert_eq!(ended["problem"], "browser_failed");
+        let refused = ending(
+            "carlos-crm",
+            Err(Ended::from(SigninError::Refused(Box::new(decode_code(
+                50173,
+            ))))),
+        );
+        assert_eq!(refused.problem, None);
     }
 
     #[test]

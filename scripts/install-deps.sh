@@ -18,6 +18,13 @@ install_debian() {
   pkgs+=(xvfb xauth imagemagick)
   if [ "$mode" = "--test" ]; then
     pkgs+=(dbus-x11 dbus-bin webkit2gtk-driver chromium chromium-driver python3-venv python3-pip x11-utils)
+    # Node.js runs the independent OpenID provider (tests/peers/oidc-provider);
+    # Debian's packages only when there is no node at all.
+    if ! command -v node >/dev/null; then
+      pkgs+=(nodejs npm)
+    elif ! command -v npm >/dev/null; then
+      pkgs+=(npm)
+    fi
   fi
   local missing=()
   for p in "${pkgs[@]}"; do
@@ -59,4 +66,28 @@ if [ "$mode" = "--test" ]; then
     say "installing tauri-driver"
     cargo install tauri-driver --version '^2' --locked --quiet
   fi
+fi
+
+# The independent OpenID provider the tests install from the npm registry
+# (tests/peers/oidc-provider): `npm ci` from its lockfile when node_modules is
+# missing or was installed from another lockfile.
+install_oidc_peer() {
+  local peer
+  peer="$(cd "$(dirname "$0")/.." && pwd)/tests/peers/oidc-provider"
+  [ -f "$peer/package-lock.json" ] || return 0
+  if ! command -v npm >/dev/null; then
+    say "npm is missing: install Node.js 18 or later with npm to run the OpenID provider peer tests"
+    return 0
+  fi
+  if [ -d "$peer/node_modules/oidc-provider" ] \
+    && cmp -s "$peer/package-lock.json" "$peer/node_modules/.installed-lock.json"; then
+    return 0
+  fi
+  say "installing the OpenID provider peer (npm ci in tests/peers/oidc-provider)"
+  (cd "$peer" && npm ci --silent --no-audit --no-fund >/dev/null)
+  cp "$peer/package-lock.json" "$peer/node_modules/.installed-lock.json"
+}
+
+if [ "$mode" = "--test" ]; then
+  install_oidc_peer
 fi

@@ -9,5 +9,6 @@ pub mod desktop_bus;
 pub mod grants;
 pub mod harness;
 pub mod keyring;
+pub mod oidc_peer;
 pub mod secrets;
 pub mod window;

@@ -17,6 +17,7 @@ use crate::error::SigninError;
 use crate::flow::{Progress, Provider, Signin, SigninOptions, claims_for};
 use crate::identity::KnownUser;
 use crate::loopback::{Callback, Loopback};
+use crate::store::ProviderKind;
 use crate::page::Page;
 use crate::request::{AttemptSecrets, AuthorizeParams, authorize_url};
 use crate::store::AccountSettings;
@@ -73,6 +74,13 @@ impl Signin<'_> {
             domain_hint: settings.domain_hint.clone(),
             claims: claims_for(&settings),
             select_account: options.select_account,
+            // Entra issues refresh tokens without it and would show its
+            // consent page at every sign-in; OpenID providers need it.
+            consent: settings.provider == ProviderKind::Oidc
+                && settings
+                    .scope
+                    .split_whitespace()
+                    .any(|s| s.eq_ignore_ascii_case("offline_access")),
         };
         let url = authorize_url(&provider.endpoints.authorize, &params, &secrets);
         Ok(RedirectAttempt {

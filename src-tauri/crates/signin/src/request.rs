@@ -59,6 +59,9 @@ pub struct AuthorizeParams {
     pub claims: Option<String>,
     /// Ask the provider to show the account picker.
     pub select_account: bool,
+    /// Ask for consent (`prompt=consent`): OpenID Connect providers grant
+    /// `offline_access`, and so a refresh token, only with it (Core §11).
+    pub consent: bool,
 }
 
 /// The scope with `openid` guaranteed (the id_token is what the
@@ -97,8 +100,15 @@ pub fn authorize_url(endpoint: &Url, params: &AuthorizeParams, secrets: &Attempt
         if let Some(claims) = &params.claims {
             q.append_pair("claims", claims);
         }
-        if params.select_account {
-            q.append_pair("prompt", "select_account");
+        let prompt: Vec<&str> = [
+            params.select_account.then_some("select_account"),
+            params.consent.then_some("consent"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !prompt.is_empty() {
+            q.append_pair("prompt", &prompt.join(" "));
         }
     }
     url
@@ -135,6 +145,7 @@ mod tests {
             domain_hint: Some("contoso.test".into()),
             claims: Some(r#"{"access_token":{}}"#.into()),
             select_account: true,
+            consent: false,
         };
         let endpoint = Url::parse("http://127.0.0.1:9/common/oauth2/v2.0/authorize").unwrap();
         let url = authorize_url(&endpoint, &params, &secrets);
@@ -159,5 +170,15 @@ mod tests {
             .into_owned()
             .collect();
         assert!(!q.contains_key("prompt") && !q.contains_key("login_hint"));
+        let both = AuthorizeParams {
+            select_account: true,
+            consent: true,
+            ..plain
+        };
+        let q: HashMap<_, _> = authorize_url(&endpoint, &both, &secrets)
+            .query_pairs()
+            .into_owned()
+            .collect();
+        assert_eq!(q["prompt"], "select_account consent");
     }
 }

@@ -479,6 +479,12 @@ fn signin_errors() -> Vec<SigninError> {
             found: "https://b.example".into(),
         },
         SigninError::NoIdToken,
+        SigninError::NoRefreshToken {
+            asked_offline_access: true,
+        },
+        SigninError::NoRefreshToken {
+            asked_offline_access: false,
+        },
         SigninError::WrongAccount {
             signed_in: "bianca@contoso.test".into(),
             owner: "adele@contoso.test".into(),

@@ -84,6 +84,18 @@ impl Default for TempHome {
     }
 }
 
+/// Writes a "browser" script into `dir` that fetches the sign-in URL with
+/// curl and follows every redirect (the simulator approves its auto-approve
+/// user without a page); returns its path, for `signin --browser`.
+pub fn curl_browser(dir: &Path) -> PathBuf {
+    let path = dir.join("browser-curl.sh");
+    std::fs::write(&path, "#!/bin/sh\nexec curl -s -L -o /dev/null \"$1\"\n")
+        .expect("write the browser script");
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("make the browser script executable");
+    path
+}
+
 /// Fails the test with the process's exit code and output unless it
 /// succeeded.
 pub fn assert_success(out: &std::process::Output, what: &str) {

@@ -14,7 +14,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use reconnect_e2e::grants::{self, CLIENT_ID as CLIENT};
-use reconnect_e2e::harness::{Paused, TempHome, assert_success as ok, binary};
+use reconnect_e2e::harness::{Paused, TempHome, assert_success as ok, binary, curl_browser};
 use reconnect_e2e::keyring::Keyring;
 use reconnect_sim::{RunningSim, SimConfig, Simulator};
 use serde_json::Value;
@@ -44,14 +44,7 @@ impl World {
         let home = TempHome::new();
         // The "browser": fetches the sign-in URL and follows the redirects
         // (the simulator approves alice without a page).
-        let browser = home.path().join("browser.sh");
-        std::fs::write(&browser, "#!/bin/sh\nexec curl -s -L -o /dev/null \"$1\"\n")
-            .expect("browser script");
-        std::fs::set_permissions(
-            &browser,
-            std::os::unix::fs::PermissionsExt::from_mode(0o755),
-        )
-        .expect("chmod");
+        let browser = curl_browser(home.path());
         Self {
             keyring: Keyring::start(),
             home,

@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use reconnect_e2e::harness::{TempHome, assert_success, binary};
+use reconnect_e2e::harness::{TempHome, assert_success, binary, curl_browser};
 use reconnect_sim::{GrantRequest, RunningSim, SimConfig, SimState, Simulator};
 use tokio::io::AsyncWriteExt;
 
@@ -361,13 +361,7 @@ fn git_pushes_with_reconnect_credential_and_recovers_after_a_reconnect() {
         "no token in git's output: {stderr}"
     );
 
-    let browser = world.home.path().join("browser.sh");
-    std::fs::write(&browser, "#!/bin/sh\nexec curl -s -L -o /dev/null \"$1\"\n").expect("script");
-    std::fs::set_permissions(
-        &browser,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .expect("chmod");
+    let browser = curl_browser(world.home.path());
     let signin = world.reconnect(&[
         "signin",
         "work",

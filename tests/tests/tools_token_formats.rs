@@ -17,7 +17,7 @@ use std::process::{Command, Output, Stdio};
 
 use base64::Engine as _;
 use reconnect_e2e::grants;
-use reconnect_e2e::harness::{TempHome, assert_success, binary};
+use reconnect_e2e::harness::{TempHome, assert_success, binary, curl_browser};
 use reconnect_sim::{RunningSim, SimConfig, Simulator};
 use serde_json::Value;
 
@@ -57,14 +57,7 @@ impl World {
         assert_success(&add, "add");
         // Signed in as people do (the simulator approves alice; curl is the
         // browser), so the account knows its user and tenant.
-        let browser = world.home.path().join("browser.sh");
-        std::fs::write(&browser, "#!/bin/sh\nexec curl -s -L -o /dev/null \"$1\"\n")
-            .expect("browser script");
-        std::fs::set_permissions(
-            &browser,
-            std::os::unix::fs::PermissionsExt::from_mode(0o755),
-        )
-        .expect("chmod");
+        let browser = curl_browser(world.home.path());
         let browser = browser.display().to_string();
         assert_success(
             &world.run(&["signin", "work", "--browser", &browser]),

@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use super::token::record;
+use super::token::answer;
 use super::{BaseUrl, correlation_id, form};
 use crate::SimError;
 use crate::device::page::{self, PageAction};
@@ -63,28 +63,11 @@ pub async fn devicecode(
         };
         (issued, world.clock.now())
     };
-    let response = match issued {
-        Ok(answer) => {
-            entry.user_code = Some(answer.user_code.clone());
-            entry.interval = Some(answer.interval);
-            (
-                [
-                    (header::CACHE_CONTROL, "no-store"),
-                    (header::PRAGMA, "no-cache"),
-                ],
-                axum::Json(answer),
-            )
-                .into_response()
-        }
-        Err(failure) => {
-            entry.code = Some(failure.code);
-            entry.error = Some(failure.error.clone());
-            failure.response(now, &correlation)
-        }
-    };
-    entry.status = response.status().as_u16();
-    record(&state, entry);
-    response
+    if let Ok(issued) = &issued {
+        entry.user_code = Some(issued.user_code.clone());
+        entry.interval = Some(issued.interval);
+    }
+    answer(&state, entry, issued, now, &correlation)
 }
 
 fn html(status: StatusCode, body: String) -> Response {

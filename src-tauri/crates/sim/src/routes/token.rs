@@ -71,9 +71,22 @@ pub async fn token(
     entry.mfa = facts.mfa;
     entry.user_code = facts.user_code;
     entry.interval = facts.interval;
-    let response = match decision
-        .and_then(|input| mint(state.keys(), &input).map_err(|_| Failure::code(90033)))
-    {
+    let minted = decision
+        .and_then(|input| mint(state.keys(), &input).map_err(|_| Failure::code(90033)));
+    answer(&state, entry, minted, now, &correlation)
+}
+
+/// Answers as the identity endpoints do: the body as JSON that nobody may
+/// cache, or the failure in Entra's shape; then logs `entry` with the
+/// status and any error.
+pub fn answer<T: serde::Serialize>(
+    state: &SimState,
+    mut entry: LogEntry,
+    result: Result<T, Failure>,
+    now: i64,
+    correlation: &str,
+) -> Response {
+    let response = match result {
         Ok(body) => (
             [
                 (axum::http::header::CACHE_CONTROL, "no-store"),
@@ -85,11 +98,11 @@ pub async fn token(
         Err(failure) => {
             entry.code = Some(failure.code);
             entry.error = Some(failure.error.clone());
-            failure.response(now, &correlation)
+            failure.response(now, correlation)
         }
     };
     entry.status = response.status().as_u16();
-    record(&state, entry);
+    record(state, entry);
     response
 }
 

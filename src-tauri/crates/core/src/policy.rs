@@ -44,11 +44,15 @@ impl FailureClass {
     /// fixed by signing in again (after the one retry).
     pub fn from_verdict(verdict: &Verdict) -> Self {
         if verdict.transient {
-            return Self::Transient {
-                retry_after: verdict
-                    .retry_after_seconds
-                    .map(|s| i64::try_from(s).unwrap_or(i64::MAX)),
+            let server = verdict
+                .retry_after_seconds
+                .map(|s| i64::try_from(s).unwrap_or(i64::MAX));
+            let retry_after = if verdict.long_backoff {
+                Some(server.unwrap_or(0).max(LONG_BACKOFF_SECONDS))
+            } else {
+                server
             };
+            return Self::Transient { retry_after };
         }
         match (verdict.who_acts, verdict.reconnect_fixes) {
             (WhoActs::Developer, _) => Self::AppMisconfigured,
@@ -57,6 +61,11 @@ impl FailureClass {
         }
     }
 }
+
+/// The shortest wait after a failure that asks for a long backoff
+/// ([`Verdict::long_backoff`]): an answer from the network path, an
+/// unrecognised error, a locked account.
+pub const LONG_BACKOFF_SECONDS: i64 = 15 * 60;
 
 /// Tunables of the retry policy. Durations are in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@
 use super::class::{Category, ReconnectFixes, WhoActs};
 use super::date::{describe_seconds, format_utc};
 use super::description::{self, Details};
+use super::gateway;
 use super::rules::{Base, apply_suberror, infer};
 use super::steps;
 use super::table;
@@ -128,6 +129,7 @@ pub fn classify(err: OAuthError, ctx: Context) -> Verdict {
         }
         _ => {}
     }
+    let long_backoff = gateway::refine(&mut b, ctx, primary, known);
     let server_message = Some(described.message.clone()).filter(|m| !m.is_empty());
     let mut verdict = Verdict {
         primary_code: primary,
@@ -154,6 +156,7 @@ pub fn classify(err: OAuthError, ctx: Context) -> Verdict {
         error_subcode: err.error_subcode,
         error_uri: err.error_uri,
         password_change_url: err.password_change_url,
+        long_backoff,
         http_status: ctx.http_status,
         source: ctx.source,
     };

@@ -31,6 +31,7 @@ pub mod class;
 pub mod classify;
 pub mod date;
 pub mod description;
+mod gateway;
 pub mod redirect;
 mod rules;
 mod steps;

@@ -62,6 +62,7 @@ fn transient(category: Category, title: &str, user: &str, admin: String) -> Verd
         error_subcode: None,
         error_uri: None,
         password_change_url: None,
+        long_backoff: false,
         http_status: None,
         source: Source::Transport,
     }

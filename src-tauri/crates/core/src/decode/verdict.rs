@@ -85,6 +85,12 @@ pub struct Verdict {
     /// Where the user can change an expired password, when the server said.
     #[serde(skip)]
     pub password_change_url: Option<String>,
+    /// Wait long between retries: the answer came from something in the
+    /// network path, named no cause Reconnect knows, or says the account is
+    /// locked for a while. Retrying often would not help and may hurt.
+    /// (Acted on when the failure happens; not part of the JSON.)
+    #[serde(skip)]
+    pub long_backoff: bool,
     /// The HTTP status, for token-endpoint responses.
     #[serde(skip)]
     pub http_status: Option<u16>,

@@ -40,6 +40,9 @@ use crate::harness::{KillOnDrop, workspace_root};
 /// redirect URIs on any port), allowed the device code, authorization code
 /// and refresh token grants.
 pub const CLIENT_ID: &str = "reconnect-e2e";
+/// A second public client the peer registers without the refresh_token
+/// grant: it never gets a refresh token, whatever it asks for.
+pub const NO_REFRESH_CLIENT_ID: &str = "reconnect-e2e-no-refresh";
 
 /// The scopes that get an id_token and a refresh token.
 pub const SCOPES: &str = "openid profile offline_access";

@@ -2,7 +2,7 @@
 //! (run under scripts/with-session.sh), the simulator with auto-approve, and
 //! shell-script "browsers". Covers a first connect, a forged callback, a
 //! closed browser (timeout), Ctrl-C, a busy port, an error callback and the
-//! same-account guard, and a sign-in that brings no refresh token.
+//! same-account guard.
 
 mod signin_support;
 
@@ -235,23 +235,3 @@ async fn without_a_keychain_it_fails_before_the_browser_opens() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sign_in_that_brings_no_refresh_token_stores_nothing_and_says_what_to_change() {
-    let world = SigninWorld::start(Some(ALICE)).await;
-    world
-        .add_account("short", &["--scopes", "openid profile User.Read"])
-        .await;
-    let (browser, _) = world.browser(BrowserScript::Curl);
-    let out = world
-        .reconnect(&["signin", "short", "--browser", &browser])
-        .await;
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(3), "the app's settings must change: {err}");
-    assert!(
-        err.contains("no refresh token") && err.contains("offline_access"),
-        "{err}"
-    );
-    let token = world.reconnect(&["token", "short"]).await;
-    assert_ne!(token.status.code(), Some(0), "nothing was stored");
-    assert!(token.stdout.is_empty());
-}

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow};
 use reconnect_e2e::harness::{TempHome, binary};
-use reconnect_e2e::oidc_peer::{OidcPeer, SCOPES, approve_device, walk_sign_in};
+use reconnect_e2e::oidc_peer::{self, OidcPeer, SCOPES, approve_device, walk_sign_in};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, BufReader};
 
@@ -296,6 +296,11 @@ struct World {
 
 impl World {
     async fn start() -> Self {
+        Self::start_with_client(oidc_peer::CLIENT_ID).await
+    }
+
+    /// The account `idp` uses `client_id` (one of the peer's clients).
+    async fn start_with_client(client_id: &str) -> Self {
         let world = Self {
             home: TempHome::new(),
             peer: OidcPeer::start().expect("the OpenID provider peer starts"),
@@ -309,7 +314,7 @@ impl World {
                 "--authority",
                 &world.peer.issuer,
                 "--client-id",
-                &world.peer.client_id,
+                client_id,
                 "--scopes",
                 SCOPES,
             ])
@@ -422,9 +427,10 @@ fn health(status: &Value) -> String {
         .unwrap_or_else(|| h.to_string())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reconnect_signs_in_with_a_device_code_at_an_independent_provider() {
-    let world = World::start().await;
+/// Runs `reconnect signin idp --device-code --json`, checks the code it
+/// prints, approves it at the peer as `login`, and returns how the sign-in
+/// ended with everything it printed.
+async fn device_signin(world: &World, login: &str) -> (std::process::ExitStatus, String) {
     let mut child = world
         .command(&["signin", "idp", "--device-code", "--json"])
         .stdout(Stdio::piped())
@@ -471,7 +477,7 @@ async fn reconnect_signs_in_with_a_device_code_at_an_independent_provider() {
         "the peer's page: {code}"
     );
 
-    let approval = approve_device(verification_uri, user_code, "carol@peer.test")
+    let approval = approve_device(verification_uri, user_code, login)
         .await
         .unwrap_or_else(|e| panic!("approval: {e:#}\n{}", world.peer.log()));
     assert_eq!(approval.steps, ["code", "confirm", "login", "consent"]);
@@ -483,10 +489,17 @@ async fn reconnect_signs_in_with_a_device_code_at_an_independent_provider() {
     let mut rest = String::new();
     let _ = stdout.read_to_string(&mut rest).await;
     let err = errors.await.unwrap_or_default();
+    (status, format!("{rest}{err}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconnect_signs_in_with_a_device_code_at_an_independent_provider() {
+    let world = World::start().await;
+    let (status, said) = device_signin(&world, "carol@peer.test").await;
     assert_eq!(
         status.code(),
         Some(0),
-        "signin --device-code: {rest}{err}\n{}",
+        "signin --device-code: {said}\n{}",
         world.peer.log()
     );
 
@@ -623,4 +636,22 @@ async fn reconnect_signs_in_through_the_browser_at_an_independent_provider() {
     );
 
     world.assert_connected("dave@peer.test").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_issues_no_refresh_token_leaves_nothing_stored() {
+    let world = World::start_with_client(oidc_peer::NO_REFRESH_CLIENT_ID).await;
+    let (status, said) = device_signin(&world, "dora@peer.test").await;
+    assert_eq!(
+        status.code(),
+        Some(3),
+        "the client's registration must change: {said}"
+    );
+    assert!(
+        said.contains("no refresh token") && said.contains("offline_access"),
+        "{said}"
+    );
+    let token = world.reconnect(&["token", "idp"]).await;
+    assert_ne!(token.status.code(), Some(0), "nothing was stored");
+    assert!(token.stdout.is_empty());
 }

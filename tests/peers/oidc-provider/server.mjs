@@ -98,6 +98,17 @@ function configuration() {
         redirect_uris: ['http://127.0.0.1/', 'http://127.0.0.1/callback', 'http://localhost/', 'http://localhost/callback'],
         id_token_signed_response_alg: 'RS256',
       },
+      {
+        // The same, minus the refresh_token grant: never given a refresh token.
+        client_id: `${clientId}-no-refresh`,
+        client_name: 'Reconnect end-to-end tests (no refresh tokens)',
+        application_type: 'native',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'],
+        response_types: ['code'],
+        redirect_uris: ['http://127.0.0.1/', 'http://localhost/'],
+        id_token_signed_response_alg: 'RS256',
+      },
     ],
     jwks: { keys: [signingKey] },
     cookies: { keys: [randomBytes(32).toString('hex')] },

@@ -14,6 +14,7 @@ pub mod jwt;
 pub mod policy;
 pub mod report;
 pub mod route;
+pub mod scope;
 pub mod secret;
 pub mod spike;
 pub mod tokens;

@@ -39,13 +39,7 @@ impl Signin<'_> {
             });
         }
         if response.tokens.refresh_token.is_none() {
-            let asked_offline_access = settings
-                .scope
-                .split_whitespace()
-                .any(|s| s.eq_ignore_ascii_case("offline_access"));
-            return Err(SigninError::NoRefreshToken {
-                asked_offline_access,
-            });
+            return Err(SigninError::NoRefreshToken);
         }
         let connected = Connected {
             user: user.clone(),

@@ -79,13 +79,15 @@ pub enum SigninError {
     /// The token endpoint sent no id_token, so the user cannot be checked.
     #[error("the provider sent no id_token, so Reconnect cannot tell who signed in")]
     NoIdToken,
-    /// The sign-in worked but the provider issued no refresh token, so the
-    /// connection could not be kept alive; nothing was stored.
-    #[error("{}", no_refresh_token_message(*asked_offline_access))]
-    NoRefreshToken {
-        /// Whether the account's scopes included `offline_access`.
-        asked_offline_access: bool,
-    },
+    /// The sign-in worked but the provider issued no refresh token
+    /// although `offline_access` was asked for, so the connection could not
+    /// be kept alive; nothing was stored.
+    #[error(
+        "the provider issued no refresh token although `offline_access` was asked for, so the \
+         connection cannot be kept alive: the provider, or this client's registration there, \
+         does not allow refresh tokens for it; nothing was stored"
+    )]
+    NoRefreshToken,
     /// The id_token did not validate.
     #[error("the id_token was refused")]
     IdToken(#[source] IdTokenError),
@@ -122,19 +124,6 @@ pub(crate) fn describe(v: &Verdict) -> String {
 }
 
 /// The outcome class a verdict puts a failed sign-in in.
-/// Why there is no refresh token, and what to change.
-fn no_refresh_token_message(asked_offline_access: bool) -> &'static str {
-    if asked_offline_access {
-        "the provider issued no refresh token although `offline_access` was asked for, so the \
-         connection cannot be kept alive: the provider (or this client's registration there) \
-         does not allow refresh tokens for this client; nothing was stored"
-    } else {
-        "the provider issued no refresh token because the account's scopes lack \
-         `offline_access`; add it to the scopes (remove the account and add it again with \
-         --scopes \"… offline_access\"); nothing was stored"
-    }
-}
-
 pub(crate) fn outcome_of(v: &Verdict) -> Outcome {
     if v.is_transient() {
         Outcome::Transient
@@ -158,7 +147,7 @@ impl SigninError {
                 Outcome::Transient
             }
             Self::WrongAccount { .. } => Outcome::ReconnectNeeded,
-            Self::NoRefreshToken { .. } => Outcome::NeedsAdmin,
+            Self::NoRefreshToken => Outcome::NeedsAdmin,
             Self::Device(e) => e.outcome(),
             _ => Outcome::Other,
         }

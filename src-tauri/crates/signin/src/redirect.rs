@@ -17,10 +17,10 @@ use crate::error::SigninError;
 use crate::flow::{Progress, Provider, Signin, SigninOptions, claims_for};
 use crate::identity::KnownUser;
 use crate::loopback::{Callback, Loopback};
-use crate::store::ProviderKind;
 use crate::page::Page;
 use crate::request::{AttemptSecrets, AuthorizeParams, authorize_url};
 use crate::store::AccountSettings;
+use crate::store::ProviderKind;
 
 /// How long the result page waits for the browser after the outcome.
 const PAGE_GRACE: Duration = Duration::from_secs(3);

@@ -14,7 +14,7 @@ use crate::model::SPA_LIFETIME_SECONDS;
 /// Access tokens live one hour.
 pub const ACCESS_TOKEN_SECONDS: i64 = 3_600;
 /// The audience used when only OpenID scopes were asked for (Microsoft Graph's app id).
-pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+pub use reconnect_core::scope::GRAPH_APP_ID;
 
 /// What a refresh token carries (sealed, so the simulator stores nothing per token).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -102,41 +102,21 @@ struct IdClaims<'a> {
     ver: &'static str,
 }
 
-const OIDC_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
-
-/// Splits a scope string into resource scopes and the OpenID ones.
+/// Splits a scope string into resource scopes (the OpenID ones dropped).
 fn resource_scopes(scope: &str) -> Vec<&str> {
     scope
         .split_whitespace()
-        .filter(|s| !OIDC_SCOPES.contains(&s.to_ascii_lowercase().as_str()))
+        .filter(|s| reconnect_core::scope::resource(s).is_some())
         .collect()
 }
 
-/// The audience of the first resource scope: the resource before the last
-/// `/`, given as a URI (`https://graph.microsoft.com/User.Read` →
-/// `https://graph.microsoft.com`) or as an application id
-/// (`499b84ac-…/.default` → `499b84ac-…`, as Entra issues for Azure DevOps).
-/// A bare permission (`User.Read`) belongs to Microsoft Graph.
+/// The audience of the first resource scope (see `reconnect_core::scope`).
 fn audience(resources: &[&str]) -> String {
-    let resource = resources
+    resources
         .first()
-        .and_then(|s| s.rfind('/').map(|i| &s[..i]))
-        .filter(|r| r.find("://").is_some_and(|at| r.len() > at + 3) || is_app_id(r));
-    resource.map_or_else(|| GRAPH_APP_ID.to_owned(), str::to_owned)
-}
-
-/// Whether `text` is a GUID, as application ids are.
-fn is_app_id(text: &str) -> bool {
-    let groups: Vec<&str> = text.split('-').collect();
-    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
-        && groups
-            .iter()
-            .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()))
-}
-
-/// Whether `aud` is Microsoft Graph, whose access tokens only Graph reads.
-fn is_graph(aud: &str) -> bool {
-    aud == GRAPH_APP_ID || aud.eq_ignore_ascii_case("https://graph.microsoft.com")
+        .and_then(|s| reconnect_core::scope::resource(s))
+        .unwrap_or(GRAPH_APP_ID)
+        .to_owned()
 }
 
 /// `scp`: scope names without their resource prefix.
@@ -218,7 +198,7 @@ pub fn mint(keys: &Keys, input: &MintInput) -> Result<serde_json::Value, SimErro
     body.insert("scope".into(), granted.into());
     body.insert("expires_in".into(), ACCESS_TOKEN_SECONDS.into());
     body.insert("ext_expires_in".into(), ACCESS_TOKEN_SECONDS.into());
-    let access_token = if is_graph(&aud) {
+    let access_token = if reconnect_core::scope::is_graph(&aud) {
         keys.sign_graph_access_token(&access)?
     } else {
         keys.sign_access_token(&access)?

@@ -187,10 +187,23 @@ fn id_as_number<S: serde::Serializer>(id: &AccountId, s: S) -> Result<S::Ok, S::
     s.serialize_i64(id.0)
 }
 
+/// What every request asks for besides the account's own scopes, as MSAL
+/// does: the id_token that says who signed in, and the refresh token that
+/// keeps the connection alive.
+pub const OIDC_SCOPES: [&str; 3] = ["openid", "profile", "offline_access"];
+
 impl Account {
-    /// The scopes as one space-separated string.
+    /// The scopes to request, space-separated: the account's own, then
+    /// any of [`OIDC_SCOPES`] they lack.
     pub fn scope_string(&self) -> String {
-        self.scopes.join(" ")
+        let has = |s: &str| self.scopes.iter().any(|own| own.eq_ignore_ascii_case(s));
+        let extra = OIDC_SCOPES.iter().copied().filter(|s| !has(s));
+        self.scopes
+            .iter()
+            .map(String::as_str)
+            .chain(extra)
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -364,5 +377,41 @@ impl Tx<'_> {
             .tx
             .execute("DELETE FROM accounts WHERE id = ?1", [id.0])?
             > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_always_ask_for_the_openid_scopes_once() {
+        let mut new = NewAccount::microsoft("w", "cid");
+        new.scopes = split_scopes("User.Read");
+        let account = Account {
+            id: AccountId(1),
+            name: new.name.clone(),
+            provider: new.provider,
+            authority: new.authority.clone(),
+            tenant: new.tenant.clone(),
+            client_id: new.client_id.clone(),
+            scopes: new.scopes.clone(),
+            redirect: new.redirect.clone(),
+            identity: Identity::default(),
+            created_at: 0,
+            updated_at: 0,
+        };
+        assert_eq!(
+            account.scope_string(),
+            "User.Read openid profile offline_access"
+        );
+        let full = Account {
+            scopes: split_scopes("openid Profile offline_access User.Read"),
+            ..account
+        };
+        assert_eq!(
+            full.scope_string(),
+            "openid Profile offline_access User.Read"
+        );
     }
 }

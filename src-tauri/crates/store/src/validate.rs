@@ -10,6 +10,20 @@ fn invalid(msg: impl Into<String>) -> StoreError {
     StoreError::InvalidAccount(msg.into())
 }
 
+/// One token request may ask for one resource's scopes only (Entra refuses
+/// more with AADSTS28000), so one account may too.
+fn one_resource(scopes: &[String]) -> Result<(), StoreError> {
+    let resources = reconnect_core::scope::resources(scopes.iter().map(String::as_str));
+    if let [first, second, ..] = resources.as_slice() {
+        return Err(invalid(format!(
+            "the scopes ask for two resources ({first} and {second}), and Microsoft Entra issues \
+             a token for one resource at a time (it would refuse with AADSTS28000); add one \
+             account per resource"
+        )));
+    }
+    Ok(())
+}
+
 /// Checks every field of a new account.
 pub fn account(new: &NewAccount) -> Result<(), StoreError> {
     name(&new.name)?;
@@ -22,6 +36,9 @@ pub fn account(new: &NewAccount) -> Result<(), StoreError> {
     }
     if new.scopes.is_empty() {
         return Err(invalid("no scopes given"));
+    }
+    if new.provider == Provider::Microsoft {
+        one_resource(&new.scopes)?;
     }
     match (new.provider, &new.tenant) {
         (Provider::Microsoft, Some(t)) if t.trim().is_empty() || t.contains('/') => {
@@ -155,6 +172,22 @@ mod tests {
     fn accounts_are_checked() {
         let ok = NewAccount::microsoft("w", "cid");
         assert!(account(&ok).is_ok());
+        let mut mixed = ok.clone();
+        mixed.scopes = crate::account::split_scopes(
+            "User.Read 499b84ac-1321-427f-aa17-267ca6975798/.default offline_access",
+        );
+        let err = account(&mixed).unwrap_err().to_string();
+        assert!(
+            err.contains("two resources") && err.contains("28000"),
+            "{err}"
+        );
+        let mut graph = ok.clone();
+        graph.scopes =
+            crate::account::split_scopes("User.Read https://graph.microsoft.com/Mail.Read openid");
+        assert!(
+            account(&graph).is_ok(),
+            "Graph's two names are one resource"
+        );
         let mut bad = ok.clone();
         bad.redirect.host = "192.168.1.1".into();
         assert!(account(&bad).is_err());

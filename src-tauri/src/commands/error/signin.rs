@@ -141,19 +141,10 @@ pub fn signin_message(err: &SigninError) -> String {
         SigninError::NoIdToken => format!(
             "The provider sent no ID token, so Reconnect cannot tell who signed in. {unchanged}"
         ),
-        SigninError::NoRefreshToken {
-            asked_offline_access: false,
-        } => format!(
-            "The provider gave no refresh token, because this connection's scopes do not \
-             include offline_access. {unchanged} Add the connection again with \
-             offline_access among its scopes."
-        ),
-        SigninError::NoRefreshToken {
-            asked_offline_access: true,
-        } => format!(
-            "The provider gave no refresh token even though offline_access was asked for, so \
-             the connection could not be kept alive. {unchanged} Its administrator must allow \
-             refresh tokens for this app."
+        SigninError::NoRefreshToken => format!(
+            "The provider gave no refresh token, so the connection could not be kept alive. \
+             {unchanged} Its administrator must allow refresh tokens (offline access) for this \
+             app."
         ),
         SigninError::IdToken(e) => {
             format!(

@@ -479,12 +479,7 @@ fn signin_errors() -> Vec<SigninError> {
             found: "https://b.example".into(),
         },
         SigninError::NoIdToken,
-        SigninError::NoRefreshToken {
-            asked_offline_access: true,
-        },
-        SigninError::NoRefreshToken {
-            asked_offline_access: false,
-        },
+        SigninError::NoRefreshToken,
         SigninError::WrongAccount {
             signed_in: "bianca@contoso.test".into(),
             owner: "adele@contoso.test".into(),

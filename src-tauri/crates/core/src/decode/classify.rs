@@ -91,6 +91,19 @@ pub fn classify(err: OAuthError, ctx: Context) -> Verdict {
     if !known && let Some(code) = primary {
         b.title = format!("{} (AADSTS{code})", b.title);
     }
+    let b2c = err
+        .error_description
+        .as_deref()
+        .and_then(description::b2c_code);
+    if let (None, Some(code)) = (primary, b2c) {
+        b.title = format!("Azure AD B2C error {code}");
+        b.admin = format!(
+            "Azure AD B2C answered AADB2C{code}, a code Reconnect has no entry for; the verdict \
+             follows the OAuth error ({}). B2C's own reference and the user flow's logs hold the \
+             reason.",
+            err.error.as_deref().unwrap_or("none")
+        );
+    }
     if let Some(sub) = err.suberror.as_deref() {
         apply_suberror(&mut b, sub, known);
     }

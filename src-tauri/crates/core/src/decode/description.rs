@@ -102,10 +102,21 @@ fn normalize(text: &str) -> String {
 
 /// Every `AADSTS` code in `text`, in order, without repeats.
 pub fn codes_in(text: &str) -> Vec<u32> {
+    prefixed_codes(text, "AADSTS")
+}
+
+/// The first Azure AD B2C code (`AADB2Cnnnnn`) in `text`: B2C names its
+/// errors this way instead of with AADSTS codes.
+pub fn b2c_code(text: &str) -> Option<u32> {
+    prefixed_codes(text, "AADB2C").first().copied()
+}
+
+/// Every number following `prefix` in `text`, in order, without repeats.
+fn prefixed_codes(text: &str, prefix: &str) -> Vec<u32> {
     let mut codes = Vec::new();
     let mut rest = text;
-    while let Some(pos) = find_ascii_ci(rest, "AADSTS") {
-        rest = &rest[pos + 6..];
+    while let Some(pos) = find_ascii_ci(rest, prefix) {
+        rest = &rest[pos + prefix.len()..];
         let digits: &str = &rest[..rest.bytes().take_while(u8::is_ascii_digit).count()];
         if let Ok(code) = digits.parse::<u32>()
             && !codes.contains(&code)
@@ -264,6 +275,11 @@ mod tests {
         assert!(d.codes.is_empty());
         assert_eq!(parse("Trace ID:").trace_id, None);
         assert_eq!(parse("AADSTS").codes, Vec::<u32>::new());
+        assert_eq!(
+            b2c_code("AADB2C90080: The provided grant has expired."),
+            Some(90080)
+        );
+        assert_eq!(b2c_code("AADSTS70000: no B2C here"), None);
         assert_eq!(parse("AADSTS99999999999999").codes, Vec::<u32>::new());
     }
 }

@@ -143,4 +143,25 @@ mod tests {
         let consent = answer(400, r#"{"error":"consent_required"}"#);
         assert!(!consent.transient, "{consent:?}");
     }
+
+    #[test]
+    fn b2c_codes_and_client_mismatch_get_their_verdicts() {
+        let b2c = answer(
+            400,
+            r#"{"error":"invalid_grant","error_description":"AADB2C90080: The provided grant has expired."}"#,
+        );
+        assert_eq!(b2c.title, "Azure AD B2C error 90080");
+        assert_eq!(b2c.category, Category::InvalidGrant);
+        assert!(!b2c.transient, "a B2C grant error is the grant's verdict");
+        let mismatch = answer(
+            400,
+            r#"{"error":"invalid_grant","suberror":"client_mismatch","error_description":"AADSTS70000: x","error_codes":[70000]}"#,
+        );
+        assert_eq!(mismatch.reconnect_fixes, ReconnectFixes::Yes);
+        assert_eq!(mismatch.who_acts, WhoActs::User);
+        assert_eq!(
+            FailureClass::from_verdict(&mismatch),
+            FailureClass::ReconnectNeeded
+        );
+    }
 }

@@ -219,10 +219,21 @@ pub(super) fn apply_suberror(b: &mut Base, suberror: &str, known: bool) {
                     .to_owned();
             }
         }
+        // A family refresh token redeemed by another client of the family:
+        // this connection's own client gets its own grant by signing in.
         "client_mismatch" => {
-            b.who = WhoActs::Developer;
-            b.fixes = F::No;
+            b.category = Category::InvalidGrant;
+            b.who = WhoActs::User;
+            b.fixes = F::Yes;
             b.transient = false;
+            b.title = "Saved sign-in belongs to another app".to_owned();
+            b.user = "The saved sign-in was issued to another app. Sign in again with this \
+                      connection to give it a sign-in of its own."
+                .to_owned();
+            b.admin = "client_mismatch: the refresh token belongs to another client of the same \
+                       family (a family refresh token) and this client may not redeem it. An \
+                       interactive sign-in with the configured client fixes it."
+                .to_owned();
         }
         "protection_policy_required" => {
             b.category = Category::Blocked;

@@ -249,6 +249,31 @@ fn wrong_issuer_audience_nonce_and_expiry_are_refused() {
         "nonce",
     );
     refused(
+        "not valid for another hour",
+        &with(|c| {
+            c.insert("nbf".into(), json!(NOW + 3600));
+        }),
+        |e| matches!(e, IdTokenError::NotYetValid { ahead: 3600 }),
+        "not valid yet",
+    );
+    refused(
+        "issued an hour in the future",
+        &with(|c| {
+            c.insert("iat".into(), json!(NOW + 3600));
+        }),
+        |e| matches!(e, IdTokenError::NotYetValid { .. }),
+        "clock",
+    );
+    refused(
+        "for several parties, issued to another",
+        &with(|c| {
+            c.insert("aud".into(), json!([CLIENT_ID, "api://other"]));
+            c.insert("azp".into(), json!("api://other"));
+        }),
+        |e| matches!(e, IdTokenError::AuthorizedParty),
+        "azp",
+    );
+    refused(
         "expired an hour ago",
         &with(|c| {
             c.insert("exp".into(), json!(NOW - 3600));
@@ -256,6 +281,20 @@ fn wrong_issuer_audience_nonce_and_expiry_are_refused() {
         |e| matches!(e, IdTokenError::Expired { .. }),
         "expired",
     );
+}
+
+#[test]
+fn times_within_the_clock_skew_and_a_named_authorized_party_pass() {
+    let skewed = with(|c| {
+        c.insert("nbf".into(), json!(NOW + 120));
+        c.insert("iat".into(), json!(NOW + 120));
+    });
+    assert!(check(&skewed).is_ok(), "two minutes of skew is tolerated");
+    let shared = with(|c| {
+        c.insert("aud".into(), json!([CLIENT_ID, "api://other"]));
+        c.insert("azp".into(), json!(CLIENT_ID));
+    });
+    assert!(check(&shared).is_ok(), "azp names this app");
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! id_token validation: the signature against the provider's JWKS (by `kid`),
-//! then `iss`, `aud`, `nonce` and `exp`. Unsigned (`alg: none`) and symmetric
+//! then `iss`, `aud` (and `azp` when `aud` names several parties), `nonce`,
+//! and `exp`, `nbf` and `iat` with the same clock skew. Unsigned (`alg: none`) and symmetric
 //! (`HS*`) tokens are refused outright: a public client has no shared secret,
 //! so an HMAC "signature" proves nothing.
 
@@ -15,7 +16,7 @@ use crate::client::TokenClient;
 use crate::endpoints::ProviderMetadata;
 use crate::error::FetchError;
 
-/// Seconds of clock difference tolerated on `exp`.
+/// Seconds of clock difference tolerated on `exp`, `nbf` and `iat`.
 pub const CLOCK_SKEW_SECONDS: i64 = 300;
 
 /// The identity an id_token vouches for, once validated.
@@ -27,6 +28,18 @@ pub struct IdTokenClaims {
     pub sub: String,
     /// Expiry.
     pub exp: i64,
+    /// Not valid before.
+    #[serde(default)]
+    pub nbf: Option<i64>,
+    /// Issued at.
+    #[serde(default)]
+    pub iat: Option<i64>,
+    /// The audience: one party, or several.
+    #[serde(default)]
+    pub aud: Audience,
+    /// The party the token was issued to, when `aud` names several.
+    #[serde(default)]
+    pub azp: Option<String>,
     /// The nonce sent with the authorization request.
     #[serde(default)]
     pub nonce: Option<String>,
@@ -45,6 +58,19 @@ pub struct IdTokenClaims {
     /// E-mail, when the provider sends one.
     #[serde(default)]
     pub email: Option<String>,
+}
+
+/// An id_token's `aud`: a string or an array of strings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    /// No `aud` (refused before this is read).
+    #[default]
+    None,
+    /// One party.
+    One(String),
+    /// Several parties.
+    Many(Vec<String>),
 }
 
 impl IdTokenClaims {
@@ -84,6 +110,18 @@ pub enum IdTokenError {
         /// Why.
         #[source]
         source: jsonwebtoken::errors::Error,
+    },
+    /// `aud` names several parties and `azp` does not name this app.
+    #[error("the id_token names several audiences but was not issued to this application (azp)")]
+    AuthorizedParty,
+    /// `nbf` or `iat` lies in the future beyond the allowed clock skew.
+    #[error(
+        "the id_token is not valid yet (it claims a time {ahead} s ahead of this computer's clock; \
+         check the clock)"
+    )]
+    NotYetValid {
+        /// How far ahead, in seconds.
+        ahead: i64,
     },
     /// The signature (or the token's shape) did not verify.
     #[error("the id_token's signature does not verify")]
@@ -242,12 +280,30 @@ impl IdTokenValidator {
         {
             return Err(IdTokenError::Nonce);
         }
-        if claims.exp.saturating_add(CLOCK_SKEW_SECONDS) <= now {
-            return Err(IdTokenError::Expired {
-                exp: claims.exp,
-                now,
-            });
+        check_times(&claims, now)?;
+        if let Audience::Many(parties) = &claims.aud
+            && parties.len() > 1
+            && claims.azp.as_deref() != Some(client_id)
+        {
+            return Err(IdTokenError::AuthorizedParty);
         }
         Ok(claims)
     }
+}
+
+/// `exp`, `nbf` and `iat` against `now`, each with [`CLOCK_SKEW_SECONDS`].
+fn check_times(claims: &IdTokenClaims, now: UnixTime) -> Result<(), IdTokenError> {
+    if claims.exp.saturating_add(CLOCK_SKEW_SECONDS) <= now {
+        return Err(IdTokenError::Expired {
+            exp: claims.exp,
+            now,
+        });
+    }
+    let latest = claims.nbf.into_iter().chain(claims.iat).max();
+    if let Some(start) = latest
+        && start > now.saturating_add(CLOCK_SKEW_SECONDS)
+    {
+        return Err(IdTokenError::NotYetValid { ahead: start - now });
+    }
+    Ok(())
 }

@@ -57,8 +57,14 @@ impl SigninWorld {
     /// Runs `reconnect ARGS…` in the profile and waits for it.
     pub async fn reconnect(&self, args: &[&str]) -> Output {
         let mut cmd = tokio::process::Command::from(self.home.command(binary("reconnect")));
+        // Reconnect's clock follows the simulator's virtual one, as the
+        // id_token's `iat` and `nbf` are checked against it.
         cmd.args(args)
             .env_remove("RECONNECT_BROWSER")
+            .env(
+                "RECONNECT_TEST_CLOCK_OFFSET",
+                self.sim.state.clock_offset().to_string(),
+            )
             .kill_on_drop(true);
         cmd.output().await.expect("reconnect runs")
     }

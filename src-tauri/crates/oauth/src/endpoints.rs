@@ -137,6 +137,10 @@ pub struct ProviderMetadata {
     /// Signing algorithms the provider uses for id_tokens.
     #[serde(default)]
     pub id_token_signing_alg_values_supported: Vec<String>,
+    /// Whether authorization responses carry `iss` (RFC 9207 §3): then one
+    /// without it is refused.
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
 }
 
 impl ProviderMetadata {
@@ -194,6 +198,21 @@ impl ProviderMetadata {
         }
     }
 
+    /// Whether `found` (an authorization response's `iss`) names this
+    /// issuer: the same URL, or for a multi-tenant template the template
+    /// with one tenant filled in.
+    pub fn names_issuer(&self, found: &str) -> bool {
+        let found = found.trim_end_matches('/');
+        let issuer = self.issuer.trim_end_matches('/');
+        match issuer.split_once("{tenantid}") {
+            None => found == issuer,
+            Some((before, after)) => found
+                .strip_prefix(before)
+                .and_then(|rest| rest.strip_suffix(after))
+                .is_some_and(|tenant| !tenant.is_empty() && !tenant.contains(['/', '?', '#'])),
+        }
+    }
+
     /// The endpoints this document names.
     pub fn endpoints(&self, discovery: Url) -> ProviderEndpoints {
         ProviderEndpoints {
@@ -208,6 +227,27 @@ impl ProviderMetadata {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_authorization_response_iss_must_fill_the_template() {
+        let meta = |issuer: &str| ProviderMetadata {
+            issuer: issuer.to_owned(),
+            authorization_endpoint: Url::parse("https://idp.test/a").expect("url"),
+            token_endpoint: Url::parse("https://idp.test/t").expect("url"),
+            jwks_uri: Url::parse("https://idp.test/k").expect("url"),
+            device_authorization_endpoint: None,
+            id_token_signing_alg_values_supported: Vec::new(),
+            authorization_response_iss_parameter_supported: false,
+        };
+        let multi = meta("https://login.test/{tenantid}/v2.0");
+        assert!(multi.names_issuer("https://login.test/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0"));
+        assert!(!multi.names_issuer("https://login.test//v2.0"));
+        assert!(!multi.names_issuer("https://evil.test/72f988bf/v2.0"));
+        assert!(!multi.names_issuer("https://login.test/a/b/v2.0"));
+        let one = meta("https://idp.test/");
+        assert!(one.names_issuer("https://idp.test"));
+        assert!(!one.names_issuer("https://idp.test.evil"));
+    }
 
     #[test]
     fn microsoft_endpoints_follow_the_convention() {
@@ -246,6 +286,7 @@ mod tests {
             jwks_uri: Url::parse("https://a/z").unwrap(),
             device_authorization_endpoint: None,
             id_token_signing_alg_values_supported: vec![],
+            authorization_response_iss_parameter_supported: false,
         };
         assert_eq!(
             meta.issuer_for(Some("t-1")).as_deref(),

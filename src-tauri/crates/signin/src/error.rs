@@ -76,6 +76,16 @@ pub enum SigninError {
         /// Issuer in the callback.
         found: String,
     },
+    /// The provider says its answers name their issuer (RFC 9207), and this
+    /// one did not: it may come from another provider.
+    #[error(
+        "the sign-in answer did not say which issuer sent it, though `{expected}` always does; \
+         it was refused"
+    )]
+    MissingIssuer {
+        /// Expected issuer.
+        expected: String,
+    },
     /// The token endpoint sent no id_token, so the user cannot be checked.
     #[error("the provider sent no id_token, so Reconnect cannot tell who signed in")]
     NoIdToken,

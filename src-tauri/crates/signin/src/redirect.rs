@@ -179,17 +179,7 @@ impl Signin<'_> {
                 return Err(SigninError::Refused(Box::new(verdict)));
             }
         };
-        if let Some(found) = iss {
-            let meta = attempt.provider.validator.metadata();
-            let ok = meta.issuer.contains("{tenantid}")
-                || found.trim_end_matches('/') == meta.issuer.trim_end_matches('/');
-            if !ok {
-                return Err(SigninError::WrongIssuer {
-                    expected: meta.issuer.clone(),
-                    found,
-                });
-            }
-        }
+        check_iss(attempt.provider.validator.metadata(), iss)?;
         (self.progress)(&Progress::Exchanging);
         let settings = &attempt.settings;
         let response = self
@@ -259,5 +249,60 @@ pub(crate) async fn wait_for_callback(
                 }
             }
         }
+    }
+}
+
+/// RFC 9207: an authorization response's `iss` must name the account's
+/// issuer (a multi-tenant template filled with one tenant), and a provider
+/// that says it sends `iss` must have sent it (a mix-up otherwise).
+pub(crate) fn check_iss(
+    meta: &reconnect_oauth::ProviderMetadata,
+    iss: Option<String>,
+) -> Result<(), SigninError> {
+    match iss {
+        Some(found) if !meta.names_issuer(&found) => Err(SigninError::WrongIssuer {
+            expected: meta.issuer.clone(),
+            found,
+        }),
+        None if meta.authorization_response_iss_parameter_supported => {
+            Err(SigninError::MissingIssuer {
+                expected: meta.issuer.clone(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(issuer: &str, says_it_sends_iss: bool) -> reconnect_oauth::ProviderMetadata {
+        serde_json::from_value(serde_json::json!({
+            "issuer": issuer,
+            "authorization_endpoint": "https://idp.test/authorize",
+            "token_endpoint": "https://idp.test/token",
+            "jwks_uri": "https://idp.test/keys",
+            "authorization_response_iss_parameter_supported": says_it_sends_iss,
+        }))
+        .expect("metadata")
+    }
+
+    #[test]
+    fn the_answers_iss_is_checked_and_required_where_promised() {
+        let entra = meta("https://login.test/{tenantid}/v2.0", false);
+        let tenant = "https://login.test/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0";
+        assert!(check_iss(&entra, Some(tenant.into())).is_ok());
+        assert!(check_iss(&entra, None).is_ok(), "Entra sends no iss");
+        assert!(matches!(
+            check_iss(&entra, Some("https://evil.test/x/v2.0".into())),
+            Err(SigninError::WrongIssuer { .. })
+        ));
+        let peer = meta("https://idp.test", true);
+        assert!(check_iss(&peer, Some("https://idp.test".into())).is_ok());
+        assert!(matches!(
+            check_iss(&peer, None),
+            Err(SigninError::MissingIssuer { .. })
+        ));
     }
 }

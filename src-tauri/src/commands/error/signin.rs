@@ -138,6 +138,10 @@ pub fn signin_message(err: &SigninError) -> String {
             "The sign-in answer came from {found}, not from the account's issuer {expected}. \
              {unchanged}"
         ),
+        SigninError::MissingIssuer { expected } => format!(
+            "The sign-in answer did not name its issuer, though {expected} always does, so it \
+             may not come from there. {unchanged}"
+        ),
         SigninError::NoIdToken => format!(
             "The provider sent no ID token, so Reconnect cannot tell who signed in. {unchanged}"
         ),

@@ -478,6 +478,9 @@ fn signin_errors() -> Vec<SigninError> {
             expected: "https://a.example".into(),
             found: "https://b.example".into(),
         },
+        SigninError::MissingIssuer {
+            expected: "https://a.example".into(),
+        },
         SigninError::NoIdToken,
         SigninError::NoRefreshToken,
         SigninError::WrongAccount {

@@ -42,12 +42,25 @@ enum Command {
     Events(cmd::status::EventsArgs),
     /// Sign in interactively (authorization code + PKCE) to connect or reconnect an account.
     Signin(cmd::signin::SigninArgs),
+    /// Keep the profile's connections alive in the foreground (or once, with --once).
+    Keep(cmd::keep::KeepArgs),
+    /// Install, remove or check the login service that runs `reconnect keep`.
+    Service(cmd::service::ServiceArgs),
 }
 
 fn main() -> ExitCode {
-    cmd::logging::init();
-    let cli = Cli::parse();
-    match cli.command {
+    match Cli::parse().command {
+        // A keeper logs its own way (one line per event, for a journal).
+        Command::Keep(args) => cmd::keep::run(args),
+        command => {
+            cmd::logging::init();
+            dispatch(command)
+        }
+    }
+}
+
+fn dispatch(command: Command) -> ExitCode {
+    match command {
         Command::Decode(args) => cmd::decode::run(args),
         Command::Sim(args) => cmd::sim::run(args),
         Command::Add(args) => cmd::account::add(args),
@@ -60,5 +73,7 @@ fn main() -> ExitCode {
         Command::Status(args) => cmd::status::status(args),
         Command::Events(args) => cmd::status::events(args),
         Command::Signin(args) => cmd::signin::run(args),
+        Command::Service(args) => cmd::service::run(args),
+        Command::Keep(args) => cmd::keep::run(args),
     }
 }

@@ -13,10 +13,10 @@ use reconnect_store::{Home, KeychainVault, Store, Vault};
 use tokio::sync::broadcast;
 
 use crate::armed::ArmedCodes;
-use crate::clock::{Clock, OffsetClock, SystemClock};
+use crate::clock::{Clock, SystemClock};
 use crate::config::EngineConfig;
 use crate::error::EngineError;
-use crate::hooks::{TestHooks, clock_offset_from_env};
+use crate::hooks::{TestHooks, clock_from_env};
 use crate::notify::EngineEvent;
 
 /// A source of jitter fractions in `[0, 1)`.
@@ -139,16 +139,17 @@ impl EngineBuilder {
     /// Reads the test hooks from the environment (see [`crate::hooks`]).
     pub fn hooks_from_env(mut self) -> Self {
         self.hooks = TestHooks::from_env();
-        if self.clock.is_none()
-            && let Some(offset) = clock_offset_from_env()
-        {
-            self.clock = Some(Arc::new(OffsetClock::new(offset)));
+        if self.clock.is_none() {
+            self.clock = clock_from_env();
         }
         self
     }
 
     /// Opens the store and assembles the engine.
-    pub fn build(self) -> Result<Engine, EngineError> {
+    pub fn build(mut self) -> Result<Engine, EngineError> {
+        if let Some(poll) = self.hooks.poll() {
+            self.config.scheduler_poll = poll;
+        }
         let store = Arc::new(Store::open(&self.home)?);
         let vault = match self.vault {
             Some(v) => v,

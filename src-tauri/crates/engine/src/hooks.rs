@@ -9,13 +9,25 @@
 //!   `locked`, `response`, `vault_written`, `metadata_written`.
 //! - `RECONNECT_TEST_CLOCK_OFFSET=<seconds>`: the engine's clock runs this far
 //!   ahead of the system clock (only read by [`Engine::open`](crate::Engine::open)).
+//! - `RECONNECT_TEST_CLOCK_FILE=<path>`: like the offset, but read from the
+//!   file (a number of seconds) every time the engine asks for "now", so a
+//!   test can move a running keeper's clock along with the simulator's. A
+//!   missing or half-written file keeps the last offset read. Wins over
+//!   `RECONNECT_TEST_CLOCK_OFFSET`.
+//! - `RECONNECT_TEST_POLL_MS=<ms>`: the scheduler looks for due work this
+//!   often instead of every 30 s, and after each round prints
+//!   `reconnect-test-tick <now>` on stderr (`now`: the engine's time when the
+//!   round began), so a test knows the keeper has seen a time it set.
 //!
 //! Only debug builds (what the tests run) and builds with the `test-hooks`
 //! feature (the benchmarks) read them: in a normal release build the reading
 //! code is compiled out, so no environment can pause a user's refresh or
 //! move their clock.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::clock::Clock;
 
 /// Environment variable naming the pause points.
 pub const PAUSE_AT_ENV: &str = "RECONNECT_TEST_PAUSE_AT";
@@ -23,6 +35,10 @@ pub const PAUSE_AT_ENV: &str = "RECONNECT_TEST_PAUSE_AT";
 pub const PAUSE_MS_ENV: &str = "RECONNECT_TEST_PAUSE_MS";
 /// Environment variable with a clock offset in seconds.
 pub const CLOCK_OFFSET_ENV: &str = "RECONNECT_TEST_CLOCK_OFFSET";
+/// Environment variable naming a file that holds a clock offset in seconds.
+pub const CLOCK_FILE_ENV: &str = "RECONNECT_TEST_CLOCK_FILE";
+/// Environment variable with the scheduler's poll interval in milliseconds.
+pub const POLL_MS_ENV: &str = "RECONNECT_TEST_POLL_MS";
 
 /// A point in the refresh where a test may pause the process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,11 +65,12 @@ impl PausePoint {
     }
 }
 
-/// The configured pauses.
+/// The configured pauses and scheduler pace.
 #[derive(Debug, Clone, Default)]
 pub struct TestHooks {
     points: Vec<String>,
     pause: Duration,
+    poll: Option<Duration>,
 }
 
 impl TestHooks {
@@ -77,9 +94,26 @@ impl TestHooks {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(5_000);
+        let poll = std::env::var(POLL_MS_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .map(Duration::from_millis);
         Self {
             points,
             pause: Duration::from_millis(ms),
+            poll,
+        }
+    }
+
+    /// The scheduler's poll interval a test asked for, if any.
+    pub fn poll(&self) -> Option<Duration> {
+        self.poll
+    }
+
+    /// Tells a test that a scheduler round that began at `now` is over.
+    pub fn ticked(&self, now: i64) {
+        if self.poll.is_some() {
+            eprintln!("reconnect-test-tick {now}");
         }
     }
 
@@ -102,10 +136,88 @@ impl TestHooks {
     }
 }
 
+/// The clock a test asked for, if any (test builds only): the file clock,
+/// else the fixed offset.
+pub fn clock_from_env() -> Option<Arc<dyn Clock>> {
+    #[cfg(not(any(debug_assertions, feature = "test-hooks")))]
+    return None;
+    #[cfg(any(debug_assertions, feature = "test-hooks"))]
+    {
+        if let Some(path) = std::env::var_os(CLOCK_FILE_ENV) {
+            return Some(Arc::new(file_clock::FileClock::new(path.into())));
+        }
+        let offset = clock_offset_from_env()?;
+        Some(Arc::new(crate::clock::OffsetClock::new(offset)))
+    }
+}
+
 /// The clock offset from the environment, if any (test builds only).
 pub fn clock_offset_from_env() -> Option<i64> {
     #[cfg(not(any(debug_assertions, feature = "test-hooks")))]
     return None;
     #[cfg(any(debug_assertions, feature = "test-hooks"))]
     std::env::var(CLOCK_OFFSET_ENV).ok()?.trim().parse().ok()
+}
+
+#[cfg(any(debug_assertions, feature = "test-hooks"))]
+mod file_clock {
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    use reconnect_core::tokens::UnixTime;
+
+    use crate::clock::{Clock, SystemClock};
+
+    /// The system clock shifted by the offset a file holds, re-read on every
+    /// call (see the module docs).
+    #[derive(Debug)]
+    pub(super) struct FileClock {
+        path: PathBuf,
+        last: AtomicI64,
+    }
+
+    impl FileClock {
+        pub(super) fn new(path: PathBuf) -> Self {
+            Self {
+                path,
+                last: AtomicI64::new(0),
+            }
+        }
+    }
+
+    impl Clock for FileClock {
+        fn now(&self) -> UnixTime {
+            let read = std::fs::read_to_string(&self.path)
+                .ok()
+                .and_then(|text| text.trim().parse::<i64>().ok());
+            let offset = match read {
+                Some(offset) => {
+                    self.last.store(offset, Ordering::SeqCst);
+                    offset
+                }
+                None => self.last.load(Ordering::SeqCst),
+            };
+            SystemClock.now().saturating_add(offset)
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn the_file_moves_the_clock_and_a_bad_file_keeps_the_last_offset() {
+            let dir = tempfile::tempdir().expect("dir");
+            let path = dir.path().join("offset");
+            let clock = FileClock::new(path.clone());
+            let diff = || clock.now() - SystemClock.now();
+            assert!((-1..=1).contains(&diff()), "no file: no offset");
+            std::fs::write(&path, "86400\n").expect("write");
+            assert!((86_399..=86_401).contains(&diff()), "{}", diff());
+            std::fs::write(&path, "86").expect("half-written");
+            assert!((85..=87).contains(&diff()), "{}", diff());
+            std::fs::write(&path, "").expect("empty");
+            assert!((85..=87).contains(&diff()), "{}", diff());
+        }
+    }
 }

@@ -18,7 +18,10 @@
 //! - A refresh runs as named steps: `prepare` (answer without a request,
 //!   lock and re-read, begin), `settle` (on success, on failure), `persist`
 //!   (the guarded write, unsaved credentials).
-//! - [`hooks`]: test-only pause points and clock offset, from the environment.
+//! - [`hooks`]: test-only pause points, clocks and scheduler pace, from the
+//!   environment.
+//! - A keeper (the app or `reconnect keep`) runs [`Engine::keep`], shows
+//!   [`notification`]s and runs the profile's [`on_event`] program.
 
 pub mod armed;
 pub mod chart;
@@ -28,7 +31,9 @@ mod engine;
 pub mod error;
 pub mod hooks;
 pub mod learned;
+pub mod notification;
 pub mod notify;
+pub mod on_event;
 mod persist;
 mod prepare;
 mod records;
@@ -47,5 +52,5 @@ pub use notify::EngineEvent;
 pub use reconnect_core::failure::FailureRecord;
 pub use reconnect_store::lock;
 pub use refresh::{IssuedToken, RefreshOutcome, TokenRequest};
-pub use scheduler::TickReport;
+pub use scheduler::{Round, Stop, TickReport};
 pub use status::{AccountStatus, Overview};

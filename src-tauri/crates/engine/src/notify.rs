@@ -1,5 +1,6 @@
 //! What the engine tells its listeners (the desktop app's notifications and
-//! tray, the UI): health changes, spikes, and tokens that could not be saved.
+//! tray, the UI, `reconnect keep`'s log and the `on_event` hooks): health
+//! changes, refreshes, spikes, and tokens that could not be saved.
 
 use reconnect_core::health::{Health, HealthAction, Notice};
 use reconnect_core::spike::SpikeAlert;
@@ -21,6 +22,12 @@ pub enum EngineEvent {
         to: Health,
         /// A user-facing notice, when the change deserves one.
         notice: Option<Notice>,
+    },
+    /// A refresh by this engine succeeded (sent after the health change it
+    /// caused, if any).
+    Refreshed {
+        /// The account.
+        account: String,
     },
     /// Several accounts failed alike: one alert for all of them.
     Spike(SpikeAlert),

@@ -119,6 +119,9 @@ impl Engine {
         state.tokens = Some(new.tokens.clone());
         state.last_health = Some(to);
         self.apply(&account.name, request.before, to, &actions);
+        self.emit(EngineEvent::Refreshed {
+            account: account.name.clone(),
+        });
         let unsaved = state.unsaved.as_ref();
         Ok((
             new.tokens,

@@ -4,7 +4,9 @@
 pub mod account;
 pub mod credential;
 pub mod decode;
+pub mod keep;
 pub mod logging;
+pub mod service;
 pub mod signin;
 pub mod sim;
 pub mod status;
@@ -22,4 +24,6 @@ pub mod exit {
     pub const TRANSIENT: u8 = 4;
     /// Sign-in was cancelled or timed out.
     pub const CANCELLED: u8 = 5;
+    /// `reconnect keep`: another process keeps this profile.
+    pub const KEPT_ELSEWHERE: u8 = 5;
 }

@@ -71,8 +71,8 @@ pub async fn token(
     entry.mfa = facts.mfa;
     entry.user_code = facts.user_code;
     entry.interval = facts.interval;
-    let minted = decision
-        .and_then(|input| mint(state.keys(), &input).map_err(|_| Failure::code(90033)));
+    let minted =
+        decision.and_then(|input| mint(state.keys(), &input).map_err(|_| Failure::code(90033)));
     answer(&state, entry, minted, now, &correlation)
 }
 

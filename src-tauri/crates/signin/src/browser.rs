@@ -43,12 +43,19 @@ pub trait Browser: Send + Sync {
     fn describe(&self) -> String;
 }
 
-/// The system's default browser (`open::that_detached`).
+/// The system's default browser: through the desktop portal on Linux when
+/// one runs (see [`crate::portal`]), else `open::that_detached` (`xdg-open`
+/// and the like).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemBrowser;
 
 impl Browser for SystemBrowser {
     fn open(&self, url: &Url) -> Result<Launched, BrowserError> {
+        #[cfg(target_os = "linux")]
+        match crate::portal::open_uri(url) {
+            Ok(()) => return Ok(Launched::Detached),
+            Err(err) => tracing::debug!("opening without the portal: {err}"),
+        }
         open::that_detached(url.as_str())
             .map(|()| Launched::Detached)
             .map_err(|source| BrowserError::Spawn {

@@ -24,6 +24,8 @@ pub mod identity;
 pub mod loopback;
 pub mod page;
 pub mod paste;
+#[cfg(target_os = "linux")]
+pub mod portal;
 pub mod profile_store;
 mod redirect;
 pub mod request;

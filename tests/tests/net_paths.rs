@@ -195,3 +195,66 @@ fn a_proxy_answering_403_in_json_is_waited_out_not_believed() {
     let out = world.run(&later, &["refresh", "work"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// The `client-request-id` each refresh sent, as the simulator logged it.
+fn sent_ids(world: &World) -> Vec<String> {
+    world
+        .sim
+        .state
+        .log()
+        .iter()
+        .filter(|e| e.endpoint == "token")
+        .map(|e| {
+            e.client_request_id
+                .clone()
+                .expect("every token request carries an id")
+        })
+        .collect()
+}
+
+#[test]
+fn each_attempts_request_id_is_the_one_the_provider_logged() {
+    let world = World::start(false);
+    world.connect(&world.sim.http_url.clone(), &[]);
+    let out = world.run(&[], &["refresh", "work"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    world.sim.state.revoke(ALICE).expect("revoked");
+    let out = world.run(
+        &[("RECONNECT_TEST_CLOCK_OFFSET", "120")],
+        &["refresh", "work", "--force"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+
+    let sent = sent_ids(&world);
+    assert!(sent.len() >= 2, "{sent:?}");
+    let unique: std::collections::HashSet<&String> = sent.iter().collect();
+    assert_eq!(unique.len(), sent.len(), "a fresh id per request: {sent:?}");
+    for id in &sent {
+        assert!(uuid_like(id), "a UUID: {id}");
+    }
+    let out = world.run(&[], &["events", "work", "--json"]);
+    let events: Value = serde_json::from_slice(&out.stdout).expect("events --json");
+    let refreshes: Vec<&Value> = events
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|e| e["kind"] == "refresh")
+        .collect();
+    let last_two: Vec<&str> = sent[sent.len() - 2..].iter().map(String::as_str).collect();
+    for id in last_two {
+        assert!(
+            refreshes.iter().any(|e| e["correlation_id"] == id),
+            "{id} is in the timeline: {events:#}"
+        );
+    }
+    let failed = refreshes
+        .iter()
+        .find(|e| e["outcome"] == "failed")
+        .expect("the refused refresh");
+    assert_eq!(failed["correlation_id"], sent[sent.len() - 1].as_str());
+}
+
+fn uuid_like(id: &str) -> bool {
+    let groups: Vec<usize> = id.split('-').map(str::len).collect();
+    groups == [8, 4, 4, 4, 12] && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+}

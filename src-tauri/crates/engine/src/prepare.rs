@@ -57,6 +57,9 @@ pub(crate) struct Request {
     /// The `write_seq` of the stored set this refresh replaces.
     pub basis: i64,
     pub fingerprint: String,
+    /// The `client-request-id` sent, kept with the attempt's event so an
+    /// admin can find the request in the provider's sign-in logs.
+    pub request_id: String,
 }
 
 impl Request {
@@ -181,6 +184,7 @@ impl Engine {
             attempt,
             basis,
             fingerprint,
+            request_id: reconnect_oauth::client::new_request_id(),
         })
     }
 
@@ -213,7 +217,7 @@ impl Engine {
         let result = match &request.attempt {
             Attempt::Armed(code) => Err(crate::armed::endpoint_answer(*code)),
             Attempt::Send(token) => self
-                .send_refresh(&request.snap.account, state, token)
+                .send_refresh(&request.snap.account, state, token, &request.request_id)
                 .await?
                 .map(|response| (response, token.clone())),
         };

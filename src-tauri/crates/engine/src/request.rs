@@ -19,6 +19,7 @@ impl Engine {
         account: &Account,
         state: &SlotState,
         refresh_token: &RefreshToken,
+        request_id: &str,
     ) -> Result<Result<TokenResponse, TokenError>, EngineError> {
         match self.token_endpoint(account).await {
             Ok(endpoint) => {
@@ -36,7 +37,14 @@ impl Engine {
                 Ok(self
                     .inner
                     .http
-                    .refresh(&endpoint, &account.client_id, refresh_token, &scope, None)
+                    .refresh_with_id(
+                        &endpoint,
+                        &account.client_id,
+                        refresh_token,
+                        &scope,
+                        None,
+                        request_id,
+                    )
                     .await)
             }
             Err(EngineError::Endpoints {

@@ -89,6 +89,7 @@ impl Engine {
         let (to, actions) = self.health_after_success(request, &new.facts, now);
         let mut event = NewEvent::new(now, Some(account), EventKind::Refresh, Outcome::Ok);
         event.duration_ms = Some(elapsed_ms);
+        event.correlation_id = Some(request.request_id.clone());
         event.message = Some(
             if new.rotated {
                 "refreshed; new refresh token stored"
@@ -227,7 +228,7 @@ impl Engine {
         }
         let recorded = Recorded {
             health: Some((to.state(), Some(records::stored_failure(&to, &record)))),
-            event: failure_event(account, &record, request.armed(), elapsed_ms, now),
+            event: failure_event(account, &record, request, elapsed_ms, now),
         };
         match self.record_failure(account, request.basis, recorded).await {
             Commit::Saved | Commit::Refused(_) => {}
@@ -288,10 +289,11 @@ impl Engine {
 fn failure_event(
     account: &Account,
     record: &FailureRecord,
-    armed: Option<u32>,
+    request: &Request,
     elapsed_ms: i64,
     now: UnixTime,
 ) -> NewEvent {
+    let armed = request.armed();
     let verdict = &record.verdict;
     let mut event = NewEvent::new(now, Some(account), EventKind::Refresh, Outcome::Failed);
     event.duration_ms = Some(elapsed_ms);
@@ -299,7 +301,11 @@ fn failure_event(
     event.error.clone_from(&verdict.error);
     event.suberror.clone_from(&verdict.suberror);
     event.trace_id.clone_from(&verdict.trace_id);
-    event.correlation_id.clone_from(&verdict.correlation_id);
+    // The provider's echo when it answered; else the id that was sent.
+    event.correlation_id = verdict
+        .correlation_id
+        .clone()
+        .or_else(|| armed.is_none().then(|| request.request_id.clone()));
     event.category = Some(verdict.category);
     let note = match armed {
         Some(_) => format!(" ({})", crate::armed::ARMED_NOTE),

@@ -15,6 +15,11 @@ use url::Url;
 use crate::error::{EndpointFailure, FetchError, TokenError, TransportKind};
 use crate::response::TokenResponse;
 
+/// A fresh `client-request-id` (a random UUID), one per token request.
+pub fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
 /// Where "now" comes from (Unix seconds). Injected so tests control time.
 pub type Clock = Arc<dyn Fn() -> UnixTime + Send + Sync>;
 
@@ -132,6 +137,22 @@ impl TokenClient {
         scope: &str,
         claims: Option<&str>,
     ) -> Result<TokenResponse, TokenError> {
+        let id = new_request_id();
+        self.refresh_with_id(endpoint, client_id, refresh_token, scope, claims, &id)
+            .await
+    }
+
+    /// [`TokenClient::refresh`] with the caller's `client-request-id`, so
+    /// the caller can keep it with the attempt.
+    pub async fn refresh_with_id(
+        &self,
+        endpoint: &Url,
+        client_id: &str,
+        refresh_token: &RefreshToken,
+        scope: &str,
+        claims: Option<&str>,
+        request_id: &str,
+    ) -> Result<TokenResponse, TokenError> {
         let mut form = vec![
             ("grant_type", "refresh_token"),
             ("client_id", client_id),
@@ -142,7 +163,7 @@ impl TokenClient {
         if let Some(claims) = claims {
             form.push(("claims", claims));
         }
-        self.token_request(endpoint, &form).await
+        self.token_request(endpoint, &form, request_id).await
     }
 
     /// Trades an authorization code (with its PKCE verifier) for tokens.
@@ -164,36 +185,45 @@ impl TokenClient {
             ("scope", scope),
             ("client_info", "1"),
         ];
-        self.token_request(endpoint, &form).await
+        self.token_request(endpoint, &form, &new_request_id()).await
     }
 
     async fn token_request(
         &self,
         endpoint: &Url,
         form: &[(&str, &str)],
+        request_id: &str,
     ) -> Result<TokenResponse, TokenError> {
         let now = self.now();
-        let body = self.post_form(endpoint, form).await.map_err(|e| match e {
-            Posted::Refused(failure) => TokenError::Endpoint(failure),
-            Posted::Transport { kind, source } => TokenError::Transport { kind, source },
-            Posted::TooLarge => TokenError::InvalidSuccess {
-                reason: format!("the answer is larger than {} bytes", self.max_bytes),
-            },
-        })?;
+        let body = self
+            .post_form(endpoint, form, request_id)
+            .await
+            .map_err(|e| match e {
+                Posted::Refused(failure) => TokenError::Endpoint(failure),
+                Posted::Transport { kind, source } => TokenError::Transport { kind, source },
+                Posted::TooLarge => TokenError::InvalidSuccess {
+                    reason: format!("the answer is larger than {} bytes", self.max_bytes),
+                },
+            })?;
         TokenResponse::parse(&body, now)
     }
 
     /// POSTs a form and returns a 2xx answer's body, read under the size
-    /// cap; anything else is a [`Posted`] failure.
+    /// cap; anything else is a [`Posted`] failure. `request_id` goes out as
+    /// `client-request-id`, which Entra records in its sign-in logs and
+    /// echoes as the error's `correlation_id`.
     pub(crate) async fn post_form(
         &self,
         endpoint: &Url,
         form: &[(&str, &str)],
+        request_id: &str,
     ) -> Result<Vec<u8>, Posted> {
         let request = self
             .http
             .post(endpoint.clone())
             .header(reqwest::header::ACCEPT, "application/json")
+            .header("client-request-id", request_id)
+            .header("return-client-request-id", "true")
             .form(form);
         let answer = self
             .send_capped(request)

@@ -250,16 +250,19 @@ impl TokenClient {
         if let Some(claims) = claims {
             form.push(("claims", claims));
         }
-        let body = self.post_form(endpoint, &form).await.map_err(|e| match e {
-            Posted::Refused(failure) => DeviceStartError::Endpoint(failure),
-            Posted::Transport { kind, source } => DeviceStartError::Transport { kind, source },
-            Posted::TooLarge => DeviceStartError::Unusable {
-                reason: format!(
-                    "the answer is larger than {} bytes",
-                    self.max_response_bytes()
-                ),
-            },
-        })?;
+        let body = self
+            .post_form(endpoint, &form, &crate::client::new_request_id())
+            .await
+            .map_err(|e| match e {
+                Posted::Refused(failure) => DeviceStartError::Endpoint(failure),
+                Posted::Transport { kind, source } => DeviceStartError::Transport { kind, source },
+                Posted::TooLarge => DeviceStartError::Unusable {
+                    reason: format!(
+                        "the answer is larger than {} bytes",
+                        self.max_response_bytes()
+                    ),
+                },
+            })?;
         DeviceAuthorization::parse(&body)
     }
 
@@ -279,7 +282,10 @@ impl TokenClient {
             ("device_code", device_code.expose()),
             ("client_info", "1"),
         ];
-        match self.post_form(endpoint, &form).await {
+        match self
+            .post_form(endpoint, &form, &crate::client::new_request_id())
+            .await
+        {
             Ok(body) => TokenResponse::parse(&body, now).map(|r| DevicePoll::Issued(Box::new(r))),
             Err(Posted::Refused(failure)) => match waiting(&failure) {
                 Some(wait) => Ok(wait),

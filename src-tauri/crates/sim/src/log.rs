@@ -47,6 +47,9 @@ pub struct LogEntry {
     /// stands after a poll (each `slow_down` adds 5).
     #[serde(default)]
     pub interval: Option<u32>,
+    /// The `client-request-id` header the client sent, when plain.
+    #[serde(default)]
+    pub client_request_id: Option<String>,
 }
 
 impl LogEntry {
@@ -69,6 +72,7 @@ impl LogEntry {
             fault: None,
             user_code: None,
             interval: None,
+            client_request_id: None,
         }
     }
 }
@@ -105,16 +109,17 @@ struct Kept {
     claims_passed: bool,
     mfa: Option<bool>,
     fault: Option<Arc<str>>,
-    /// Device-flow facts, boxed: most entries have none, and this keeps
-    /// the others' size at one pointer.
-    device: Option<Box<DeviceFacts>>,
+    /// Facts unique to the request (device flow, the client's request id),
+    /// boxed so an entry without them stays one pointer larger.
+    extras: Option<Box<Extras>>,
 }
 
-/// The device-flow part of a kept entry.
-#[derive(Debug, Clone)]
-struct DeviceFacts {
+/// The per-request part of a kept entry.
+#[derive(Debug, Clone, Default)]
+struct Extras {
     user_code: Option<Box<str>>,
     interval: Option<u32>,
+    client_request_id: Option<Box<str>>,
 }
 
 impl RequestLog {
@@ -134,10 +139,14 @@ impl RequestLog {
             claims_passed: entry.claims_passed,
             mfa: entry.mfa,
             fault: entry.fault.map(|t| self.share(t)),
-            device: (entry.user_code.is_some() || entry.interval.is_some()).then(|| {
-                Box::new(DeviceFacts {
+            extras: (entry.user_code.is_some()
+                || entry.interval.is_some()
+                || entry.client_request_id.is_some())
+            .then(|| {
+                Box::new(Extras {
                     user_code: entry.user_code.map(String::into_boxed_str),
                     interval: entry.interval,
+                    client_request_id: entry.client_request_id.map(String::into_boxed_str),
                 })
             }),
         };
@@ -191,10 +200,14 @@ impl RequestLog {
                     mfa: k.mfa,
                     fault: k.fault.as_ref().map(text),
                     user_code: k
-                        .device
+                        .extras
                         .as_ref()
                         .and_then(|d| d.user_code.as_deref().map(str::to_owned)),
-                    interval: k.device.as_ref().and_then(|d| d.interval),
+                    interval: k.extras.as_ref().and_then(|d| d.interval),
+                    client_request_id: k
+                        .extras
+                        .as_ref()
+                        .and_then(|d| d.client_request_id.as_deref().map(str::to_owned)),
                 }
             })
             .collect()

@@ -44,6 +44,7 @@ pub async fn devicecode(
     let mut entry = LogEntry {
         client_id: client_id.clone(),
         claims_passed: claims,
+        client_request_id: super::client_request_id(&headers),
         ..LogEntry::request("devicecode", "POST")
     };
     let (issued, now) = {

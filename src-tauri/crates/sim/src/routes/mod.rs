@@ -47,8 +47,9 @@ fn is_plain_host(host: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
 }
 
-/// The correlation id: the client's `client-request-id` when it is a plain token, else a new one.
-pub fn correlation_id(headers: &HeaderMap) -> String {
+/// The client's `client-request-id` header, when it is a plain token (at
+/// most 64 letters, digits and dashes; anything else is not echoed).
+pub fn client_request_id(headers: &HeaderMap) -> Option<String> {
     headers
         .get("client-request-id")
         .and_then(|h| h.to_str().ok())
@@ -57,7 +58,12 @@ pub fn correlation_id(headers: &HeaderMap) -> String {
                 && v.len() <= 64
                 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         })
-        .map_or_else(|| crate::new_uuid().to_string(), str::to_owned)
+        .map(str::to_owned)
+}
+
+/// The correlation id: the client's `client-request-id` when it is a plain token, else a new one.
+pub fn correlation_id(headers: &HeaderMap) -> String {
+    client_request_id(headers).unwrap_or_else(|| crate::new_uuid().to_string())
 }
 
 /// Parses an `application/x-www-form-urlencoded` body (never fails; later keys win).

@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
 use super::outage::{OutageStep, serve_outage};
-use super::{BaseUrl, correlation_id, form};
+use super::{BaseUrl, client_request_id, correlation_id, form};
 use crate::device;
 use crate::failure::Failure;
 use crate::grant::{self, Facts};
@@ -31,6 +31,7 @@ pub async fn token(
         grant_type: grant_type.clone(),
         client_id,
         claims_passed,
+        client_request_id: client_request_id(&headers),
         ..LogEntry::request("token", "POST")
     };
 

@@ -21,6 +21,9 @@ const COMMANDS: &[&str] = &[
     "tester_outage",
     "tester_advance_clock",
     "tester_fail_next",
+    "settings_state",
+    "set_start_at_login",
+    "quit_app",
 ];
 
 fn main() {

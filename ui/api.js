@@ -105,6 +105,15 @@ export const testerAdvanceClock = (seconds) => invoke("tester_advance_clock", { 
 /** For any account: makes its next refresh fail locally with `code`. */
 export const testerFailNext = (name, code) => invoke("tester_fail_next", { name, code });
 
+/** The settings view: `{ start_at_login: { on, chosen }, keeper, demo }`. */
+export const settingsState = () => invoke("settings_state");
+
+/** Turns starting at login on or off; resolves with the new settings. */
+export const setStartAtLogin = (on) => invoke("set_start_at_login", { on });
+
+/** Quits Reconnect (window, tray and background refreshes). */
+export const quitApp = () => invoke("quit_app");
+
 /** Subscribes to a backend event; returns a function that unsubscribes. */
 export async function listen(event, handler) {
   const t = window.__TAURI__;

@@ -7,6 +7,7 @@ import * as detail from "./views/detail.js";
 import * as failures from "./views/failures.js";
 import * as decode from "./views/decode.js";
 import * as tester from "./views/tester.js";
+import * as settings from "./views/settings.js";
 import * as accounts from "./views/accounts.js";
 import * as reconnect from "./views/reconnect.js";
 import * as failure from "./views/failure.js";
@@ -27,7 +28,7 @@ async function loadAccounts() {
 function route() {
   const hash = location.hash || "#/";
   const [, view, arg] = hash.match(/^#\/([a-z]*)\/?(.*)$/) || [];
-  const name = { "": "dashboard", account: "detail", failures: "failures", decode: "decode", tester: "tester" }[view] || "dashboard";
+  const name = { "": "dashboard", account: "detail", failures: "failures", decode: "decode", tester: "tester", settings: "settings" }[view] || "dashboard";
   for (const section of document.querySelectorAll("main > .view")) section.hidden = section.id !== `view-${name}`;
   for (const link of document.querySelectorAll(".tabs a")) {
     const active = link.dataset.route === name || (name === "detail" && link.dataset.route === "dashboard");
@@ -39,6 +40,7 @@ function route() {
   if (name === "failures") failures.show();
   if (name === "decode") decode.show();
   if (name === "tester") tester.show();
+  if (name === "settings") settings.show();
   if (name === "dashboard") loadAccounts().catch(() => {});
 }
 
@@ -56,6 +58,7 @@ function changed() {
     const shown = detail.shown();
     if (shown && !$("view-detail").hidden) detail.show(shown);
     if (!$("view-tester").hidden) tester.show();
+    if (!$("view-settings").hidden) settings.show();
   }, 150);
 }
 
@@ -93,6 +96,9 @@ async function start() {
   try {
     showInfo(await api.appInfo());
     await api.listen("accounts-changed", changed);
+    await api.listen("settings-changed", () => {
+      if (!$("view-settings").hidden) settings.show();
+    });
     await api.listen("reconnect-progress", (p) => {
       reconnect.update(p);
       if (p.phase === "succeeded" || p.phase === "failed") changed();

@@ -1,24 +1,24 @@
 //! Getting the user's attention: OS notifications when accounts need a
-//! person (several at once give one notification), and the tray icon, whose
+//! person (several at once give one notification), the one notification
+//! that explains the first close of the window, and the tray icon, whose
 //! picture (and, where the panel shows one, a count beside it) shows whether
-//! anything needs attention. Driven by the engine's health-change events and
-//! by every change to the list of accounts.
+//! anything needs attention, and whose tooltip names the process that keeps
+//! the profile when it is not this app. Driven by the engine's health-change
+//! events and by every change to the list of accounts.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use reconnect_core::health::Notice;
 use reconnect_engine::EngineEvent;
+use reconnect_engine::notification::{GATHER, Gathering, notification_text};
 use tauri::image::Image;
-use tauri::menu::{Menu, MenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Emitter, Listener, Manager};
 use tauri_plugin_notification::NotificationExt;
 
 use crate::backend::{AppState, Backend};
-
-/// How long notices are gathered into one notification.
-const GATHER: Duration = Duration::from_millis(1500);
+use crate::keeper::Keeping;
 
 const TRAY_ID: &str = "reconnect";
 
@@ -27,7 +27,7 @@ const TRAY_SETTLE: Duration = Duration::from_millis(250);
 
 /// How many accounts the tray last showed as needing attention, so an
 /// update that changes nothing leaves the icon alone.
-static TRAY_SHOWS: std::sync::Mutex<Option<usize>> = std::sync::Mutex::new(None);
+static TRAY_SHOWS: std::sync::Mutex<Option<TrayShows>> = std::sync::Mutex::new(None);
 
 /// The app event sent whenever the accounts or their health change
 /// (`commands::accounts_changed`), e.g. after an account is removed.
@@ -75,53 +75,16 @@ pub async fn needing_attention(backend: &Backend) -> Vec<String> {
     }
 }
 
-/// The text of one notification for `accounts` (at least one).
-pub fn notification_text(accounts: &[(String, Notice)]) -> (String, String) {
-    match accounts {
-        [(name, notice)] => {
-            let body = match notice {
-                Notice::ReconnectNeeded => {
-                    "Sign in again to keep it working. Click to open Reconnect."
-                }
-                Notice::NeedsAdmin => {
-                    "An administrator must act. Click for the details to send them."
-                }
-                Notice::AppMisconfigured => {
-                    "The app registration needs fixing. Click for the details."
-                }
-                Notice::ExpiringSoon => {
-                    "It stops working soon unless you act. Click to open Reconnect."
-                }
-                Notice::Recovered => "It works again.",
-            };
-            (format!("{name} needs attention"), body.to_owned())
-        }
-        many => {
-            let names: Vec<&str> = many.iter().map(|(n, _)| n.as_str()).collect();
-            (
-                format!("{} connections need attention", many.len()),
-                format!("{}. Click to open Reconnect.", names.join(", ")),
-            )
-        }
-    }
-}
-
-/// Builds the tray icon (menu: open, quit). It follows every change to the
-/// accounts, including removals, which change no account's health.
+/// Builds the tray icon with its menu ([`crate::menu`]). It follows every
+/// change to the accounts, including removals, which change no account's
+/// health.
 pub fn build_tray(app: &AppHandle) -> tauri::Result<TrayIcon> {
     follow_accounts(app);
-    let open = MenuItem::with_id(app, "open", "Open Reconnect", true, None::<&str>)?;
-    let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&open, &quit])?;
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(Image::from_bytes(include_bytes!("../../icons/tray.png"))?)
         .tooltip("Reconnect: all connections healthy")
-        .menu(&menu)
-        .on_menu_event(|app, event| match event.id().as_ref() {
-            "open" => open_on_attention(app),
-            "quit" => app.exit(0),
-            _ => {}
-        })
+        .menu(&crate::menu::build(app)?)
+        .on_menu_event(crate::menu::on_event)
         .on_tray_icon_event(|tray, event| {
             if let TrayIconEvent::DoubleClick { .. } = event {
                 open_on_attention(tray.app_handle());
@@ -147,13 +110,14 @@ fn follow_accounts(app: &AppHandle) {
             let state = app.state::<AppState>();
             if let Ok(backend) = state.current().await {
                 update_tray(&app, &backend).await;
+                crate::login::follow(&app, &backend);
             }
         }
     });
 }
 
 /// Shows the window on the first account that needs attention, if any.
-fn open_on_attention(app: &AppHandle) {
+pub fn open_on_attention(app: &AppHandle) {
     crate::commands::focus_main_window(app);
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
@@ -166,41 +130,76 @@ fn open_on_attention(app: &AppHandle) {
     });
 }
 
-/// Sets the tray picture, tooltip and label from the accounts' health. The
-/// label beside the icon counts the accounts that need attention (panels
-/// that show labels, e.g. on Linux and macOS; tooltips are not shown there).
+/// What the tray last showed: how many accounts need attention, and who
+/// keeps the profile.
+type TrayShows = (usize, Keeping);
+
+/// Sets the tray picture, tooltip and label from the accounts' health and
+/// who keeps the profile. The label beside the icon counts the accounts
+/// that need attention (panels that show labels, e.g. on Linux and macOS;
+/// tooltips are not shown there).
 async fn update_tray(app: &AppHandle, backend: &Backend) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
     };
     let attention = needing_attention(backend).await;
+    let shows: TrayShows = (attention.len(), backend.keeper.keeping());
     {
-        let mut shows = TRAY_SHOWS
+        let mut last = TRAY_SHOWS
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if *shows == Some(attention.len()) {
+        if *last == Some(shows) {
             return;
         }
-        *shows = Some(attention.len());
+        *last = Some(shows);
     }
-    let (icon, tip, label) = if attention.is_empty() {
-        (
-            &include_bytes!("../../icons/tray.png")[..],
-            "Reconnect: all connections healthy".to_owned(),
-            None,
-        )
+    let (icon, label) = if attention.is_empty() {
+        (&include_bytes!("../../icons/tray.png")[..], None)
     } else {
         (
             &include_bytes!("../../icons/tray-attention.png")[..],
-            format!("Reconnect: {} need attention", attention.len()),
             Some(attention.len().to_string()),
         )
     };
     if let Ok(image) = Image::from_bytes(icon) {
         let _ = tray.set_icon(Some(image));
     }
-    let _ = tray.set_tooltip(Some(tip));
+    let _ = tray.set_tooltip(Some(tray_tooltip(attention.len(), shows.1)));
     let _ = tray.set_title(label);
+}
+
+/// The tray's tooltip: the accounts' health, and who keeps the profile when
+/// it is not this app.
+pub fn tray_tooltip(needing_attention: usize, keeping: Keeping) -> String {
+    let health = match needing_attention {
+        0 => "Reconnect: all connections healthy".to_owned(),
+        n => format!("Reconnect: {n} need attention"),
+    };
+    match crate::keeper::note(keeping) {
+        Some(note) => format!("{health}\n{note}"),
+        None => health,
+    }
+}
+
+/// The one notification that says, the first time the window is closed,
+/// that Reconnect keeps working and how to quit it.
+pub fn explain_background(app: &AppHandle) {
+    if std::env::var_os("RECONNECT_NO_NOTIFICATIONS").is_some() {
+        return;
+    }
+    let shown = app
+        .notification()
+        .builder()
+        .title("Reconnect keeps running")
+        .body(
+            "Your connections stay alive while the window is closed. To stop Reconnect, \
+             choose Quit in its tray menu or in Settings; opening it again brings the \
+             window back.",
+        )
+        .show();
+    if let Err(err) = shown {
+        tracing::info!("no notification shown: {err}");
+    }
 }
 
 /// Listens to the engine of `backend` until it closes: refreshes the
@@ -212,7 +211,7 @@ pub fn listen(app: AppHandle, backend: Arc<Backend>) {
     drop(backend);
     tauri::async_runtime::spawn(async move {
         tokio::pin!(closed);
-        let mut pending: Vec<(String, Notice)> = Vec::new();
+        let mut pending = Gathering::default();
         loop {
             let wait = async {
                 if pending.is_empty() {
@@ -224,14 +223,12 @@ pub fn listen(app: AppHandle, backend: Arc<Backend>) {
             tokio::select! {
                 () = &mut closed => break,
                 () = wait => {
-                    notify(&app, std::mem::take(&mut pending));
+                    notify(&app, pending.take());
                 }
                 event = events.recv() => match event {
                     Ok(EngineEvent::HealthChanged { account, notice, .. }) => {
-                        if let Some(notice) = notice.filter(|n| *n != Notice::Recovered)
-                            && !pending.iter().any(|(a, _)| *a == account)
-                        {
-                            pending.push((account, notice));
+                        if let Some(notice) = notice {
+                            pending.add(&account, notice);
                         }
                         // Also brings the tray up to date (`follow_accounts`).
                         crate::commands::accounts_changed(&app);
@@ -259,27 +256,5 @@ fn notify(app: &AppHandle, accounts: Vec<(String, Notice)>) {
         .show();
     if let Err(err) = shown {
         tracing::info!("no notification shown: {err}");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn several_accounts_make_one_notification_that_names_them_all() {
-        let (title, body) = notification_text(&[
-            ("mail".into(), Notice::ReconnectNeeded),
-            ("crm".into(), Notice::NeedsAdmin),
-        ]);
-        assert_eq!(title, "2 connections need attention");
-        assert!(body.contains("mail") && body.contains("crm"), "{body}");
-    }
-
-    #[test]
-    fn one_account_says_who_must_act() {
-        let (title, body) = notification_text(&[("crm".into(), Notice::NeedsAdmin)]);
-        assert_eq!(title, "crm needs attention");
-        assert!(body.contains("administrator"), "{body}");
     }
 }

@@ -11,6 +11,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::demo::{self, Demo};
+use crate::keeper::KeeperSlot;
 use crate::profile;
 
 pub use crate::commands::error::{Failure, FailureCode};
@@ -28,6 +29,8 @@ pub struct Backend {
     pub clock: OffsetClock,
     /// The simulator, for the demo profile.
     pub demo: Option<Demo>,
+    /// The profile's keeper lock: whether this app runs its scheduler.
+    pub keeper: Arc<KeeperSlot>,
     /// Running sign-ins, per account, with their cancel handles.
     pub signins: Mutex<HashMap<String, reconnect_signin::CancellationToken>>,
     /// Dropped with the backend: its background tasks see the channel
@@ -61,6 +64,7 @@ impl Backend {
             engine,
             clock,
             demo,
+            keeper: Arc::default(),
             signins: Mutex::new(HashMap::new()),
             shutdown: watch::channel(()).0,
         })
@@ -75,6 +79,11 @@ impl Backend {
     pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
         let mut rx = self.shutdown.subscribe();
         async move { while rx.changed().await.is_ok() {} }
+    }
+
+    /// Whether this app keeps the profile (runs its scheduler).
+    pub fn keeps(&self) -> bool {
+        self.keeper.keeps()
     }
 
     /// Whether this is the demo profile.

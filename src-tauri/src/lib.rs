@@ -8,13 +8,21 @@
 //!   profile runs the simulator inside the app, [`demo`]).
 //! - [`commands`]: the commands, one module per view.
 //! - [`refresh`]: refreshes started from the UI and the demo's clock.
-//! - [`attention`]: OS notifications and the tray icon.
+//! - [`keeper`]: the keeper lock; the scheduler runs only while this app
+//!   holds it.
+//! - [`attention`] / [`menu`]: OS notifications, the tray icon and its menu.
+//! - [`background`] / [`login`]: closing hides the window, the app keeps
+//!   running until Quit, and starts at login without its window.
 
 pub mod attention;
 pub mod backend;
+pub mod background;
 pub mod commands;
 pub mod demo;
 pub mod diagnostics;
+pub mod keeper;
+pub mod login;
+pub mod menu;
 pub mod profile;
 pub mod qr;
 pub mod refresh;
@@ -26,8 +34,9 @@ use tauri::{AppHandle, Manager};
 
 use crate::backend::{AppState, Backend, Failure};
 
-/// Makes `backend` the open profile: installs it, starts its scheduler and
-/// event listener, and for the demo runs the first round of refreshes.
+/// Makes `backend` the open profile: installs it, keeps it (the keeper lock
+/// and the scheduler, [`keeper::keep`]), listens to its events, and for the
+/// demo runs the first round of refreshes.
 pub fn activate(app: &AppHandle, result: Result<Backend, Failure>) {
     let state = app.state::<AppState>();
     let backend = match result {
@@ -39,16 +48,14 @@ pub fn activate(app: &AppHandle, result: Result<Backend, Failure>) {
         }
     };
     state.set_arc(Arc::clone(&backend));
+    keeper::keep(app, &backend);
     attention::listen(app.clone(), Arc::clone(&backend));
-    let engine = backend.engine.clone();
-    let closed = backend.closed();
-    tauri::async_runtime::spawn(async move { engine.run_scheduler(closed).await });
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         if backend.is_demo() {
             refresh::refresh_all(&app, &backend).await;
         }
-        // Also brings the tray up to date.
+        // Also brings the tray and the start-at-login entry up to date.
         commands::accounts_changed(&app);
     });
 }
@@ -70,7 +77,7 @@ fn instance_id() -> String {
     )
 }
 
-/// Builds and runs the app until its last window closes.
+/// Builds and runs the app until Quit.
 pub fn run() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
@@ -80,15 +87,19 @@ pub fn run() {
         .with_writer(std::io::stderr)
         .try_init();
 
-    tauri::Builder::default()
+    let mut context = tauri::generate_context!();
+    background::prepare(&mut context);
+    let app = tauri::Builder::default()
         .plugin(
             tauri_plugin_single_instance::Builder::new()
-                .callback(|app, _argv, _cwd| commands::focus_main_window(app))
+                .callback(|app, argv, _cwd| background::second_launch(app, &argv))
                 .dbus_id(instance_id())
                 .build(),
         )
         .plugin(tauri_plugin_notification::init())
+        .plugin(login::plugin())
         .manage(AppState::default())
+        .on_window_event(background::on_window_event)
         .on_page_load(|_, payload| {
             // scripts/bench-startup.sh times the app to this line.
             if payload.event() == tauri::webview::PageLoadEvent::Finished
@@ -130,8 +141,12 @@ pub fn run() {
             commands::reconnect::reconnect_start,
             commands::reconnect::reconnect_cancel,
             commands::device::device_signin_start,
+            commands::settings::settings_state,
+            commands::settings::set_start_at_login,
+            commands::settings::quit_app,
             refresh::refresh_now,
         ])
-        .run(tauri::generate_context!())
+        .build(context)
         .expect("the Reconnect window could not start");
+    app.run(background::on_run_event);
 }

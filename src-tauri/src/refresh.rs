@@ -22,8 +22,8 @@ async fn refresh(backend: &Backend, name: &str) -> Result<(), reconnect_engine::
     backend.engine.refresh(name, true).await.map(|_| ())
 }
 
-/// Refreshes every account once (the demo's first round, so broken grants
-/// are discovered and decoded right away).
+/// Refreshes every account once: the demo's first round (so broken grants
+/// are discovered and decoded right away) and the tray's "Refresh all now".
 pub async fn refresh_all(app: &AppHandle, backend: &Backend) {
     let names: Vec<String> = match backend.data.store().accounts() {
         Ok(list) => list.into_iter().map(|a| a.name).collect(),
@@ -46,8 +46,13 @@ pub async fn skip_retry_wait(backend: &Backend) {
     }
 }
 
-/// Runs whatever the scheduler has due now (after the clock moved).
+/// Runs whatever the scheduler has due now (after the demo's clock moved),
+/// when this app keeps the profile: where another process keeps it, that
+/// process's scheduler does the work, and this app runs none.
 pub async fn tick(backend: &Backend) {
+    if !backend.keeps() {
+        return;
+    }
     if let Err(err) = backend.engine.tick().await {
         tracing::warn!("scheduler tick failed: {}", Failure::from(err));
     }

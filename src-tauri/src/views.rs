@@ -10,8 +10,10 @@ use reconnect_core::forecast::{self, Forecast};
 use reconnect_core::health::{HealthState, Standing};
 use reconnect_core::spike::{SpikeAlert, SpikeKey};
 use reconnect_engine::{AccountStatus, Overview};
-use reconnect_store::{Account, Provider};
+use reconnect_store::{Account, KeeperKind, Provider};
 use serde::Serialize;
+
+use crate::keeper::Keeping;
 
 /// The dashboard's data.
 #[derive(Debug, Clone, Serialize)]
@@ -26,6 +28,62 @@ pub struct AccountList {
     pub spikes: Vec<SpikeView>,
     /// Whether the profile's keychain can be reached right now.
     pub keychain: KeychainView,
+    /// Who keeps the profile (runs its scheduled refreshes).
+    pub keeper: KeeperView,
+}
+
+/// Who keeps the profile, as the dashboard's status line and the settings
+/// view show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeeperView {
+    /// Which program keeps it.
+    pub by: KeptBy,
+    /// Its process id, when another process keeps it.
+    pub pid: Option<u32>,
+    /// The status line, when it is not this app that keeps it.
+    pub note: Option<String>,
+}
+
+/// Which program keeps the profile. The serde names are the contract with
+/// `ui/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeptBy {
+    /// Not known yet: the profile is opening.
+    Undecided,
+    /// This app.
+    ThisApp,
+    /// `reconnect keep`.
+    ReconnectKeep,
+    /// Another instance of the app (on the same data by other means).
+    OtherApp,
+    /// A process whose lock file says nothing more.
+    Unknown,
+    /// Nobody: the lock could not be used, so no scheduler runs.
+    Nobody,
+}
+
+impl From<Keeping> for KeeperView {
+    fn from(keeping: Keeping) -> Self {
+        let (by, pid) = match keeping {
+            Keeping::Undecided => (KeptBy::Undecided, None),
+            Keeping::Ours => (KeptBy::ThisApp, None),
+            Keeping::Failed => (KeptBy::Nobody, None),
+            Keeping::Elsewhere(keeper) => (
+                match keeper.kind {
+                    Some(KeeperKind::Keep) => KeptBy::ReconnectKeep,
+                    Some(KeeperKind::App) => KeptBy::OtherApp,
+                    None => KeptBy::Unknown,
+                },
+                keeper.pid,
+            ),
+        };
+        Self {
+            by,
+            pid,
+            note: crate::keeper::note(keeping),
+        }
+    }
 }
 
 /// The dashboard's summary line and the tray's count, from the engine's

@@ -4,7 +4,7 @@
 // and paint (`content-visibility` in style.css).
 import { h, $, relative } from "../dom.js";
 import * as reconnect from "./reconnect.js";
-import { health, forecast, codeLabel, whoActs, summaryLine, UNSAVED } from "./words.js";
+import { health, forecast, codeLabel, whoActs, summaryLine, keeperLine, UNSAVED } from "./words.js";
 
 /** name → { sig, el } */
 const cards = new Map();
@@ -88,6 +88,7 @@ export function render(list) {
   const summary = $("summary");
   summary.textContent = list.summary ? summaryLine(list.summary) : "";
   summary.dataset.needsAttention = list.summary ? String(list.summary.needs_attention) : "0";
+  keeperStatus(list.keeper);
   const seen = new Set();
   const wanted = accounts.filter(matches).sort(order);
   if (!ul.firstChild) {
@@ -128,6 +129,18 @@ export function render(list) {
       cards.delete(name);
     }
   }
+}
+
+/** The status line under the summary when another process keeps the
+ * profile (it runs the scheduled refreshes; this window still shows
+ * everything and refreshes on request). */
+function keeperStatus(keeper) {
+  const el = $("keeper");
+  const elsewhere = Boolean(keeper && keeper.note);
+  el.hidden = !elsewhere;
+  el.dataset.by = keeper ? keeper.by : "";
+  el.dataset.pid = keeper && keeper.pid != null ? String(keeper.pid) : "";
+  el.replaceChildren(...(elsewhere ? keeperLine(keeper) : []));
 }
 
 /** Re-renders with the last data (e.g. after a reconnect progress change). */

@@ -1,5 +1,5 @@
 // Plain words for health states, forecasts and verdict fields.
-import { relative, span } from "../dom.js";
+import { h, relative, span } from "../dom.js";
 
 const HEALTH = {
   healthy: ["Healthy", "ok"],
@@ -20,6 +20,17 @@ export function health(state) {
 /** The card's line for tokens the keychain refused. */
 export const UNSAVED =
   "Unsaved credentials: the keychain refused the new tokens. Unlock your keyring; Reconnect keeps trying to save them.";
+
+/** Who keeps the profile, as nodes (program names in `code`): the
+ * backend's note when another process keeps it, else our own line. */
+export function keeperLine(keeper) {
+  if (keeper.note) {
+    return keeper.note.split("`").map((part, i) => (i % 2 ? h("code", {}, part) : part));
+  }
+  return [keeper.by === "this_app"
+    ? "This app keeps this profile: it runs the scheduled refreshes while it runs, with or without its window."
+    : "Opening the profile…"];
+}
 
 /** The dashboard's summary line from the backend's counts
  * ({ total, needs_attention, retrying, healthy }). */

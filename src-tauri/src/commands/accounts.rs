@@ -62,6 +62,7 @@ pub async fn list_accounts(state: State<'_, AppState>) -> Result<AccountList, Fa
         accounts,
         summary: SummaryView::from(&overview),
         spikes: overview.spikes.into_iter().map(views::spike_view).collect(),
+        keeper: backend.keeper.keeping().into(),
     })
 }
 

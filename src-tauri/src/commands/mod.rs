@@ -11,22 +11,24 @@ pub mod device;
 pub mod error;
 pub mod failures;
 pub mod reconnect;
+pub mod settings;
 pub mod tester;
 
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Emitter};
 
 /// Tells the webview that account data changed (it re-reads the list).
 pub fn accounts_changed(app: &AppHandle) {
     let _ = app.emit("accounts-changed", ());
 }
 
-/// Brings the main window to the front (used when a second instance starts).
+/// Tells the webview that the settings changed (e.g. from the tray).
+pub fn settings_changed(app: &AppHandle) {
+    let _ = app.emit("settings-changed", ());
+}
+
+/// Brings the main window to the front, shown again if it was closed.
 pub fn focus_main_window(app: &AppHandle) {
-    if let Some(window) = app.get_webview_window("main") {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-    }
+    crate::background::show(app);
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use std::fmt::Display;
 
 use serde::{Deserialize, Serialize};
 
+mod config;
 mod engine;
 mod signin;
 mod storage;

@@ -478,11 +478,7 @@ fn signin_errors() -> Vec<SigninError> {
             expected: "https://a.example".into(),
             found: "https://b.example".into(),
         },
-        SigninError::MissingIssuer {
-            expected: "https://a.example".into(),
-        },
         SigninError::NoIdToken,
-        SigninError::NoRefreshToken,
         SigninError::WrongAccount {
             signed_in: "bianca@contoso.test".into(),
             owner: "adele@contoso.test".into(),
@@ -496,6 +492,10 @@ fn signin_errors() -> Vec<SigninError> {
         PasteError::NotTheRedirect("example.com".into()).into(),
         PasteError::WrongState.into(),
         PasteError::NoAnswer.into(),
+        SigninError::MissingIssuer {
+            expected: "https://a.example".into(),
+        },
+        SigninError::NoRefreshToken,
     ]
 }
 

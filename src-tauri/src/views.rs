@@ -7,7 +7,7 @@
 
 use reconnect_core::decode::Verdict;
 use reconnect_core::forecast::{self, Forecast};
-use reconnect_core::health::{HealthState, Standing};
+use reconnect_core::health::{Health, HealthState, Standing};
 use reconnect_core::spike::{SpikeAlert, SpikeKey};
 use reconnect_engine::{AccountStatus, Overview};
 use reconnect_store::{Account, KeeperKind, Provider};
@@ -171,6 +171,9 @@ pub struct AccountView {
     pub forecast: Option<ForecastView>,
     /// Why it is broken, when it is.
     pub reason: Option<ReasonView>,
+    /// Since when and over how many attempts the sign-in service has been
+    /// out of reach, when the health is `unreachable`.
+    pub unreachable: Option<UnreachableView>,
     /// Whether the Reconnect button applies (on the detail page, always).
     pub can_reconnect: bool,
     /// Whether the dashboard card offers it: the state asks a person to act.
@@ -186,6 +189,15 @@ pub struct ForecastView {
     pub cause: Option<forecast::Cause>,
     /// Whether a keep-alive refresh pushes it back.
     pub preventable: bool,
+}
+
+/// Network trouble that has lasted (the engine's run of it).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct UnreachableView {
+    /// When the first failure to reach the sign-in service happened.
+    pub since: i64,
+    /// How many attempts in a row failed so.
+    pub attempts: u32,
 }
 
 /// The decoded reason of the last failure, in short.
@@ -300,8 +312,16 @@ pub fn account_view(account: &Account, status: &AccountStatus, simulated: bool) 
         last_refresh_ok_at: status.last_refresh.or(status.refresh_issued_at),
         forecast: forecast_view(&status.forecast),
         reason: status.last_failure.as_ref().map(reason),
+        unreachable: match status.health {
+            Health::Unreachable { streak, .. } => streak.network.map(|run| UnreachableView {
+                since: run.since,
+                attempts: run.attempts,
+            }),
+            _ => None,
+        },
         can_reconnect: true,
-        suggest_reconnect: state.needs_attention(),
+        // A sign-in does not get past a network in the way.
+        suggest_reconnect: state.needs_attention() && state != HealthState::Unreachable,
         health: state,
         standing: status.standing,
         needs_attention: status.needs_attention,

@@ -5,7 +5,9 @@
 //! - a TLS-inspection CA known only to the operating system's trust store
 //!   (here `SSL_CERT_FILE`, which the OS lookup reads): with it the refresh
 //!   works; without it the refresh fails as network trouble, waited out,
-//!   never "reconnect needed";
+//!   never "reconnect needed"; when that lasts over an hour of attempts the
+//!   account "can't reach the sign-in service" (you or your IT act), and
+//!   the first refresh with the CA back clears it;
 //! - a proxy that answers 403 with an OAuth-looking JSON body: the body is
 //!   not the grant's verdict, so the account waits (long) instead of
 //!   stopping, and works again once the proxy is out of the way.
@@ -129,13 +131,56 @@ fn a_ca_only_the_os_trust_store_knows_is_trusted_and_its_absence_is_network_trou
         "a first failure waits: {status:#}"
     );
 
-    // The CA back in the trust store: the next refresh (after the floor) works.
+    // The trouble lasts: more attempts over more than an hour of the
+    // engine's clock, each one network trouble, never the grant.
+    for offset in ["900", "2400", "3900"] {
+        let at = [
+            ("SSL_CERT_FILE", empty.to_str().expect("path")),
+            ("RECONNECT_TEST_CLOCK_OFFSET", offset),
+        ];
+        let out = world.run(&at, &["refresh", "work", "--force"]);
+        assert_eq!(
+            out.status.code(),
+            Some(4),
+            "at +{offset} s: {}",
+            stderr(&out)
+        );
+    }
+    let entry = world.status();
+    let status = &entry;
+    assert_eq!(entry["health"]["state"], "unreachable", "{status:#}");
+    assert_eq!(entry["standing"], "needs_attention", "{status:#}");
+    assert_eq!(entry["needs_attention"], true, "{status:#}");
+    assert_eq!(
+        entry["last_failure"]["title"], "Secure connection failed",
+        "the cause in words: {status:#}"
+    );
+    assert_eq!(
+        entry["health"]["streak"]["network"]["attempts"], 4,
+        "{status:#}"
+    );
+    let text = world.run(&[], &["status", "work"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.starts_with("work: can't reach the sign-in service"),
+        "{text}"
+    );
+    assert!(text.contains("you or your IT"), "{text}");
+    assert!(text.contains("Secure connection failed"), "{text}");
+    assert!(!text.contains("reconnect needed"), "{text}");
+
+    // The CA back in the trust store: one refresh works and clears it.
     let later = [
         ("SSL_CERT_FILE", ca.to_str().expect("path")),
-        ("RECONNECT_TEST_CLOCK_OFFSET", "3600"),
+        ("RECONNECT_TEST_CLOCK_OFFSET", "4000"),
     ];
     let out = world.run(&later, &["refresh", "work"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let entry = world.status();
+    let status = &entry;
+    assert_eq!(entry["health"]["state"], "healthy", "{status:#}");
+    assert_eq!(entry["needs_attention"], false, "{status:#}");
+    assert!(entry["last_failure"].is_null(), "{status:#}");
     drop(world.runtime);
 }
 

@@ -4,7 +4,7 @@
 // and paint (`content-visibility` in style.css).
 import { h, $, relative } from "../dom.js";
 import * as reconnect from "./reconnect.js";
-import { health, forecast, codeLabel, whoActs, summaryLine, keeperLine, UNSAVED } from "./words.js";
+import { health, forecast, codeLabel, whoActs, stateWho, unreachableLine, summaryLine, keeperLine, UNSAVED } from "./words.js";
 
 /** name → { sig, el } */
 const cards = new Map();
@@ -21,6 +21,8 @@ function card(account, now) {
   const [label, tone] = health(account.health);
   const href = `#/account/${encodeURIComponent(account.name)}`;
   const broken = account.reason && account.health !== "healthy";
+  // Who acts: the state's say when it has one, else the failure's.
+  const who = stateWho(account.health) || (account.reason && account.reason.who_acts !== "user" ? whoActs(account.reason.who_acts) : null);
   const forecastText = account.health === "healthy" || account.health === "expiring_soon" ? forecast(account.forecast, now) : null;
   return h(
     "li",
@@ -48,11 +50,15 @@ function card(account, now) {
       : null,
     broken
       ? h("div", { class: "reason", role: "group", "aria-label": "Why it stopped working" },
+          account.unreachable
+            ? h("p", { class: "unreachable", dataset: { attempts: String(account.unreachable.attempts) } },
+                unreachableLine(account.unreachable, now))
+            : null,
           h("p", { class: "reason-text" }, account.reason.user_message),
           h("p", { class: "reason-meta" },
             h("span", { class: "code" }, codeLabel(account.reason)),
-            ` · ${account.reason.title}`,
-            account.reason.who_acts !== "user" ? ` · who acts: ${whoActs(account.reason.who_acts)}` : ""),
+            `${codeLabel(account.reason) ? " · " : ""}${account.reason.title}`,
+            who ? ` · who acts: ${who}` : ""),
         )
       : null,
     h("div", { class: "card-actions" },

@@ -5,7 +5,7 @@ import { h, $, relative, utc, span, copyButton, toast } from "../dom.js";
 import * as reconnect from "./reconnect.js";
 import * as verdict from "./verdict.js";
 import * as failure from "./failure.js";
-import { health, forecast } from "./words.js";
+import { health, forecast, stateWho, unreachableLine } from "./words.js";
 
 let current = null;
 
@@ -124,6 +124,9 @@ function render(d) {
     h("div", { class: "detail-grid" },
       h("section", { class: "panel", "aria-labelledby": "verdict-heading" },
         h("h3", { id: "verdict-heading" }, "Why"),
+        a.unreachable
+          ? h("p", { class: "unreachable" }, unreachableLine(a.unreachable, d.now), ` Who acts: ${stateWho(a.health)}.`)
+          : null,
         d.verdict
           ? verdict.panel(d.verdict, 4)
           : h("p", { class: "ok-text" }, a.health === "healthy" ? "Nothing is wrong: the last refresh worked." : "No failure recorded."),

@@ -5,6 +5,7 @@ const HEALTH = {
   healthy: ["Healthy", "ok"],
   refreshing: ["Refreshing…", "busy"],
   retrying: ["Retrying", "warn"],
+  unreachable: ["Can't reach the sign-in service", "bad"],
   expiring_soon: ["Expiring soon", "warn"],
   reconnect_needed: ["Reconnect needed", "bad"],
   needs_admin: ["Needs an admin", "bad"],
@@ -53,6 +54,19 @@ const WHO = {
 /** Who must act, in words. */
 export function whoActs(who) {
   return WHO[who] || who || "unknown";
+}
+
+/** Who acts on an account in `state` when the state decides it rather
+ * than the last failure's verdict, else null. */
+export function stateWho(state) {
+  return state === "unreachable" ? "you or your IT" : null;
+}
+
+/** What an unreachable account's card and detail say beside the cause
+ * ({ since, attempts } from the backend). */
+export function unreachableLine(u, now) {
+  return `Out of reach for ${span(Math.max(0, now - u.since))}, ${u.attempts} attempts in a row. ` +
+    "Reconnect keeps trying, less often; you or your IT should check the network, VPN, proxy or firewall.";
 }
 
 /** "Yes" / "No" / "Maybe" for reconnect_fixes. */

@@ -105,6 +105,7 @@ mod tests {
         record.streak = Streak {
             transient: 2,
             reconnect: 1,
+            network: None,
         };
         record.next_attempt = Some(1_700_000_600);
         let json = serde_json::to_string(&record).unwrap();

@@ -5,10 +5,20 @@
 //! with a classified failure, the forecast changed, the machine woke up) and
 //! executes the actions it returns (schedule an attempt, stop background
 //! refreshes, notify the user). It never decides anything on its own.
+//!
+//! Network trouble (DNS, connect, TLS, timeout, a proxy answering in the
+//! service's place) is retried like any transient failure, but once it has
+//! lasted ([`NetworkRun::lasting`]) the account is [`Health::Unreachable`]:
+//! it keeps retrying, less often, and needs a person (you or your IT) to
+//! look at the network. It is announced once, when entered, and the first
+//! success clears it.
 
 use serde::{Deserialize, Serialize};
 
-use crate::policy::{self, Decision, FailureClass, RetryConfig, Streak};
+use crate::decode::Category;
+use crate::policy::{
+    self, Decision, FailureClass, LONG_BACKOFF_SECONDS, NetworkRun, RetryConfig, Streak,
+};
 use crate::tokens::UnixTime;
 
 /// Where a connection stands.
@@ -37,6 +47,16 @@ pub enum Health {
         /// Failures so far.
         streak: Streak,
     },
+    /// The sign-in service has been out of reach for a while (the network,
+    /// a proxy or a firewall in the way): attempts go on, less often, and
+    /// the user or their IT should look. `streak.network` says since when
+    /// and how many attempts failed.
+    Unreachable {
+        /// When the next attempt runs.
+        next_attempt: UnixTime,
+        /// Failures so far, with the network run.
+        streak: Streak,
+    },
     /// Tokens work now, but the connection dies at `deadline` unless someone
     /// acts (a fixed lifetime, or a keep-alive that could not run).
     ExpiringSoon {
@@ -59,6 +79,7 @@ impl Health {
             Health::Healthy => HealthState::Healthy,
             Health::Refreshing { .. } => HealthState::Refreshing,
             Health::Retrying { .. } => HealthState::Retrying,
+            Health::Unreachable { .. } => HealthState::Unreachable,
             Health::ExpiringSoon { .. } => HealthState::ExpiringSoon,
             Health::ReconnectNeeded => HealthState::ReconnectNeeded,
             Health::NeedsAdmin => HealthState::NeedsAdmin,
@@ -86,14 +107,42 @@ impl Health {
     /// The failure streak carried by this state.
     pub fn streak(&self) -> Streak {
         match self {
-            Health::Refreshing { streak, .. } | Health::Retrying { streak, .. } => *streak,
+            Health::Refreshing { streak, .. }
+            | Health::Retrying { streak, .. }
+            | Health::Unreachable { streak, .. } => *streak,
             // A forced attempt from a stopped state must not earn another
             // "retry once": the one retry was already spent.
             Health::ReconnectNeeded => Streak {
-                transient: 0,
                 reconnect: 1,
+                ..Streak::default()
             },
             _ => Streak::default(),
+        }
+    }
+
+    /// When the next automatic retry runs, in a state that waits for one.
+    pub fn next_attempt(&self) -> Option<UnixTime> {
+        match self {
+            Health::Retrying { next_attempt, .. } | Health::Unreachable { next_attempt, .. } => {
+                Some(*next_attempt)
+            }
+            _ => None,
+        }
+    }
+
+    /// The same state with its next retry at `at` (states without one are
+    /// returned as they are).
+    fn retry_at(self, at: UnixTime) -> Self {
+        match self {
+            Health::Retrying { streak, .. } => Health::Retrying {
+                next_attempt: at,
+                streak,
+            },
+            Health::Unreachable { streak, .. } => Health::Unreachable {
+                next_attempt: at,
+                streak,
+            },
+            other => other,
         }
     }
 }
@@ -111,6 +160,8 @@ pub enum HealthState {
     Refreshing,
     /// See [`Health::Retrying`].
     Retrying,
+    /// See [`Health::Unreachable`].
+    Unreachable,
     /// See [`Health::ExpiringSoon`].
     ExpiringSoon,
     /// See [`Health::ReconnectNeeded`].
@@ -123,11 +174,12 @@ pub enum HealthState {
 
 impl HealthState {
     /// Every state, in a stable order.
-    pub const ALL: [HealthState; 8] = [
+    pub const ALL: [HealthState; 9] = [
         Self::NeverConnected,
         Self::Healthy,
         Self::Refreshing,
         Self::Retrying,
+        Self::Unreachable,
         Self::ExpiringSoon,
         Self::ReconnectNeeded,
         Self::NeedsAdmin,
@@ -141,6 +193,7 @@ impl HealthState {
             Self::Healthy => "healthy",
             Self::Refreshing => "refreshing",
             Self::Retrying => "retrying",
+            Self::Unreachable => "unreachable",
             Self::ExpiringSoon => "expiring_soon",
             Self::ReconnectNeeded => "reconnect_needed",
             Self::NeedsAdmin => "needs_admin",
@@ -154,12 +207,14 @@ impl HealthState {
     }
 
     /// Whether a person has to do something: sign in for the first time or
-    /// again, ask an admin, fix the app, or act before a fixed deadline.
+    /// again, ask an admin, fix the app, look at a network that has kept the
+    /// sign-in service out of reach, or act before a fixed deadline.
     /// Retrying and refreshing accounts heal on their own.
     pub fn needs_attention(self) -> bool {
         matches!(
             self,
             Self::NeverConnected
+                | Self::Unreachable
                 | Self::ExpiringSoon
                 | Self::ReconnectNeeded
                 | Self::NeedsAdmin
@@ -217,6 +272,9 @@ pub enum HealthEvent {
     RefreshFailed {
         /// The classified failure.
         class: FailureClass,
+        /// The verdict's category ([`Category::Network`] continues a run
+        /// of network trouble; anything else ends it).
+        category: Category,
         /// A random number in `[0, 1)` for the backoff jitter.
         jitter_fraction: f64,
     },
@@ -259,6 +317,9 @@ pub enum Notice {
     AppMisconfigured,
     /// The connection will die soon.
     ExpiringSoon,
+    /// The sign-in service has been out of reach for a while: you or your
+    /// IT should look at the network, proxy or firewall.
+    Unreachable,
     /// A broken or expiring connection works again.
     Recovered,
 }
@@ -311,15 +372,10 @@ pub fn transition(
         }
         HealthEvent::RefreshFailed {
             class,
+            category,
             jitter_fraction,
         } => match policy::decide(config, class, state.streak(), now, jitter_fraction) {
-            Decision::RetryAt { at, streak, .. } => (
-                Health::Retrying {
-                    next_attempt: at,
-                    streak,
-                },
-                vec![A::ScheduleAttempt(at)],
-            ),
+            Decision::RetryAt { at, streak, .. } => retry(config, streak, category, at, now),
             Decision::ReconnectNeeded => stop(Health::ReconnectNeeded, Notice::ReconnectNeeded),
             Decision::NeedsAdmin => stop(Health::NeedsAdmin, Notice::NeedsAdmin),
             Decision::AppMisconfigured => stop(Health::AppMisconfigured, Notice::AppMisconfigured),
@@ -336,18 +392,9 @@ pub fn transition(
             (other, _) => (other, vec![]),
         },
         HealthEvent::Resumed => match state {
-            Health::Retrying {
-                next_attempt,
-                streak,
-            } if next_attempt <= now => (
-                Health::Retrying {
-                    next_attempt: now,
-                    streak,
-                },
-                vec![A::ScheduleAttempt(now)],
-            ),
-            Health::Retrying { next_attempt, .. } => {
-                (state, vec![A::ScheduleAttempt(next_attempt)])
+            Health::Retrying { next_attempt, .. } | Health::Unreachable { next_attempt, .. } => {
+                let at = next_attempt.max(now);
+                (state.retry_at(at), vec![A::ScheduleAttempt(at)])
             }
             // A refresh that was in flight when the machine slept is gone;
             // try again at once.
@@ -364,23 +411,53 @@ pub fn transition(
     }
 }
 
-/// A state a refresh alone does not get out of: a success from it is news.
-fn is_broken(state: &Health) -> bool {
-    matches!(
-        state,
-        Health::ReconnectNeeded | Health::NeedsAdmin | Health::AppMisconfigured
-    )
+/// The state after a failure the policy retries at `at`: retrying, or
+/// unreachable once network trouble has lasted. Entering "unreachable" is
+/// announced once; staying in it is not. While unreachable, attempts wait
+/// at least the long backoff.
+fn retry(
+    config: &RetryConfig,
+    streak: Streak,
+    category: Category,
+    at: UnixTime,
+    now: UnixTime,
+) -> (Health, Vec<HealthAction>) {
+    let was_lasting = streak.network.is_some_and(|run| run.lasting(config));
+    let network = NetworkRun::after(streak.network, category, now);
+    let streak = Streak { network, ..streak };
+    if !network.is_some_and(|run| run.lasting(config)) {
+        let next = Health::Retrying {
+            next_attempt: at,
+            streak,
+        };
+        return (next, vec![HealthAction::ScheduleAttempt(at)]);
+    }
+    let at = at.max(now.saturating_add(LONG_BACKOFF_SECONDS));
+    let mut actions = vec![HealthAction::ScheduleAttempt(at)];
+    if !was_lasting {
+        actions.push(HealthAction::Notify(Notice::Unreachable));
+    }
+    let next = Health::Unreachable {
+        next_attempt: at,
+        streak,
+    };
+    (next, actions)
 }
 
-/// A state the user was told about: leaving it is announced as a recovery.
-fn was_announced(state: &Health) -> bool {
+/// A state a refresh alone does not get out of: a success from it is news.
+fn is_broken(state: &Health) -> bool {
     matches!(
         state,
         Health::ReconnectNeeded
             | Health::NeedsAdmin
             | Health::AppMisconfigured
-            | Health::ExpiringSoon { .. }
+            | Health::Unreachable { .. }
     )
+}
+
+/// A state the user was told about: leaving it is announced as a recovery.
+fn was_announced(state: &Health) -> bool {
+    is_broken(state) || matches!(state, Health::ExpiringSoon { .. })
 }
 
 fn stop(next: Health, notice: Notice) -> (Health, Vec<HealthAction>) {
@@ -404,6 +481,7 @@ mod tests {
     fn fail(class: FailureClass) -> HealthEvent {
         HealthEvent::RefreshFailed {
             class,
+            category: Category::Service,
             jitter_fraction: 0.5,
         }
     }
@@ -534,7 +612,7 @@ mod tests {
             next_attempt: NOW - 3600,
             streak: Streak {
                 transient: 2,
-                reconnect: 0,
+                ..Streak::default()
             },
         };
         let (s, actions) = run(overdue, HealthEvent::Resumed);
@@ -571,6 +649,129 @@ mod tests {
         );
     }
 
+    /// One refresh attempt at `at` that fails as `category` (transient).
+    fn attempt_failing(
+        state: Health,
+        category: Category,
+        at: UnixTime,
+    ) -> (Health, Vec<HealthAction>) {
+        let config = RetryConfig::default();
+        let (started, _) = transition(&config, state, HealthEvent::RefreshStarted, at);
+        let failed = HealthEvent::RefreshFailed {
+            class: FailureClass::Transient { retry_after: None },
+            category,
+            jitter_fraction: 0.5,
+        };
+        transition(&config, started, failed, at)
+    }
+
+    /// Network failures at each of `times`; the state and every notice.
+    fn network_failures(state: Health, times: &[UnixTime]) -> (Health, Vec<Notice>) {
+        let mut notices = Vec::new();
+        let mut state = state;
+        for &at in times {
+            let (next, actions) = attempt_failing(state, Category::Network, at);
+            notices.extend(actions.iter().filter_map(|a| match a {
+                A::Notify(n) => Some(*n),
+                _ => None,
+            }));
+            state = next;
+        }
+        (state, notices)
+    }
+
+    #[test]
+    fn network_trouble_is_named_once_it_has_lasted_an_hour_over_three_attempts() {
+        // Three attempts within minutes: still quietly retrying.
+        let (early, notices) = network_failures(Health::Healthy, &[NOW, NOW + 60, NOW + 180]);
+        assert_eq!(early.state(), HealthState::Retrying, "{early:?}");
+        assert!(notices.is_empty(), "{notices:?}");
+        assert!(!early.state().needs_attention());
+        // Two attempts two hours apart: long, but too few attempts.
+        let (sparse, _) = network_failures(Health::Healthy, &[NOW, NOW + 7200]);
+        assert_eq!(sparse.state(), HealthState::Retrying, "{sparse:?}");
+        // The third attempt an hour after the first: named, and said once.
+        let (state, notices) = network_failures(Health::Healthy, &[NOW, NOW + 600, NOW + 3600]);
+        let Health::Unreachable {
+            next_attempt,
+            streak,
+        } = state
+        else {
+            panic!("lasting network trouble left {state:?}");
+        };
+        assert_eq!(notices, vec![Notice::Unreachable]);
+        assert!(state.state().needs_attention());
+        assert!(!state.is_stopped(), "attempts go on");
+        let run = streak.network.expect("the run is kept");
+        assert_eq!((run.since, run.attempts), (NOW, 3));
+        assert!(
+            next_attempt >= NOW + 3600 + LONG_BACKOFF_SECONDS,
+            "waits at least the long backoff: {next_attempt}"
+        );
+    }
+
+    #[test]
+    fn staying_unreachable_says_nothing_more_and_the_first_success_clears_it() {
+        let (state, _) = network_failures(Health::Healthy, &[NOW, NOW + 600, NOW + 3600]);
+        let (state, notices) = network_failures(state, &[NOW + 5400, NOW + 9000, NOW + 12_600]);
+        assert_eq!(state.state(), HealthState::Unreachable);
+        assert!(notices.is_empty(), "one notice only: {notices:?}");
+        let later = NOW + 20_000;
+        let (started, _) = transition(
+            &RetryConfig::default(),
+            state,
+            HealthEvent::RefreshStarted,
+            later,
+        );
+        let (healthy, actions) = transition(
+            &RetryConfig::default(),
+            started,
+            HealthEvent::RefreshSucceeded,
+            later,
+        );
+        assert_eq!(healthy, Health::Healthy);
+        assert!(
+            actions.contains(&A::Notify(Notice::Recovered)),
+            "{actions:?}"
+        );
+        assert!(actions.contains(&A::ClearFailure), "{actions:?}");
+        assert_eq!(healthy.streak(), Streak::default());
+    }
+
+    #[test]
+    fn another_kind_of_failure_ends_the_run_of_network_trouble() {
+        let (state, _) = network_failures(Health::Healthy, &[NOW, NOW + 600]);
+        // The service answers 503 in between: the network is fine after all.
+        let (state, actions) = attempt_failing(state, Category::Service, NOW + 1800);
+        assert_eq!(state.state(), HealthState::Retrying);
+        assert_eq!(state.streak().network, None);
+        assert!(!actions.iter().any(|a| matches!(a, A::Notify(_))));
+        // Network trouble again: a new run, not named an hour after the old one began.
+        let (state, notices) = network_failures(state, &[NOW + 3600, NOW + 4000]);
+        assert_eq!(state.state(), HealthState::Retrying, "{state:?}");
+        assert!(notices.is_empty());
+        assert_eq!(state.streak().network.map(|r| r.since), Some(NOW + 3600));
+        // Leaving "unreachable" through another failure follows the usual rules.
+        let (unreachable, _) = network_failures(Health::Healthy, &[NOW, NOW + 600, NOW + 3600]);
+        let (state, _) = attempt_failing(unreachable, Category::Service, NOW + 6000);
+        assert_eq!(state.state(), HealthState::Retrying);
+        let (started, _) = run(unreachable, HealthEvent::RefreshStarted);
+        let (admin, _) = run(started, fail(FailureClass::NeedsAdmin));
+        assert_eq!(admin, Health::NeedsAdmin);
+    }
+
+    #[test]
+    fn waking_up_retries_an_unreachable_account_without_a_new_notice() {
+        let (state, _) = network_failures(Health::Healthy, &[NOW - 7200, NOW - 6000, NOW - 3600]);
+        let (woken, actions) = run(state, HealthEvent::Resumed);
+        assert_eq!(woken.state(), HealthState::Unreachable);
+        assert_eq!(woken.next_attempt(), Some(NOW));
+        assert_eq!(actions, vec![A::ScheduleAttempt(NOW)]);
+        let (signed_in, actions) = run(woken, HealthEvent::Connected);
+        assert_eq!(signed_in, Health::Healthy);
+        assert!(actions.contains(&A::Notify(Notice::Recovered)));
+    }
+
     #[test]
     fn disconnect_stops_everything() {
         let (s, actions) = run(Health::Healthy, HealthEvent::Disconnected);
@@ -592,6 +793,19 @@ mod tests {
                 streak: Streak {
                     transient: 1,
                     reconnect: 1,
+                    network: None,
+                },
+            },
+            Health::Unreachable {
+                next_attempt: NOW,
+                streak: Streak {
+                    transient: 4,
+                    reconnect: 0,
+                    network: Some(NetworkRun {
+                        since: NOW - 3600,
+                        last: NOW,
+                        attempts: 4,
+                    }),
                 },
             },
             Health::ExpiringSoon { deadline: NOW },
@@ -633,6 +847,7 @@ mod tests {
             wanted,
             [
                 S::NeverConnected,
+                S::Unreachable,
                 S::ExpiringSoon,
                 S::ReconnectNeeded,
                 S::NeedsAdmin,

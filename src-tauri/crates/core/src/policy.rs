@@ -11,11 +11,16 @@
 //! On top of that, the same failing request is never sent again within
 //! [`RetryConfig::identical_request_floor`] seconds.
 //!
+//! Failures to reach the sign-in service (DNS, connect, TLS, timeout, an
+//! answer from a proxy on the way) are counted as a [`NetworkRun`]; the
+//! health machine names a run that lasts ([`RetryConfig::unreachable_after`],
+//! [`RetryConfig::unreachable_attempts`]) as its own state.
+//!
 //! Everything is pure: "now" and the jitter fraction are passed in.
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::{ReconnectFixes, Verdict, WhoActs};
+use crate::decode::{Category, ReconnectFixes, Verdict, WhoActs};
 use crate::tokens::UnixTime;
 
 /// What kind of failure a refresh hit, as far as the retry policy cares.
@@ -81,6 +86,11 @@ pub struct RetryConfig {
     /// The longest `Retry-After` we honour; longer values are capped so a
     /// broken header cannot park an account for months.
     pub max_retry_after: i64,
+    /// Network trouble that has lasted this long (from its first failure to
+    /// its latest) is named: the account "can't reach the sign-in service".
+    pub unreachable_after: i64,
+    /// ... and only once it has failed at least this many times in a row.
+    pub unreachable_attempts: u32,
 }
 
 impl Default for RetryConfig {
@@ -91,6 +101,8 @@ impl Default for RetryConfig {
             jitter: 0.2,
             identical_request_floor: 60,
             max_retry_after: 24 * 60 * 60,
+            unreachable_after: 60 * 60,
+            unreachable_attempts: 3,
         }
     }
 }
@@ -103,6 +115,52 @@ pub struct Streak {
     pub transient: u32,
     /// Consecutive failures that a reconnect would fix.
     pub reconnect: u32,
+    /// The failures to reach the sign-in service in a row, if the latest
+    /// failure was one. Any other failure ends the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<NetworkRun>,
+}
+
+/// Failures in a row that never reached the sign-in service: DNS, connect,
+/// TLS or timeout failures, or answers from something on the network path
+/// ([`Category::Network`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkRun {
+    /// When the first of them happened.
+    pub since: UnixTime,
+    /// When the latest happened.
+    pub last: UnixTime,
+    /// How many there were.
+    pub attempts: u32,
+}
+
+impl NetworkRun {
+    /// The run after one more failure at `now`: `category` continues it
+    /// when it is network trouble; anything else ends it.
+    pub fn after(run: Option<Self>, category: Category, now: UnixTime) -> Option<Self> {
+        if category != Category::Network {
+            return None;
+        }
+        Some(match run {
+            Some(run) => Self {
+                since: run.since,
+                last: now.max(run.last),
+                attempts: run.attempts.saturating_add(1),
+            },
+            None => Self {
+                since: now,
+                last: now,
+                attempts: 1,
+            },
+        })
+    }
+
+    /// Whether the trouble has lasted long enough, over enough attempts, to
+    /// be named rather than quietly retried.
+    pub fn lasting(&self, config: &RetryConfig) -> bool {
+        self.attempts >= config.unreachable_attempts
+            && self.last.saturating_sub(self.since) >= config.unreachable_after
+    }
 }
 
 /// What the policy decided after a failure.
@@ -141,7 +199,7 @@ pub fn decide(
         FailureClass::Transient { retry_after } => {
             let streak = Streak {
                 transient: streak.transient.saturating_add(1),
-                reconnect: streak.reconnect,
+                ..streak
             };
             let delay = transient_delay(config, streak.transient, retry_after, jitter_fraction);
             Decision::RetryAt {
@@ -153,8 +211,8 @@ pub fn decide(
         FailureClass::ReconnectNeeded if streak.reconnect == 0 => Decision::RetryAt {
             at: now.saturating_add(config.identical_request_floor.max(0)),
             streak: Streak {
-                transient: streak.transient,
                 reconnect: 1,
+                ..streak
             },
             last_chance: true,
         },
@@ -338,6 +396,7 @@ mod tests {
         let streak = Streak {
             transient: 3,
             reconnect: 1,
+            network: None,
         };
         assert_eq!(
             decide(&cfg(), FailureClass::ReconnectNeeded, streak, NOW, 0.5),
@@ -367,6 +426,32 @@ mod tests {
             ),
             Decision::AppMisconfigured
         );
+    }
+
+    #[test]
+    fn a_network_run_counts_network_trouble_and_ends_on_anything_else() {
+        let one = NetworkRun::after(None, Category::Network, NOW);
+        assert_eq!(
+            one,
+            Some(NetworkRun {
+                since: NOW,
+                last: NOW,
+                attempts: 1
+            })
+        );
+        let two = NetworkRun::after(one, Category::Network, NOW + 4000);
+        let two = two.expect("still a run");
+        assert_eq!((two.since, two.last, two.attempts), (NOW, NOW + 4000, 2));
+        assert!(!two.lasting(&cfg()), "an hour, but two attempts");
+        let three = NetworkRun::after(Some(two), Category::Network, NOW + 4100).unwrap();
+        assert!(three.lasting(&cfg()));
+        assert_eq!(NetworkRun::after(Some(three), Category::Service, NOW), None);
+        let quick = NetworkRun {
+            since: NOW,
+            last: NOW + 3599,
+            attempts: 10,
+        };
+        assert!(!quick.lasting(&cfg()), "many attempts, but under an hour");
     }
 
     #[test]

@@ -69,6 +69,11 @@ fn body(name: &str, notice: Notice, click: Click) -> String {
             "It stops working soon unless you act.",
             "Click to open Reconnect.",
         ),
+        Notice::Unreachable => (
+            "Reconnect can't reach the sign-in service: the network, a proxy or a firewall is \
+             in the way. It keeps trying; you or your IT should look.",
+            "Click for the cause.",
+        ),
         Notice::Recovered => return "It works again.".to_owned(),
     };
     let next = match (click, notice) {
@@ -148,11 +153,26 @@ mod tests {
             Notice::NeedsAdmin,
             Notice::AppMisconfigured,
             Notice::ExpiringSoon,
+            Notice::Unreachable,
         ] {
             let (_, body) = notification_text_for(&[("crm".into(), notice)], Click::Nothing);
             assert!(body.contains("`reconnect status crm`"), "{body}");
             assert!(!body.contains("Click"), "{body}");
         }
+    }
+
+    #[test]
+    fn an_unreachable_service_names_who_looks_and_never_asks_for_a_sign_in() {
+        let (title, body) = notification_text(&[("mail".into(), Notice::Unreachable)]);
+        assert_eq!(title, "mail needs attention");
+        assert!(
+            body.starts_with("Reconnect can't reach the sign-in service"),
+            "{body}"
+        );
+        assert!(body.contains("you or your IT"), "{body}");
+        let (_, body) =
+            notification_text_for(&[("mail".into(), Notice::Unreachable)], Click::Nothing);
+        assert!(!body.contains("signin"), "{body}");
     }
 
     #[test]

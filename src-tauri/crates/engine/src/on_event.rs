@@ -5,11 +5,12 @@
 //!
 //! - `RECONNECT_EVENT`: `refreshed`, `expiring_soon`, `reconnect_needed`,
 //!   `needs_admin` (an administrator or the app's developer must act),
+//!   `unreachable` (the sign-in service has been out of reach for a while),
 //!   `recovered` or `unsaved_credentials`;
 //! - `RECONNECT_ACCOUNT`: the account's name;
-//! - `RECONNECT_CODE` and `RECONNECT_TITLE`: for `reconnect_needed` and
-//!   `needs_admin`, the decoded failure's code (`AADSTS700082`, or the
-//!   OAuth `error` when there is no code) and title.
+//! - `RECONNECT_CODE` and `RECONNECT_TITLE`: for `reconnect_needed`,
+//!   `needs_admin` and `unreachable`, the decoded failure's code
+//!   (`AADSTS700082`, or the OAuth `error` when there is one) and title.
 //!
 //! Never a token: none is added, and inherited variables whose name or value
 //! looks secret are left out.
@@ -48,6 +49,8 @@ pub enum HookEvent {
     ReconnectNeeded,
     /// An administrator or the app's developer must act.
     NeedsAdmin,
+    /// The sign-in service has been out of reach for a while.
+    Unreachable,
     /// A broken or expiring connection works again.
     Recovered,
     /// New tokens are held that the keychain refused.
@@ -62,6 +65,7 @@ impl HookEvent {
             Self::ExpiringSoon => "expiring_soon",
             Self::ReconnectNeeded => "reconnect_needed",
             Self::NeedsAdmin => "needs_admin",
+            Self::Unreachable => "unreachable",
             Self::Recovered => "recovered",
             Self::UnsavedCredentials => "unsaved_credentials",
         }
@@ -88,13 +92,17 @@ impl HookEvent {
             Notice::ReconnectNeeded => Self::ReconnectNeeded,
             Notice::NeedsAdmin | Notice::AppMisconfigured => Self::NeedsAdmin,
             Notice::ExpiringSoon => Self::ExpiringSoon,
+            Notice::Unreachable => Self::Unreachable,
             Notice::Recovered => Self::Recovered,
         }
     }
 
     /// Whether the event comes from a failure whose code and title apply.
     fn is_failure(self) -> bool {
-        matches!(self, Self::ReconnectNeeded | Self::NeedsAdmin)
+        matches!(
+            self,
+            Self::ReconnectNeeded | Self::NeedsAdmin | Self::Unreachable
+        )
     }
 }
 

@@ -274,7 +274,11 @@ impl Engine {
         if let Some(from) = previous
             && from != health
         {
-            let notice = (from.is_stopped() || matches!(from, Health::ExpiringSoon { .. }))
+            let told = matches!(
+                from,
+                Health::ExpiringSoon { .. } | Health::Unreachable { .. }
+            );
+            let notice = (from.is_stopped() || told)
                 .then_some(reconnect_core::health::Notice::Recovered)
                 .filter(|_| matches!(health, Health::Healthy));
             self.emit(EngineEvent::HealthChanged {

@@ -2,8 +2,9 @@
 //! state with its failure record, the token facts, and the forecast inputs.
 //!
 //! The health row keeps the state ([`HealthState`]) and, as `last_failure`,
-//! a [`FailureRecord`]; the details of a `retrying` state (next attempt,
-//! failure streak) live in that record.
+//! a [`FailureRecord`]; the details of a `retrying` or `unreachable` state
+//! (next attempt, failure streak with its run of network trouble) live in
+//! that record.
 
 use reconnect_core::failure::FailureRecord;
 use reconnect_core::forecast::{self, Forecast, Lifetimes, RefreshTokenFacts};
@@ -31,10 +32,16 @@ pub(crate) fn load_health(
     let Some(record) = record else {
         return (fallback, None);
     };
+    let next_attempt = failure.as_ref().and_then(|f| f.next_attempt).unwrap_or(now);
+    let streak = failure.as_ref().map(|f| f.streak).unwrap_or_default();
     let health = match record.state {
         HealthState::Retrying => Health::Retrying {
-            next_attempt: failure.as_ref().and_then(|f| f.next_attempt).unwrap_or(now),
-            streak: failure.as_ref().map(|f| f.streak).unwrap_or_default(),
+            next_attempt,
+            streak,
+        },
+        HealthState::Unreachable => Health::Unreachable {
+            next_attempt,
+            streak,
         },
         HealthState::ExpiringSoon => Health::ExpiringSoon {
             deadline: forecast.expiring_deadline.unwrap_or(now),
@@ -49,19 +56,13 @@ pub(crate) fn load_health(
     (health, failure)
 }
 
-/// The failure record kept with `health`: the retry details of a
-/// `retrying` state are copied in, other states keep none.
+/// The failure record kept with `health`: the retry details of a state
+/// that waits for a retry are copied in, other states keep none.
 pub(crate) fn stored_failure(health: &Health, failure: &FailureRecord) -> FailureRecord {
     let mut failure = failure.clone();
-    if let Health::Retrying {
-        next_attempt,
-        streak,
-    } = health
-    {
-        failure.next_attempt = Some(*next_attempt);
-        failure.streak = *streak;
-    } else {
-        failure.next_attempt = None;
+    failure.next_attempt = health.next_attempt();
+    if failure.next_attempt.is_some() {
+        failure.streak = health.streak();
     }
     failure
 }
@@ -156,30 +157,46 @@ mod tests {
     }
 
     #[test]
-    fn a_retrying_state_survives_the_round_trip() {
+    fn a_retrying_or_unreachable_state_survives_the_round_trip() {
         let failure = record(FailureClass::Transient { retry_after: None });
-        let health = Health::Retrying {
-            next_attempt: 500,
-            streak: Streak {
-                transient: 3,
-                reconnect: 0,
+        let streak = Streak {
+            transient: 3,
+            ..Streak::default()
+        };
+        let run = reconnect_core::policy::NetworkRun {
+            since: 100,
+            last: 4000,
+            attempts: 3,
+        };
+        for health in [
+            Health::Retrying {
+                next_attempt: 500,
+                streak,
             },
-        };
-        let record = HealthRecord {
-            state: health.state(),
-            last_failure: Some(stored_failure(&health, &failure)),
-            unsaved_since: None,
-            updated_at: 0,
-        };
-        let forecast = forecast::forecast(
-            &RefreshTokenFacts::default(),
-            &Lifetimes::default(),
-            &Default::default(),
-            0,
-        );
-        let (back, f) = load_health(Some(&record), true, &forecast, 0);
-        assert_eq!(back, health);
-        assert_eq!(f.unwrap().failed_at, 1000);
+            Health::Unreachable {
+                next_attempt: 4900,
+                streak: Streak {
+                    network: Some(run),
+                    ..streak
+                },
+            },
+        ] {
+            let record = HealthRecord {
+                state: health.state(),
+                last_failure: Some(stored_failure(&health, &failure)),
+                unsaved_since: None,
+                updated_at: 0,
+            };
+            let forecast = forecast::forecast(
+                &RefreshTokenFacts::default(),
+                &Lifetimes::default(),
+                &Default::default(),
+                0,
+            );
+            let (back, f) = load_health(Some(&record), true, &forecast, 0);
+            assert_eq!(back, health);
+            assert_eq!(f.unwrap().failed_at, 1000);
+        }
     }
 
     #[test]

@@ -151,7 +151,9 @@ impl Engine {
             .as_ref()
             .is_some_and(|f| f.refresh_last_used_at.is_none() && f.refresh_issued_at.is_none());
         match current {
-            Health::Retrying { next_attempt, .. } => Some(next_attempt),
+            Health::Retrying { next_attempt, .. } | Health::Unreachable { next_attempt, .. } => {
+                Some(next_attempt)
+            }
             Health::Healthy | Health::ExpiringSoon { .. } if orphaned || unknown => Some(now),
             Health::Healthy | Health::ExpiringSoon { .. } => keep_alive_at,
             _ => None,

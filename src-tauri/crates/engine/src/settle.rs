@@ -205,20 +205,18 @@ impl Engine {
     ) -> EngineError {
         let now = self.now();
         let account = &request.snap.account;
-        let mut record = FailureRecord::new(err.verdict(now), now, request.fingerprint.clone());
+        let verdict = request.verdict(err, now);
+        let mut record = FailureRecord::new(verdict, now, request.fingerprint.clone());
         let failed = HealthEvent::RefreshFailed {
             class: record.class,
+            category: record.verdict.category,
             jitter_fraction: (self.inner.jitter)(),
         };
         let (to, actions) =
             health::transition(&self.inner.config.retry, request.started, failed, now);
-        if let Health::Retrying {
-            next_attempt,
-            streak,
-        } = to
-        {
+        if let Some(next_attempt) = to.next_attempt() {
             record.next_attempt = Some(next_attempt);
-            record.streak = streak;
+            record.streak = to.streak();
         }
         // An armed failure reveals nothing about the real lifetimes.
         if request.armed().is_none() {

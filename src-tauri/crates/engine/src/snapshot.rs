@@ -136,7 +136,7 @@ impl Engine {
             }
         }
         if mode == Mode::Background
-            && let Health::Retrying { next_attempt, .. } = health
+            && let Some(next_attempt) = health.next_attempt()
             && next_attempt > now
         {
             return Err(EngineError::Deferred {

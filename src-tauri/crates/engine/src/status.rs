@@ -114,7 +114,9 @@ impl Engine {
             records::forecast_for(&self.inner.config, snap.facts.as_ref(), &snap.learned, now);
         let (health, failure) = self.health_of(snap, now);
         let next_attempt = match health {
-            Health::Retrying { next_attempt, .. } => Some(next_attempt),
+            Health::Retrying { next_attempt, .. } | Health::Unreachable { next_attempt, .. } => {
+                Some(next_attempt)
+            }
             Health::Healthy | Health::ExpiringSoon { .. } => forecast.keep_alive_at,
             _ => None,
         };

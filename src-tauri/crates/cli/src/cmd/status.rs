@@ -3,6 +3,9 @@
 //! `status` shows each account's health, forecast, last failure (the
 //! decoder's verdict; with `--json`, exactly the JSON `reconnect decode
 //! --json` prints) and next attempt, plus any failure spike across accounts.
+//! An account that has not reached the sign-in service for a while reads
+//! "can't reach the sign-in service", with since when, who acts (you or
+//! your IT) and, as its last failure, the cause.
 //! `events` shows the recorded refresh and sign-in attempts, newest first.
 //!
 //! `status` also looks once at the keychain (no prompt). When it cannot be
@@ -214,11 +217,29 @@ impl KeychainOutage {
     }
 }
 
+/// The words for network trouble that has lasted: the state's name, and
+/// who acts on it.
+const UNREACHABLE: &str = "can't reach the sign-in service";
+const UNREACHABLE_WHO: &str =
+    "you or your IT: the network, a VPN, a proxy or a firewall is in the way";
+
 fn describe(s: &AccountStatus, now: UnixTime) -> String {
-    let mut out = format!("{}: {}\n", s.name, s.health.name().replace('_', " "));
+    let state = match s.health {
+        Health::Unreachable { .. } => UNREACHABLE.to_owned(),
+        other => other.name().replace('_', " "),
+    };
+    let mut out = format!("{}: {state}\n", s.name);
     let line = |out: &mut String, label: &str, text: String| {
         out.push_str(&format!("  {label:<14}{text}\n"));
     };
+    if let (Health::Unreachable { .. }, Some(run)) = (s.health, s.health.streak().network) {
+        line(
+            &mut out,
+            "since",
+            format!("{}, {} attempts", relative(run.since, now), run.attempts),
+        );
+        line(&mut out, "who acts", UNREACHABLE_WHO.to_owned());
+    }
     if let Some(at) = s.access_expires_at {
         line(
             &mut out,
@@ -241,7 +262,7 @@ fn describe(s: &AccountStatus, now: UnixTime) -> String {
         );
     }
     if let Some(at) = s.next_attempt {
-        let what = if matches!(s.health, Health::Retrying { .. }) {
+        let what = if s.health.next_attempt().is_some() {
             "retry"
         } else {
             "keep-alive"
@@ -419,6 +440,57 @@ mod tests {
         assert_eq!(gone.state, "unavailable");
         assert!(gone.headline().contains("cannot be reached"));
         assert!(gone.headline().contains("cannot be read or refreshed"));
+    }
+
+    #[test]
+    fn an_unreachable_account_names_the_trouble_who_acts_and_the_cause() {
+        use reconnect_core::policy::{NetworkRun, Streak};
+        let now = 1_700_000_000;
+        let verdict = reconnect_core::decode::decode_transport(
+            reconnect_core::decode::TransportFailure::Tls,
+            None,
+        );
+        let status = AccountStatus {
+            name: "work".into(),
+            health: Health::Unreachable {
+                next_attempt: now + 900,
+                streak: Streak {
+                    transient: 4,
+                    reconnect: 0,
+                    network: Some(NetworkRun {
+                        since: now - 3700,
+                        last: now,
+                        attempts: 4,
+                    }),
+                },
+            },
+            standing: reconnect_core::health::Standing::NeedsAttention,
+            needs_attention: true,
+            forecast: reconnect_core::forecast::Forecast {
+                dies_at: None,
+                cause: None,
+                hard_deadline: None,
+                keep_alive_at: None,
+                expiring_deadline: None,
+            },
+            last_failure: Some(verdict.clone()),
+            last_failure_at: Some(now),
+            next_attempt: Some(now + 900),
+            access_expires_at: None,
+            last_refresh: None,
+            refresh_issued_at: None,
+            unsaved_credentials: false,
+        };
+        let text = describe(&status, now);
+        assert!(
+            text.starts_with("work: can't reach the sign-in service\n"),
+            "{text}"
+        );
+        assert!(text.contains("4 attempts"), "{text}");
+        assert!(text.contains("you or your IT"), "{text}");
+        assert!(text.contains(&verdict.title), "{text}");
+        assert!(text.contains("retry in 15 min"), "{text}");
+        assert!(!text.contains("reconnect needed"), "{text}");
     }
 
     #[test]

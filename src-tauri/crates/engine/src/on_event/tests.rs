@@ -61,6 +61,7 @@ fn each_engine_event_has_its_name_or_none() {
         ),
         (health(Some(Notice::NeedsAdmin)), Some("needs_admin")),
         (health(Some(Notice::AppMisconfigured)), Some("needs_admin")),
+        (health(Some(Notice::Unreachable)), Some("unreachable")),
         (health(Some(Notice::Recovered)), Some("recovered")),
         (health(None), None),
         (

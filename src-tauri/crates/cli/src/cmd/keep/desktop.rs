@@ -72,7 +72,11 @@ fn note(event: &EngineEvent, gathering: &mut Gathering) {
             to: Health::Refreshing { .. },
             ..
         } => tracing::debug!("{line}"),
-        EngineEvent::HealthChanged { to, .. } if to.is_stopped() => tracing::warn!("{line}"),
+        EngineEvent::HealthChanged { to, .. }
+            if to.is_stopped() || matches!(to, Health::Unreachable { .. }) =>
+        {
+            tracing::warn!("{line}");
+        }
         EngineEvent::Spike(_) | EngineEvent::UnsavedCredentials { .. } => {
             tracing::warn!("{line}");
         }

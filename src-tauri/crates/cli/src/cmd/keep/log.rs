@@ -61,6 +61,11 @@ fn health(health: &Health) -> String {
         Health::Retrying { next_attempt, .. } => {
             format!("retrying, next try at {}", format_utc(*next_attempt))
         }
+        Health::Unreachable { next_attempt, .. } => format!(
+            "can't reach the sign-in service (you or your IT should look at the network), \
+             next try at {}",
+            format_utc(*next_attempt)
+        ),
         Health::ExpiringSoon { deadline } => {
             format!("expiring soon: stops working at {}", format_utc(*deadline))
         }

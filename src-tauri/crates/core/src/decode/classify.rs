@@ -170,6 +170,7 @@ pub fn classify(err: OAuthError, ctx: Context) -> Verdict {
         error_uri: err.error_uri,
         password_change_url: err.password_change_url,
         long_backoff,
+        authority_host: None,
         http_status: ctx.http_status,
         source: ctx.source,
     };

@@ -15,7 +15,10 @@ pub fn next_steps(v: &Verdict) -> Vec<String> {
             }
         });
         steps.push(match v.category {
-            Category::Network => "If it keeps failing, check the network, proxy and VPN, and that login.microsoftonline.com is reachable.".to_owned(),
+            Category::Network => format!(
+                "If it keeps failing, check the network, proxy and VPN, and that {} is reachable.",
+                v.authority_host.as_deref().unwrap_or("login.microsoftonline.com")
+            ),
             Category::Throttled => "If it keeps happening, look for tools requesting tokens in a tight loop.".to_owned(),
             _ => "If it keeps failing for more than an hour, check the Microsoft 365 service health page.".to_owned(),
         });

@@ -63,6 +63,7 @@ fn transient(category: Category, title: &str, user: &str, admin: String) -> Verd
         error_uri: None,
         password_change_url: None,
         long_backoff: false,
+        authority_host: None,
         http_status: None,
         source: Source::Transport,
     }

@@ -91,6 +91,11 @@ pub struct Verdict {
     /// (Acted on when the failure happens; not part of the JSON.)
     #[serde(skip)]
     pub long_backoff: bool,
+    /// The host of the account's authority (`login.microsoftonline.us`,
+    /// `contoso.b2clogin.com`, …), when known, so next steps name the
+    /// service this account really talks to.
+    #[serde(skip)]
+    pub authority_host: Option<String>,
     /// The HTTP status, for token-endpoint responses.
     #[serde(skip)]
     pub http_status: Option<u16>,
@@ -100,6 +105,14 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// The same verdict for an account at `host`: the next steps name that
+    /// host instead of Microsoft's global one.
+    pub fn at_authority(mut self, host: &str) -> Self {
+        self.authority_host = Some(host.to_owned());
+        self.next_steps = super::steps::next_steps(&self);
+        self
+    }
+
     /// Whether waiting and retrying heals it (the engine backs off and retries).
     pub fn is_transient(&self) -> bool {
         self.transient

@@ -169,16 +169,24 @@ mod tests {
     fn next_steps_name_the_accounts_own_sign_in_host() {
         let v = answer(407, DEAD_GRANT);
         assert!(
-            v.next_steps.iter().any(|s| s.contains("login.microsoftonline.com")),
+            v.next_steps
+                .iter()
+                .any(|s| s.contains("login.microsoftonline.com")),
             "{:?}",
             v.next_steps
         );
         let gov = v.at_authority("login.microsoftonline.us");
         assert!(
-            gov.next_steps.iter().any(|s| s.contains("login.microsoftonline.us")),
+            gov.next_steps
+                .iter()
+                .any(|s| s.contains("login.microsoftonline.us")),
             "{:?}",
             gov.next_steps
         );
-        assert!(!gov.next_steps.iter().any(|s| s.contains("login.microsoftonline.com")));
+        assert!(
+            !gov.next_steps
+                .iter()
+                .any(|s| s.contains("login.microsoftonline.com"))
+        );
     }
 }

@@ -2,17 +2,21 @@
 //! when memory or the keychain already has a valid token, taking the
 //! account's refresh lock and re-reading what another process may have
 //! stored meanwhile, checking policy, and sending (or standing in for) the
-//! token request.
+//! token request with its `claims` (the client capabilities Reconnect
+//! declares to Microsoft, merged with a resource's challenge if any).
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use reconnect_core::claims::{self, Challenge};
+use reconnect_core::decode::Verdict;
 use reconnect_core::health::{self, Health, HealthEvent};
+use reconnect_core::policy::Streak;
 use reconnect_core::secret::RefreshToken;
 use reconnect_core::tokens::{TokenSet, UnixTime};
 use reconnect_oauth::{TokenError, TokenResponse};
-use reconnect_store::TokenFacts;
 use reconnect_store::lock::{self, AccountLock};
+use reconnect_store::{Account, Provider, TokenFacts};
 
 use crate::engine::{Engine, Slot, SlotState};
 use crate::error::EngineError;
@@ -60,6 +64,10 @@ pub(crate) struct Request {
     /// The `client-request-id` sent, kept with the attempt's event so an
     /// admin can find the request in the provider's sign-in logs.
     pub request_id: String,
+    /// The `claims` parameter sent.
+    pub claims: Option<String>,
+    /// The resource's claims challenge this refresh answers, if any.
+    pub challenge: Option<Challenge>,
 }
 
 impl Request {
@@ -70,6 +78,45 @@ impl Request {
             Attempt::Send(_) => None,
         }
     }
+
+    /// The decoder's verdict on this refresh's failure. A refusal that
+    /// names no claims challenge of its own keeps the resource's, so the
+    /// sign-in that fixes the account asks for what the resource wants.
+    pub fn verdict(&self, err: &TokenError, now: UnixTime) -> Verdict {
+        let mut verdict = err.verdict(now);
+        if verdict.claims_challenge.is_none() {
+            verdict.claims_challenge = self.challenge.as_ref().map(Challenge::to_json);
+        }
+        verdict
+    }
+}
+
+/// A refused claims challenge earns no "retry once": the automatic retry
+/// would not carry the challenge, so its success would only hide (and its
+/// record drop) what the resource asked for. Counted as already retried,
+/// a failure a reconnect fixes stops at "reconnect needed" straight away.
+fn no_retry_for_a_challenge(mode: Mode, started: Health) -> Health {
+    match (mode, started) {
+        (Mode::Challenge, Health::Refreshing { streak, recovering }) => Health::Refreshing {
+            streak: Streak {
+                reconnect: streak.reconnect.max(1),
+                ..streak
+            },
+            recovering,
+        },
+        (_, other) => other,
+    }
+}
+
+/// The `claims` parameter of a refresh of `account`: the client
+/// capabilities for Microsoft (OpenID providers do not know them), merged
+/// with `challenge`.
+fn claims_for(account: &Account, challenge: Option<&Challenge>) -> Option<String> {
+    let capabilities = match account.provider {
+        Provider::Microsoft => claims::CLIENT_CAPABILITIES,
+        Provider::Oidc => &[],
+    };
+    claims::claims_parameter(challenge, capabilities)
 }
 
 /// The token endpoint's answer and how long it took.
@@ -102,7 +149,7 @@ impl Engine {
         }
         let snap = self.snapshot(name).await?;
         let valid = stored_valid(snap.facts.as_ref(), margin, self.now());
-        if mode.wants_token() && state.unsaved.is_none() && valid {
+        if mode.wants_token() && mode.may_reuse() && state.unsaved.is_none() && valid {
             state.tokens = self.read_tokens(&snap.account).await?;
             if let Some(done) = reuse(state, mode, self.now(), false) {
                 return Ok(Ready::Done(done));
@@ -133,6 +180,8 @@ impl Engine {
         let usable = match mode {
             Mode::Token { margin } => stored_valid(snap.facts.as_ref(), margin, self.now()),
             Mode::Explicit { .. } | Mode::Background => true,
+            // Another process's token was not asked with this challenge.
+            Mode::Challenge => false,
         };
         if !usable {
             return Ok(Locked::Held(held, Box::new(snap)));
@@ -155,6 +204,7 @@ impl Engine {
         state: &mut SlotState,
         snap: Snapshot,
         mode: Mode,
+        challenge: Option<&Challenge>,
     ) -> Result<Request, EngineError> {
         let now = self.now();
         let (before, _) = self.gate(&snap, mode, now)?;
@@ -170,6 +220,7 @@ impl Engine {
             now,
         )
         .0;
+        let started = no_retry_for_a_challenge(mode, started);
         self.apply(&snap.account.name, before, started, &[]);
         let fingerprint = match armed {
             Some(code) => format!("armed|{code}|{now}"),
@@ -178,6 +229,8 @@ impl Engine {
         let stored_seq = snap.facts.as_ref().map_or(0, |f| f.write_seq);
         let basis = state.unsaved.as_ref().map_or(stored_seq, |u| u.base);
         Ok(Request {
+            claims: claims_for(&snap.account, challenge),
+            challenge: challenge.cloned(),
             snap,
             before,
             started,
@@ -217,7 +270,7 @@ impl Engine {
         let result = match &request.attempt {
             Attempt::Armed(code) => Err(crate::armed::endpoint_answer(*code)),
             Attempt::Send(token) => self
-                .send_refresh(&request.snap.account, state, token, &request.request_id)
+                .send_refresh(state, token, request)
                 .await?
                 .map(|response| (response, token.clone())),
         };

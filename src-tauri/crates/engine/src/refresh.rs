@@ -7,9 +7,14 @@
 //! [`Engine::obtain`] reads as the design: answer without a request if
 //! possible ([`crate::prepare`]), lock and re-read, attempt, then settle the
 //! success or the failure ([`crate::settle`]).
+//!
+//! A resource's claims challenge ([`Engine::token_for_challenge`]) takes the
+//! same path, except that no held token answers it: the refresh is always
+//! sent, with the challenge in its `claims` parameter.
 
 use std::sync::atomic::Ordering;
 
+use reconnect_core::claims::Challenge;
 use reconnect_core::secret::AccessToken;
 use reconnect_core::tokens::{TokenSet, UnixTime};
 use serde::Serialize;
@@ -34,19 +39,28 @@ pub(crate) enum Mode {
     },
     /// The scheduler's keep-alive or retry.
     Background,
+    /// Someone needs an access token that satisfies a resource's claims
+    /// challenge: no held token does, so a refresh is always sent.
+    Challenge,
 }
 
 impl Mode {
     /// Whether someone is waiting for an access token.
     pub(crate) fn wants_token(self) -> bool {
-        matches!(self, Self::Token { .. })
+        matches!(self, Self::Token { .. } | Self::Challenge)
+    }
+
+    /// Whether a held (or freshly stored) token may answer instead of a
+    /// request of this caller's own.
+    pub(crate) fn may_reuse(self) -> bool {
+        !matches!(self, Self::Challenge)
     }
 
     /// How long a held access token must stay valid to answer.
     pub(crate) fn margin(self) -> i64 {
         match self {
             Self::Token { margin } => margin,
-            Self::Explicit { .. } | Self::Background => 0,
+            Self::Explicit { .. } | Self::Background | Self::Challenge => 0,
         }
     }
 }
@@ -119,23 +133,29 @@ impl Engine {
             .map_or(self.inner.config.refresh_margin, |d| {
                 i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
             });
-        let (tokens, outcome) = self.obtain(name, Mode::Token { margin }).await?;
-        if outcome.unsaved_rotation {
-            return Err(EngineError::Unsaved {
-                name: name.to_owned(),
-            });
-        }
-        let access_token = tokens
-            .access_token
-            .ok_or_else(|| EngineError::NotConnected {
-                name: name.to_owned(),
-            })?;
-        Ok(IssuedToken {
-            access_token,
-            expires_at: tokens.access_expires_at,
-            scope: tokens.scope,
-            unsaved_credentials: outcome.unsaved_credentials,
-        })
+        let obtained = self.obtain(name, Mode::Token { margin }).await?;
+        issued(name, obtained)
+    }
+
+    /// A new access token that answers a resource's claims challenge (the
+    /// `claims` of its `WWW-Authenticate: … error="insufficient_claims"`):
+    /// the held token is skipped and the account refreshed with the
+    /// challenge merged into the request's `claims`.
+    ///
+    /// When the provider refuses (say the challenge asks for MFA the grant
+    /// lacks), the failure is recorded like any other (an account that needs
+    /// a reconnect becomes "reconnect needed") and keeps the challenge, the
+    /// provider's own when it sent one, else this one, so the next sign-in
+    /// carries it.
+    pub async fn token_for_challenge(
+        &self,
+        name: &str,
+        challenge: &Challenge,
+    ) -> Result<IssuedToken, EngineError> {
+        let obtained = self
+            .obtain_with(name, Mode::Challenge, Some(challenge))
+            .await?;
+        issued(name, obtained)
     }
 
     /// Refreshes the account now. With `force`, also an account marked
@@ -152,6 +172,17 @@ impl Engine {
         name: &str,
         mode: Mode,
     ) -> Result<(TokenSet, RefreshOutcome), EngineError> {
+        self.obtain_with(name, mode, None).await
+    }
+
+    /// [`Engine::obtain`], passing a resource's claims `challenge` (if any)
+    /// with the refresh.
+    pub(crate) async fn obtain_with(
+        &self,
+        name: &str,
+        mode: Mode,
+        challenge: Option<&Challenge>,
+    ) -> Result<(TokenSet, RefreshOutcome), EngineError> {
         let slot = self.slot(name);
         let seen = slot.generation.load(Ordering::SeqCst);
         let mut state = slot.state.lock().await;
@@ -166,11 +197,11 @@ impl Engine {
             Locked::Done(done) => return Ok(done),
             Locked::Restart => {
                 drop(state);
-                return Box::pin(self.obtain(name, mode)).await;
+                return Box::pin(self.obtain_with(name, mode, challenge)).await;
             }
             Locked::Held(lock, snap) => (lock, snap),
         };
-        let request = self.begin(&mut state, *snap, mode).await?;
+        let request = self.begin(&mut state, *snap, mode, challenge).await?;
         let answer = self.send(&state, &request).await;
         let settled = match answer {
             Ok(answer) => match answer.result {
@@ -191,11 +222,36 @@ impl Engine {
             // flight: whoever wants a token gets one from the new grant.
             Err(EngineError::Superseded { .. }) if mode.wants_token() => {
                 drop(state);
-                Box::pin(self.obtain(name, mode)).await
+                Box::pin(self.obtain_with(name, mode, challenge)).await
             }
             other => other,
         }
     }
+}
+
+/// What [`Engine::token`] gives for an obtained set: its access token and
+/// facts, unless the new tokens exist only in memory and the stored refresh
+/// token may already be dead.
+fn issued(
+    name: &str,
+    (tokens, outcome): (TokenSet, RefreshOutcome),
+) -> Result<IssuedToken, EngineError> {
+    if outcome.unsaved_rotation {
+        return Err(EngineError::Unsaved {
+            name: name.to_owned(),
+        });
+    }
+    let access_token = tokens
+        .access_token
+        .ok_or_else(|| EngineError::NotConnected {
+            name: name.to_owned(),
+        })?;
+    Ok(IssuedToken {
+        access_token,
+        expires_at: tokens.access_expires_at,
+        scope: tokens.scope,
+        unsaved_credentials: outcome.unsaved_credentials,
+    })
 }
 
 /// Returns the tokens held in memory when they already answer the request.
@@ -211,6 +267,7 @@ pub(crate) fn reuse(
         Mode::Explicit { .. } | Mode::Background => {
             refreshed_meanwhile && tokens.access_valid_for(now, 0)
         }
+        Mode::Challenge => false,
     };
     usable.then(|| {
         (

@@ -1,6 +1,7 @@
 //! Sending one refresh request: finding the account's token endpoint
 //! (Microsoft by convention, OpenID Connect by discovery) and redeeming the
-//! refresh token there. What comes back is left to the caller to record.
+//! refresh token there, with the request's `claims` and `client-request-id`.
+//! What comes back is left to the caller to record.
 
 use reconnect_core::secret::RefreshToken;
 use reconnect_oauth::endpoints::{ProviderEndpoints, ProviderMetadata};
@@ -10,17 +11,18 @@ use url::Url;
 
 use crate::engine::{Engine, SlotState};
 use crate::error::EngineError;
+use crate::prepare::Request;
 
 impl Engine {
     /// Sends the refresh request (after finding the token endpoint). The
     /// outer error is a local problem; the inner one is the endpoint's answer.
     pub(crate) async fn send_refresh(
         &self,
-        account: &Account,
         state: &SlotState,
         refresh_token: &RefreshToken,
-        request_id: &str,
+        request: &Request,
     ) -> Result<Result<TokenResponse, TokenError>, EngineError> {
+        let account = &request.snap.account;
         match self.token_endpoint(account).await {
             Ok(endpoint) => {
                 // Ask for the account's configured scopes: the granted scope
@@ -42,8 +44,8 @@ impl Engine {
                         &account.client_id,
                         refresh_token,
                         &scope,
-                        None,
-                        request_id,
+                        request.claims.as_deref(),
+                        &request.request_id,
                     )
                     .await)
             }

@@ -20,6 +20,18 @@ pub fn new_request_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// What redeems one authorization code: the code, the PKCE verifier of
+/// the request that got it, and the redirect URI it was sent to.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeRedemption<'a> {
+    /// The code from the redirect.
+    pub code: &'a AuthorizationCode,
+    /// The PKCE verifier of the authorize request.
+    pub verifier: &'a PkceVerifier,
+    /// The redirect URI, exactly as sent with the authorize request.
+    pub redirect_uri: &'a str,
+}
+
 /// Where "now" comes from (Unix seconds). Injected so tests control time.
 pub type Clock = Arc<dyn Fn() -> UnixTime + Send + Sync>;
 
@@ -127,8 +139,9 @@ impl TokenClient {
         (self.clock)()
     }
 
-    /// Trades a refresh token for a new token set. `claims` is a claims
-    /// challenge (JSON text) to pass along, if any.
+    /// Trades a refresh token for a new token set. `claims` is the merged
+    /// claims parameter (JSON text: a challenge, the client capabilities) to
+    /// pass along, if any.
     pub async fn refresh(
         &self,
         endpoint: &Url,
@@ -167,24 +180,28 @@ impl TokenClient {
     }
 
     /// Trades an authorization code (with its PKCE verifier) for tokens.
+    /// `claims` is the merged claims parameter (a challenge, the client
+    /// capabilities), if any.
     pub async fn exchange_code(
         &self,
         endpoint: &Url,
         client_id: &str,
-        code: &AuthorizationCode,
-        verifier: &PkceVerifier,
-        redirect_uri: &str,
+        redemption: &CodeRedemption<'_>,
         scope: &str,
+        claims: Option<&str>,
     ) -> Result<TokenResponse, TokenError> {
-        let form = [
+        let mut form = vec![
             ("grant_type", "authorization_code"),
             ("client_id", client_id),
-            ("code", code.expose()),
-            ("code_verifier", verifier.expose()),
-            ("redirect_uri", redirect_uri),
+            ("code", redemption.code.expose()),
+            ("code_verifier", redemption.verifier.expose()),
+            ("redirect_uri", redemption.redirect_uri),
             ("scope", scope),
             ("client_info", "1"),
         ];
+        if let Some(claims) = claims {
+            form.push(("claims", claims));
+        }
         self.token_request(endpoint, &form, &new_request_id()).await
     }
 

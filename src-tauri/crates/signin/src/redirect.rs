@@ -3,13 +3,15 @@
 //! ([`crate::PasteSignin`]): prepare the attempt (provider, PKCE, listener,
 //! authorize URL), wait for the answer (the listener, a pasted address, the
 //! timeout or cancel), and redeem it (a decoded error, the RFC 9207 `iss`
-//! check, the code exchange), then hand the tokens to the shared completion.
+//! check, the code exchange with the same `claims` as the authorize request),
+//! then hand the tokens to the shared completion.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use reconnect_core::decode::{self, AuthorizeError};
+use reconnect_oauth::client::CodeRedemption;
 use url::Url;
 
 use crate::browser::Launched;
@@ -39,6 +41,10 @@ pub(crate) struct RedirectAttempt {
     pub(crate) listener: Loopback,
     pub(crate) redirect_uri: String,
     pub(crate) url: Url,
+    /// The `claims` parameter, sent with the authorize request and again
+    /// with the code exchange (Entra wants the client capabilities, and any
+    /// challenge, on every token request too).
+    pub(crate) claims: Option<String>,
     pub(crate) started: Instant,
 }
 
@@ -61,6 +67,7 @@ impl Signin<'_> {
         (self.progress)(&Progress::Listening {
             redirect_uri: redirect_uri.clone(),
         });
+        let claims = claims_for(&settings);
         let params = AuthorizeParams {
             client_id: settings.client_id.clone(),
             scope: settings.scope.clone(),
@@ -72,7 +79,7 @@ impl Signin<'_> {
                 .clone()
                 .filter(|_| !options.select_account),
             domain_hint: settings.domain_hint.clone(),
-            claims: claims_for(&settings),
+            claims: claims.clone(),
             select_account: options.select_account,
             // Entra issues refresh tokens without it and would show its
             // consent page at every sign-in; OpenID providers need it.
@@ -90,6 +97,7 @@ impl Signin<'_> {
             listener,
             redirect_uri,
             url,
+            claims,
             started,
         })
     }
@@ -182,15 +190,19 @@ impl Signin<'_> {
         check_iss(attempt.provider.validator.metadata(), iss)?;
         (self.progress)(&Progress::Exchanging);
         let settings = &attempt.settings;
+        let redemption = CodeRedemption {
+            code: &code,
+            verifier: &attempt.secrets.verifier,
+            redirect_uri: &attempt.redirect_uri,
+        };
         let response = self
             .client
             .exchange_code(
                 &attempt.provider.endpoints.token,
                 &settings.client_id,
-                &code,
-                &attempt.secrets.verifier,
-                &attempt.redirect_uri,
+                &redemption,
                 &settings.scope,
+                attempt.claims.as_deref(),
             )
             .await
             .map_err(|source| SigninError::Exchange {

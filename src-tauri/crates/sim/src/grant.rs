@@ -1,11 +1,14 @@
 //! Deciding token requests: whether a refresh token or an authorization code
-//! is honoured, and if not, which Entra failure explains why. Pure functions
-//! of the world and the request; the route does the IO.
+//! is honoured, and if not, which Entra failure explains why (a claims
+//! challenge on a refresh that asks for MFA the grant lacks is refused with
+//! 50076, as Entra does). Pure functions of the world and the request; the
+//! route does the IO.
 
 use std::collections::HashMap;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reconnect_core::claims::Challenge;
 use sha2::Digest as _;
 
 use crate::clock::{dotnet_span, entra_instant};
@@ -207,18 +210,7 @@ pub fn refresh(
             ),
         ));
     }
-    if user.mfa_required && !session.mfa {
-        let resource = params.get("scope").map_or("", String::as_str);
-        let mut failure = Failure::code(50076);
-        failure.text = format!(
-            "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '{}'.",
-            resource
-                .split_whitespace()
-                .find(|s| s.contains("://"))
-                .unwrap_or(crate::mint::GRAPH_APP_ID)
-        );
-        return Err(failure);
-    }
+    check_mfa(user, session.mfa, params)?;
     let scope = params
         .get("scope")
         .cloned()
@@ -227,6 +219,44 @@ pub fn refresh(
     world
         .mint_input(&claims.sid, &scope, issuer, None, client_info)
         .ok_or_else(|| Failure::with_text(70000, "Provided grant is invalid or malformed.".into()))
+}
+
+/// Whether the grant's MFA answers what the user's policy and the request's
+/// claims challenge ask for. A challenge that asks for anything beyond the
+/// client's capabilities (`xms_cc`) and a fresh token (`nbf`), such as an
+/// authentication context (`acrs`) or a policy (`capolids`), needs MFA in the
+/// simulator, as its sign-in page does; Entra refuses a refresh without it
+/// with 50076 and the challenge echoed, for the app to pass to a sign-in.
+fn check_mfa(user: &User, mfa: bool, params: &HashMap<String, String>) -> Result<(), Failure> {
+    let challenge = match param(params, "claims") {
+        Some(text) => Some(Challenge::parse(text).map_err(|_| {
+            Failure::with_text(
+                9002313,
+                "Invalid request. Request is malformed or invalid. The claims parameter is not valid JSON.".into(),
+            )
+        })?),
+        None => None,
+    };
+    if mfa {
+        return Ok(());
+    }
+    let demanding = challenge.filter(|c| c.demands().iter().any(|claim| !claim.ends_with(".nbf")));
+    if !user.mfa_required && demanding.is_none() {
+        return Ok(());
+    }
+    let resource = params.get("scope").map_or("", String::as_str);
+    let mut failure = Failure::code(50076);
+    failure.text = format!(
+        "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '{}'.",
+        resource
+            .split_whitespace()
+            .find(|s| s.contains("://"))
+            .unwrap_or(crate::mint::GRAPH_APP_ID)
+    );
+    if let Some(asked) = demanding.and_then(|c| c.without_capabilities()) {
+        failure.claims = Some(asked.to_json());
+    }
+    Err(failure)
 }
 
 /// The PKCE check (RFC 7636): S256 or plain.
@@ -399,6 +429,73 @@ mod tests {
             "https://app.test/cb",
             "https://app.test/cb"
         ));
+    }
+
+    fn with_claims(claims: Option<&str>) -> HashMap<String, String> {
+        let mut params = HashMap::from([(
+            "scope".to_owned(),
+            "openid offline_access https://graph.microsoft.com/User.Read".to_owned(),
+        )]);
+        if let Some(claims) = claims {
+            params.insert("claims".into(), claims.into());
+        }
+        params
+    }
+
+    #[test]
+    fn a_challenge_asking_for_mfa_is_refused_without_it_and_echoed() {
+        let user = User::new("alice@contoso.test", None);
+        let acrs = r#"{"access_token":{"acrs":{"essential":true,"value":"c1"},"xms_cc":{"values":["cp1"]}}}"#;
+        let refused = check_mfa(&user, false, &with_claims(Some(acrs))).unwrap_err();
+        assert_eq!((refused.code, refused.status), (50076, 400));
+        // As Entra's token endpoint answers it (the shared wire table).
+        assert_eq!(
+            (refused.error.as_str(), refused.suberror.as_deref()),
+            ("invalid_grant", Some("basic_action"))
+        );
+        let echoed: serde_json::Value =
+            serde_json::from_str(refused.claims.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            echoed,
+            serde_json::json!({"access_token":{"acrs":{"essential":true,"value":"c1"}}}),
+            "the challenge comes back, without the client's capabilities"
+        );
+        assert!(
+            refused.text.contains("graph.microsoft.com"),
+            "{}",
+            refused.text
+        );
+        assert_eq!(check_mfa(&user, true, &with_claims(Some(acrs))), Ok(()));
+    }
+
+    #[test]
+    fn capabilities_and_a_fresh_token_ask_for_no_mfa() {
+        let user = User::new("alice@contoso.test", None);
+        let cp1 = r#"{"access_token":{"xms_cc":{"values":["cp1"]}}}"#;
+        let nbf = r#"{"access_token":{"nbf":{"essential":true,"value":"1604106651"}}}"#;
+        for claims in [None, Some(cp1), Some(nbf)] {
+            assert_eq!(
+                check_mfa(&user, false, &with_claims(claims)),
+                Ok(()),
+                "{claims:?}"
+            );
+        }
+        let garbage = check_mfa(&user, true, &with_claims(Some("{not json"))).unwrap_err();
+        assert_eq!(garbage.code, 9002313);
+    }
+
+    #[test]
+    fn an_mfa_policy_still_sends_its_own_challenge() {
+        let mut user = User::new("alice@contoso.test", None);
+        user.mfa_required = true;
+        let cp1 = r#"{"access_token":{"xms_cc":{"values":["cp1"]}}}"#;
+        let refused = check_mfa(&user, false, &with_claims(Some(cp1))).unwrap_err();
+        assert_eq!(refused.code, 50076);
+        assert_eq!(
+            refused.claims.as_deref(),
+            Some(crate::failure::MFA_CLAIMS_CHALLENGE)
+        );
+        assert_eq!(check_mfa(&user, true, &with_claims(Some(cp1))), Ok(()));
     }
 
     #[test]

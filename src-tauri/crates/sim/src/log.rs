@@ -34,7 +34,8 @@ pub struct LogEntry {
     pub code: Option<u32>,
     /// OAuth `error` answered, if any.
     pub error: Option<String>,
-    /// Whether the request passed a claims challenge (`claims` parameter).
+    /// Whether the request passed a claims challenge: a `claims` parameter
+    /// asking for more than the client's declared capabilities.
     pub claims_passed: bool,
     /// Whether MFA was performed (authorize: during this sign-in; token: recorded in the grant).
     pub mfa: Option<bool>,
@@ -50,6 +51,10 @@ pub struct LogEntry {
     /// The `client-request-id` header the client sent, when plain.
     #[serde(default)]
     pub client_request_id: Option<String>,
+    /// The client capabilities the request declared in its `claims`
+    /// (`access_token.xms_cc.values`, such as `cp1`); token requests only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_capabilities: Vec<String>,
 }
 
 impl LogEntry {
@@ -73,6 +78,7 @@ impl LogEntry {
             user_code: None,
             interval: None,
             client_request_id: None,
+            client_capabilities: Vec::new(),
         }
     }
 }
@@ -80,9 +86,10 @@ impl LogEntry {
 /// The bounded log: a ring of at most [`LOG_CAPACITY`] entries.
 ///
 /// Entries are kept compactly: text that repeats from request to request
-/// (endpoint, method, grant type, user, client, error, fault) shares one
-/// allocation with recent entries, and the RFC 3339 time is formatted when the
-/// log is read. A full log of token requests takes about 13 MiB.
+/// (endpoint, method, grant type, user, client, error, fault, declared
+/// capabilities) shares one allocation with recent entries, and the RFC 3339
+/// time is formatted when the log is read. A full log of token requests takes
+/// about 15 MiB.
 #[derive(Debug, Default, Clone)]
 pub struct RequestLog {
     entries: VecDeque<Kept>,
@@ -109,6 +116,9 @@ struct Kept {
     claims_passed: bool,
     mfa: Option<bool>,
     fault: Option<Arc<str>>,
+    /// The declared client capabilities, space-separated (every request of a
+    /// client declares the same, so the text is shared, not boxed per entry).
+    capabilities: Option<Arc<str>>,
     /// Facts unique to the request (device flow, the client's request id),
     /// boxed so an entry without them stays one pointer larger.
     extras: Option<Box<Extras>>,
@@ -139,6 +149,8 @@ impl RequestLog {
             claims_passed: entry.claims_passed,
             mfa: entry.mfa,
             fault: entry.fault.map(|t| self.share(t)),
+            capabilities: (!entry.client_capabilities.is_empty())
+                .then(|| self.share(entry.client_capabilities.join(" "))),
             extras: (entry.user_code.is_some()
                 || entry.interval.is_some()
                 || entry.client_request_id.is_some())
@@ -208,6 +220,11 @@ impl RequestLog {
                         .extras
                         .as_ref()
                         .and_then(|d| d.client_request_id.as_deref().map(str::to_owned)),
+                    client_capabilities: k
+                        .capabilities
+                        .as_deref()
+                        .map(|c| c.split_whitespace().map(str::to_owned).collect())
+                        .unwrap_or_default(),
                 }
             })
             .collect()
@@ -287,6 +304,11 @@ mod tests {
             e.status = if i % 5 == 0 { 400 } else { 200 };
             e.user_code = (i % 7 == 0).then(|| format!("CODE{i}"));
             e.interval = (i % 7 == 0).then_some(5 + i);
+            e.client_capabilities = match i % 3 {
+                0 => vec![],
+                1 => vec!["cp1".to_owned()],
+                _ => vec!["cp1".to_owned(), "cp2".to_owned()],
+            };
             log.push_at(e.clone(), i64::from(i));
             e.unix = i64::from(i);
             e.time = rfc3339(e.unix);

@@ -1,6 +1,7 @@
 //! `POST /{tenant}/oauth2/v2.0/token`: the authorization_code,
 //! refresh_token and device_code grants, with queued outages and faults applied first and
-//! every request logged.
+//! every request logged (with whether its `claims` carried a challenge, and the
+//! client capabilities it declared).
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -26,11 +27,12 @@ pub async fn token(
     let params = form(&body);
     let grant_type = params.get("grant_type").cloned().filter(|g| !g.is_empty());
     let client_id = params.get("client_id").cloned().filter(|c| !c.is_empty());
-    let claims_passed = params.get("claims").is_some_and(|c| !c.trim().is_empty());
+    let (claims_passed, client_capabilities) = read_claims(params.get("claims"));
     let mut entry = LogEntry {
         grant_type: grant_type.clone(),
         client_id,
         claims_passed,
+        client_capabilities,
         client_request_id: client_request_id(&headers),
         ..LogEntry::request("token", "POST")
     };
@@ -107,6 +109,20 @@ pub fn answer<T: serde::Serialize>(
     response
 }
 
+/// What the log says of a `claims` parameter: whether it carried a
+/// challenge (anything beyond declared capabilities; text that is not a
+/// challenge at all counts as one, as on the sign-in page), and the client
+/// capabilities it declared.
+fn read_claims(claims: Option<&String>) -> (bool, Vec<String>) {
+    let Some(text) = claims.map(|c| c.trim()).filter(|c| !c.is_empty()) else {
+        return (false, Vec::new());
+    };
+    match reconnect_core::claims::Challenge::parse(text) {
+        Ok(challenge) => (!challenge.demands().is_empty(), challenge.capabilities()),
+        Err(_) => (true, Vec::new()),
+    }
+}
+
 /// The code and error of an outage response, for the log.
 fn response_code(response: &Response) -> Option<(u32, &'static str)> {
     match response.status().as_u16() {
@@ -121,4 +137,27 @@ pub fn record(state: &SimState, entry: LogEntry) {
     let mut world = state.world();
     let now = world.clock.now();
     world.log.push_at(entry, now);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_tells_a_challenge_from_declared_capabilities() {
+        let read = |text: &str| read_claims(Some(&text.to_owned()));
+        assert_eq!(read_claims(None), (false, vec![]));
+        assert_eq!(read(" "), (false, vec![]));
+        assert_eq!(
+            read(r#"{"access_token":{"xms_cc":{"values":["cp1"]}}}"#),
+            (false, vec!["cp1".to_owned()])
+        );
+        assert_eq!(
+            read(
+                r#"{"access_token":{"acrs":{"essential":true,"value":"c1"},"xms_cc":{"values":["cp1","cp2"]}}}"#
+            ),
+            (true, vec!["cp1".to_owned(), "cp2".to_owned()])
+        );
+        assert_eq!(read("not a challenge"), (true, vec![]));
+    }
 }

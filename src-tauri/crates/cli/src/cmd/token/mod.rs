@@ -5,14 +5,21 @@
 //! default); `--format` prints it in the shape a tool expects ([`format`]).
 //! On failure the decoded reason goes to stderr and the exit code says what
 //! kind of failure it was (see [`super::exit`]), whatever the format.
+//!
+//! `--claims CHALLENGE` answers a resource's claims challenge (the `claims`
+//! of its `WWW-Authenticate: … error="insufficient_claims"`): a new token is
+//! fetched with the challenge, whatever the held one's lifetime. If the
+//! provider wants a sign-in first, the account becomes "reconnect needed"
+//! and the next `reconnect signin` carries the challenge.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use std::time::Duration;
 
-use reconnect_engine::{Engine, EngineError, FailureKind, TokenRequest};
-use reconnect_store::Home;
+use reconnect_core::claims::Challenge;
+use reconnect_engine::{Engine, EngineError, FailureKind, IssuedToken, TokenRequest};
+use reconnect_store::{Account, Home};
 
 use super::exit;
 
@@ -35,6 +42,11 @@ pub struct TokenArgs {
     /// The mailbox user for `--format xoauth2` (default: the account's user).
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
+    /// A resource's claims challenge (the `claims` value of its
+    /// `WWW-Authenticate: … error="insufficient_claims"` header, base64 or
+    /// JSON): fetch a new token that answers it, whatever `--min-ttl` says.
+    #[arg(long, value_name = "CHALLENGE")]
+    pub claims: Option<String>,
 }
 
 /// Parses `--min-ttl`: a humantime duration (`10m`, `1h 30m`) or seconds.
@@ -53,17 +65,19 @@ pub fn token(args: TokenArgs) -> ExitCode {
         eprintln!("reconnect: --user is only for --format xoauth2");
         return ExitCode::from(exit::OTHER);
     }
+    // Read before anything runs: a challenge that cannot be sent is the
+    // caller's mistake (exit 1), not the account's.
+    let challenge = match args.claims.as_deref().map(Challenge::parse).transpose() {
+        Ok(challenge) => challenge,
+        Err(err) => {
+            eprintln!("reconnect: --claims: {err}");
+            return ExitCode::from(exit::OTHER);
+        }
+    };
     let request = TokenRequest {
         min_ttl: Some(args.min_ttl),
     };
-    let name = args.name.clone();
-    let result = run(async move {
-        let engine = open_engine()?;
-        let issued = engine.token(&name, request).await?;
-        let account = engine.store().account(&name)?;
-        Ok((issued, account))
-    });
-    let (issued, account) = match result {
+    let (issued, account) = match issue(args.name.clone(), request, challenge) {
         Ok(found) => found,
         Err(err) => return failure(&err),
     };
@@ -95,6 +109,24 @@ pub fn token(args: TokenArgs) -> ExitCode {
         }
     };
     print_secret(&text)
+}
+
+/// A token for the account `name` (one that answers `challenge`, when
+/// given), and the account it belongs to.
+fn issue(
+    name: String,
+    request: TokenRequest,
+    challenge: Option<Challenge>,
+) -> Result<(IssuedToken, Account), EngineError> {
+    run(async move {
+        let engine = open_engine()?;
+        let issued = match &challenge {
+            Some(challenge) => engine.token_for_challenge(&name, challenge).await?,
+            None => engine.token(&name, request).await?,
+        };
+        let account = engine.store().account(&name)?;
+        Ok((issued, account))
+    })
 }
 
 /// Writes `text` and a newline to stdout (never anywhere else).

@@ -81,13 +81,21 @@ impl Request {
 
     /// The decoder's verdict on this refresh's failure. A refusal that
     /// names no claims challenge of its own keeps the resource's, so the
-    /// sign-in that fixes the account asks for what the resource wants.
+    /// sign-in that fixes the account asks for what the resource wants; its
+    /// next steps name the account's own sign-in host.
     pub fn verdict(&self, err: &TokenError, now: UnixTime) -> Verdict {
         let mut verdict = err.verdict(now);
         if verdict.claims_challenge.is_none() {
             verdict.claims_challenge = self.challenge.as_ref().map(Challenge::to_json);
         }
-        verdict
+        // Next steps name the host this account signs in at.
+        match url::Url::parse(&self.snap.account.authority) {
+            Ok(authority) => match authority.host_str() {
+                Some(host) => verdict.at_authority(host),
+                None => verdict,
+            },
+            Err(_) => verdict,
+        }
     }
 }
 

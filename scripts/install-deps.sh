@@ -3,6 +3,7 @@
 # everything is already there.
 #   scripts/install-deps.sh          what the app needs to build and run
 #   scripts/install-deps.sh --test   plus what the test suite needs
+#   scripts/install-deps.sh --package  plus Tauri's CLI (scripts/package.sh)
 set -euo pipefail
 mode=${1:-run}
 say() { printf '==> %s\n' "$*" >&2; }
@@ -18,6 +19,8 @@ install_debian() {
   pkgs+=(xvfb xauth imagemagick)
   if [ "$mode" = "--test" ]; then
     pkgs+=(dbus-x11 dbus-bin webkit2gtk-driver chromium chromium-driver python3-venv python3-pip x11-utils)
+    # systemd-analyze checks the keeper's user unit; git (Debian's) speaks to reconnect credential.
+    pkgs+=(systemd git)
     # Node.js runs the independent OpenID provider (tests/peers/oidc-provider);
     # Debian's packages only when there is no node at all.
     if ! command -v node >/dev/null; then
@@ -25,6 +28,10 @@ install_debian() {
     elif ! command -v npm >/dev/null; then
       pkgs+=(npm)
     fi
+  fi
+  # Tauri's CLI, which builds the Debian package, comes from npm (install_tauri_cli).
+  if [ "$mode" != run ] && ! command -v npm >/dev/null; then
+    pkgs+=(npm)
   fi
   local missing=()
   for p in "${pkgs[@]}"; do
@@ -91,3 +98,28 @@ install_oidc_peer() {
 if [ "$mode" = "--test" ]; then
   install_oidc_peer
 fi
+
+# Tauri's CLI, for its bundler (scripts/package.sh): the npm package carries a
+# prebuilt binary, pinned in tools/tauri-cli; installed there, never globally,
+# with `npm ci` when it is missing or was installed from another lockfile.
+install_tauri_cli() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tools/tauri-cli"
+  if ! command -v npm >/dev/null; then
+    say "npm is missing: install Node.js 18 or later with npm to build the Debian package"
+    return 1
+  fi
+  if [ -x "$dir/node_modules/.bin/tauri" ] \
+    && cmp -s "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json"; then
+    return 0
+  fi
+  say "installing Tauri's CLI (npm ci in tools/tauri-cli)"
+  (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null) || return 1
+  cp "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json"
+}
+
+case "$mode" in
+  --package) install_tauri_cli ;;
+  # Without it only the package step fails, not the whole test run.
+  --test) install_tauri_cli || say "Tauri's CLI is missing: the package step will fail" ;;
+esac

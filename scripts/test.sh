@@ -90,4 +90,65 @@ bounded_run() {
   echo "run command: window painted ($colors colours in artifacts/run.png)"
 }
 step "run command (bounded)" bounded_run
+
+# The Debian package (scripts/package.sh): what it holds, the command line it
+# puts on PATH and the app its menu entry starts (screenshot:
+# artifacts/package.png). In CI (CI=true), or with RECONNECT_PACKAGE_INSTALL=1,
+# it is installed with dpkg -i; otherwise only unpacked into a temporary
+# directory, so running the tests never installs a package behind your back.
+package_check() {
+  local deb listing path prefix="" status=0
+  deb=$(scripts/package.sh | tail -n 1) && [ -f "$deb" ] || return 1
+  listing=$(dpkg-deb -c "$deb")
+  for path in usr/bin/reconnect-app usr/bin/reconnect usr/bin/git-credential-reconnect \
+    usr/share/applications/Reconnect.desktop usr/share/icons/hicolor/128x128/apps/reconnect-app.png; do
+    grep -Eq " (\./)?$path\$" <<<"$listing" || { echo "the package lacks /$path"; return 1; }
+  done
+  dpkg-deb -f "$deb" Package Version Depends
+  if [ "${CI:-}" = true ] || [ "${RECONNECT_PACKAGE_INSTALL:-}" = 1 ]; then
+    echo "installing $(basename "$deb") with dpkg -i"
+    if [ "$(id -u)" -eq 0 ]; then dpkg -i "$deb"; else sudo dpkg -i "$deb"; fi || return 1
+  else
+    prefix=$(mktemp -d -t reconnect-deb.XXXXXX)
+    echo "unpacked into $prefix, not installed (CI=true or RECONNECT_PACKAGE_INSTALL=1 installs it)"
+    dpkg-deb -x "$deb" "$prefix"
+  fi
+  package_run "$prefix" || status=$?
+  [ -z "$prefix" ] || rm -rf "$prefix"
+  return "$status"
+}
+
+# The installed (or unpacked, under $1) command line, menu entry and app.
+package_run() {
+  local prefix=$1 desktop exec wm_class colors
+  "$prefix/usr/bin/reconnect" --version || return 1
+  "$prefix/usr/bin/git-credential-reconnect" --version || return 1
+  desktop="$prefix/usr/share/applications/Reconnect.desktop"
+  grep -qx 'Icon=reconnect-app' "$desktop" || { echo "the menu entry names another icon"; return 1; }
+  exec=$(sed -n 's/^Exec=//p' "$desktop")
+  [ "$exec" = reconnect-app ] || { echo "the menu entry runs '$exec', not reconnect-app"; return 1; }
+  wm_class=$(sed -n 's/^StartupWMClass=//p' "$desktop")
+  # What the menu runs, found on PATH as the desktop finds it, on the demo
+  # profile in a private session; the window's WM_CLASS must be the entry's
+  # StartupWMClass for docks and task bars to show the entry's icon.
+  rm -f artifacts/package.png artifacts/package-wm-class.txt
+  PATH="${prefix:+$prefix/usr/bin:}$PATH" EXEC="$exec" RECONNECT_PROFILE=demo RECONNECT_TEST_SUMMARY='' \
+    xvfb-run -a -s "-screen 0 1280x800x24" scripts/with-session.sh bash -c '
+      $EXEC & pid=$!
+      sleep 8
+      import -window root artifacts/package.png
+      id=$(xwininfo -root -tree | sed -n "s/^ *\(0x[0-9a-f]*\) \"Reconnect\".*/\1/p" | head -n 1)
+      [ -z "$id" ] || xprop -id "$id" WM_CLASS >artifacts/package-wm-class.txt
+      kill $pid; wait $pid || true' || return 1
+  colors=$(identify -format '%k' artifacts/package.png) || return 1
+  [ "$colors" -gt 16 ] || { echo "the installed app's window looks blank ($colors colours)"; return 1; }
+  echo "installed app: window painted ($colors colours in artifacts/package.png)"
+  grep -qF "\"$wm_class\"" artifacts/package-wm-class.txt || {
+    echo "the window's WM_CLASS is not the menu entry's StartupWMClass=$wm_class"
+    cat artifacts/package-wm-class.txt
+    return 1
+  }
+  echo "its $(cat artifacts/package-wm-class.txt) matches the menu entry's StartupWMClass"
+}
+step "package (deb)" package_check
 report

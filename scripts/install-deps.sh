@@ -75,47 +75,36 @@ if [ "$mode" = "--test" ]; then
   fi
 fi
 
-# The independent OpenID provider the tests install from the npm registry
-# (tests/peers/oidc-provider): `npm ci` from its lockfile when node_modules is
-# missing or was installed from another lockfile.
-install_oidc_peer() {
-  local peer
-  peer="$(cd "$(dirname "$0")/.." && pwd)/tests/peers/oidc-provider"
-  [ -f "$peer/package-lock.json" ] || return 0
+# An npm project of ours (DIR, holding package.json and package-lock.json),
+# installed in place with `npm ci` when node_modules is missing or was
+# installed from another lockfile; WHAT names it in messages.
+npm_project() {
+  local dir="$1" what="$2"
+  [ -f "$dir/package-lock.json" ] || return 0
   if ! command -v npm >/dev/null; then
-    say "npm is missing: install Node.js 18 or later with npm to run the OpenID provider peer tests"
-    return 0
-  fi
-  if [ -d "$peer/node_modules/oidc-provider" ] \
-    && cmp -s "$peer/package-lock.json" "$peer/node_modules/.installed-lock.json"; then
-    return 0
-  fi
-  say "installing the OpenID provider peer (npm ci in tests/peers/oidc-provider)"
-  (cd "$peer" && npm ci --silent --no-audit --no-fund >/dev/null)
-  cp "$peer/package-lock.json" "$peer/node_modules/.installed-lock.json"
-}
-
-if [ "$mode" = "--test" ]; then
-  install_oidc_peer
-fi
-
-# Tauri's CLI, for its bundler (scripts/package.sh): the npm package carries a
-# prebuilt binary, pinned in tools/tauri-cli; installed there, never globally,
-# with `npm ci` when it is missing or was installed from another lockfile.
-install_tauri_cli() {
-  local dir
-  dir="$(cd "$(dirname "$0")/.." && pwd)/tools/tauri-cli"
-  if ! command -v npm >/dev/null; then
-    say "npm is missing: install Node.js 18 or later with npm to build the Debian package"
+    say "npm is missing: install Node.js 18 or later with npm for $what"
     return 1
   fi
-  if [ -x "$dir/node_modules/.bin/tauri" ] \
+  if [ -d "$dir/node_modules" ] \
     && cmp -s "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json"; then
     return 0
   fi
-  say "installing Tauri's CLI (npm ci in tools/tauri-cli)"
+  say "installing $what (npm ci in ${dir#"$root"/})"
   (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null) || return 1
   cp "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json"
+}
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+# The independent OpenID provider the tests run (tests/peers/oidc-provider).
+if [ "$mode" = "--test" ]; then
+  npm_project "$root/tests/peers/oidc-provider" "the OpenID provider peer" \
+    || say "the OpenID provider peer is missing: its tests will fail"
+fi
+
+# Tauri's CLI, for its bundler (scripts/package.sh): the npm package carries a
+# prebuilt binary, pinned in tools/tauri-cli; installed there, never globally.
+install_tauri_cli() {
+  npm_project "$root/tools/tauri-cli" "Tauri's CLI"
 }
 
 case "$mode" in

@@ -12,3 +12,4 @@ pub mod keyring;
 pub mod oidc_peer;
 pub mod secrets;
 pub mod window;
+pub mod world;

@@ -10,72 +10,30 @@
 //! - a challenge that is neither JSON nor base64 of it is refused with
 //!   exit 1 before anything is sent.
 
-use std::process::{Command, Output, Stdio};
-
 use base64::Engine as _;
-use reconnect_e2e::grants;
-use reconnect_e2e::harness::{TempHome, assert_success, binary, curl_browser};
-use reconnect_sim::{LogEntry, RunningSim, SimConfig, Simulator};
+use reconnect_e2e::harness::{assert_success, curl_browser};
+use reconnect_e2e::world::{Connect, Profile};
+use reconnect_sim::LogEntry;
 use serde_json::Value;
 
-const ALICE: &str = "alice@contoso.test";
 const FORMATS: [&str; 5] = ["raw", "json", "az", "exec-credential", "xoauth2"];
 /// What a resource behind an authentication context asks for.
 const CHALLENGE: &str = r#"{"access_token":{"acrs":{"essential":true,"value":"c1"}}}"#;
 
-struct World {
-    home: TempHome,
-    sim: RunningSim,
-    _runtime: tokio::runtime::Runtime,
+/// The shared profile ([`Profile`]) with this file's helpers.
+struct World(Profile);
+
+impl std::ops::Deref for World {
+    type Target = Profile;
+
+    fn deref(&self) -> &Profile {
+        &self.0
+    }
 }
 
 impl World {
-    /// alice connected with a grant obtained without MFA (the simulator
-    /// approves her sign-ins, with MFA, from now on).
     fn start() -> Self {
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        let sim = runtime
-            .block_on(Simulator::start(SimConfig {
-                auto_approve: Some(ALICE.to_owned()),
-                ..SimConfig::default()
-            }))
-            .expect("simulator starts");
-        let world = Self {
-            home: TempHome::new(),
-            sim,
-            _runtime: runtime,
-        };
-        let add = world.run(&[
-            "add",
-            "work",
-            "--client-id",
-            grants::CLIENT_ID,
-            "--authority",
-            &world.sim.http_url,
-            "--tenant",
-            "common",
-        ]);
-        assert_success(&add, "add");
-        grants::import(world.command(&[]), &world.sim, "work", ALICE);
-        world
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = self.home.command(binary("reconnect"));
-        cmd.args(args)
-            .env_remove("RECONNECT_BROWSER")
-            .env(
-                "RECONNECT_TEST_CLOCK_OFFSET",
-                self.sim.state.clock_offset().to_string(),
-            )
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("run reconnect")
+        Self(Profile::start(Connect::Import))
     }
 
     fn status(&self) -> Value {

@@ -13,70 +13,27 @@
 //! `scripts/ci/kube.sh`; git's helper protocol by a real git in
 //! `tools_git.rs`.
 
-use std::process::{Command, Output, Stdio};
-
 use base64::Engine as _;
-use reconnect_e2e::grants;
-use reconnect_e2e::harness::{TempHome, assert_success, binary, curl_browser};
-use reconnect_sim::{RunningSim, SimConfig, Simulator};
+use reconnect_e2e::harness::assert_success;
+use reconnect_e2e::world::{ALICE, Connect, Profile};
 use serde_json::Value;
 
-const ALICE: &str = "alice@contoso.test";
 const FORMATS: [&str; 5] = ["raw", "json", "az", "exec-credential", "xoauth2"];
 
-struct World {
-    home: TempHome,
-    sim: RunningSim,
-    _runtime: tokio::runtime::Runtime,
+/// The shared profile ([`Profile`]) with this file's helpers.
+struct World(Profile);
+
+impl std::ops::Deref for World {
+    type Target = Profile;
+
+    fn deref(&self) -> &Profile {
+        &self.0
+    }
 }
 
 impl World {
     fn start() -> Self {
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        let sim = runtime
-            .block_on(Simulator::start(SimConfig {
-                auto_approve: Some(ALICE.to_owned()),
-                ..SimConfig::default()
-            }))
-            .expect("simulator starts");
-        let world = Self {
-            home: TempHome::new(),
-            sim,
-            _runtime: runtime,
-        };
-        let add = world.run(&[
-            "add",
-            "work",
-            "--client-id",
-            grants::CLIENT_ID,
-            "--authority",
-            &world.sim.http_url,
-            "--tenant",
-            "common",
-        ]);
-        assert_success(&add, "add");
-        // Signed in as people do (the simulator approves alice; curl is the
-        // browser), so the account knows its user and tenant.
-        let browser = curl_browser(world.home.path());
-        let browser = browser.display().to_string();
-        assert_success(
-            &world.run(&["signin", "work", "--browser", &browser]),
-            "signin",
-        );
-        world
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = self.home.command(binary("reconnect"));
-        cmd.args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("run reconnect")
+        Self(Profile::start(Connect::Signin))
     }
 
     fn token(&self, extra: &[&str]) -> String {

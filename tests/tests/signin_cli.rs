@@ -234,4 +234,3 @@ async fn without_a_keychain_it_fails_before_the_browser_opens() {
             .all(|e| e.endpoint != "authorize")
     );
 }
-

@@ -4,7 +4,7 @@
 //! obeyed: no SSRF), reads at most a configured number of bytes, times out,
 //! and can trust one extra root CA (the simulator's `--tls` CA).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reconnect_core::secret::{AuthorizationCode, PkceVerifier, RefreshToken};
@@ -69,12 +69,51 @@ impl Default for TokenClientConfig {
     }
 }
 
-/// A token-endpoint client. Cheap to clone (shares one connection pool).
+/// A token-endpoint client. Cheap to clone (shares its connection pools).
 #[derive(Clone)]
 pub struct TokenClient {
-    http: reqwest::Client,
+    http: Arc<Http>,
     max_bytes: usize,
     clock: Clock,
+}
+
+/// The HTTP clients, each built on its first use: loading the operating
+/// system's trust store costs milliseconds that a command answered from the
+/// keychain never needs, and plain `http://` (a loopback simulator) never
+/// needs it at all.
+struct Http {
+    config: TokenClientConfig,
+    tls: OnceLock<reqwest::Client>,
+    plain: OnceLock<reqwest::Client>,
+}
+
+impl Http {
+    /// The client for `url`'s scheme.
+    fn client(&self, url: &Url) -> Result<&reqwest::Client, reqwest::Error> {
+        let tls = url.scheme() != "http";
+        let cell = if tls { &self.tls } else { &self.plain };
+        if let Some(client) = cell.get() {
+            return Ok(client);
+        }
+        let built = build_client(&self.config, tls)?;
+        Ok(cell.get_or_init(|| built))
+    }
+}
+
+/// A client that follows no redirects, with the configured timeouts; with
+/// `tls`, trusting the OS trust store, the bundled roots and any extra CA.
+fn build_client(config: &TokenClientConfig, tls: bool) -> Result<reqwest::Client, reqwest::Error> {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(config.timeout)
+        .connect_timeout(config.connect_timeout)
+        .user_agent(concat!("reconnect/", env!("CARGO_PKG_VERSION")));
+    if !tls {
+        builder = builder.tls_built_in_root_certs(false);
+    } else if let Some(pem) = &config.extra_root_ca_pem {
+        builder = builder.add_root_certificate(reqwest::Certificate::from_pem(pem)?);
+    }
+    builder.build()
 }
 
 impl std::fmt::Debug for TokenClient {
@@ -111,19 +150,17 @@ struct Capped {
 impl TokenClient {
     /// Builds a client with the system clock.
     pub fn new(config: TokenClientConfig) -> Result<Self, FetchError> {
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(config.timeout)
-            .connect_timeout(config.connect_timeout)
-            .user_agent(concat!("reconnect/", env!("CARGO_PKG_VERSION")));
+        // A bad extra CA is refused now, not at the first request.
         if let Some(pem) = &config.extra_root_ca_pem {
-            let cert = reqwest::Certificate::from_pem(pem).map_err(FetchError::Setup)?;
-            builder = builder.add_root_certificate(cert);
+            reqwest::Certificate::from_pem(pem).map_err(FetchError::Setup)?;
         }
-        let http = builder.build().map_err(FetchError::Setup)?;
         Ok(Self {
-            http,
             max_bytes: config.max_response_bytes,
+            http: Arc::new(Http {
+                config,
+                tls: OnceLock::new(),
+                plain: OnceLock::new(),
+            }),
             clock: system_clock(),
         })
     }
@@ -235,8 +272,14 @@ impl TokenClient {
         form: &[(&str, &str)],
         request_id: &str,
     ) -> Result<Vec<u8>, Posted> {
+        let transport = |source: reqwest::Error| Posted::Transport {
+            kind: TransportKind::of(&source),
+            source,
+        };
         let request = self
             .http
+            .client(endpoint)
+            .map_err(transport)?
             .post(endpoint.clone())
             .header(reqwest::header::ACCEPT, "application/json")
             .header("client-request-id", request_id)
@@ -271,8 +314,15 @@ impl TokenClient {
 
     /// GETs a JSON document (discovery, JWKS) under the same rules.
     pub async fn get_json<T: DeserializeOwned>(&self, url: &Url) -> Result<T, FetchError> {
+        let transport = |source: reqwest::Error| FetchError::Transport {
+            url: url.to_string(),
+            kind: TransportKind::of(&source),
+            source,
+        };
         let request = self
             .http
+            .client(url)
+            .map_err(transport)?
             .get(url.clone())
             .header(reqwest::header::ACCEPT, "application/json");
         let answer = self

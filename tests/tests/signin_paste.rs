@@ -9,8 +9,6 @@
 
 mod signin_support;
 
-use std::os::unix::fs::PermissionsExt as _;
-
 use signin_support::{Running, SigninWorld, stderr};
 
 const ALICE: &str = "alice@contoso.test";
@@ -171,32 +169,10 @@ async fn a_fixed_port_prints_the_ssh_line_and_the_tunnelled_redirect_completes_i
     assert_eq!(ended.code, Some(0), "{}", ended.stderr);
 }
 
-/// A directory with a recording stand-in for every opener the system
-/// browser is tried with; returns it and the record file.
-fn recorders(world: &SigninWorld) -> (std::path::PathBuf, std::path::PathBuf) {
-    let dir = world.home.path().join("openers");
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let record = world.home.path().join("opened.txt");
-    for name in [
-        "xdg-open",
-        "gio",
-        "gnome-open",
-        "kde-open",
-        "wslview",
-        "sensible-browser",
-    ] {
-        let path = dir.join(name);
-        let script = format!("#!/bin/sh\necho \"$0 $*\" >> '{}'\n", record.display());
-        std::fs::write(&path, script).expect("write recorder");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
-    (dir, record)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_display_no_browser_is_started_and_the_ways_are_explained() {
     let world = world().await;
-    let (dir, record) = recorders(&world);
+    let (dir, record) = signin_support::stand_in_openers(&world, false);
     let path = format!(
         "{}:{}",
         dir.display(),

@@ -12,8 +12,6 @@
 mod signin_support;
 
 use std::collections::HashMap;
-use std::os::unix::fs::PermissionsExt as _;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use reconnect_e2e::harness::binary;
@@ -63,31 +61,6 @@ async fn serve_portal() -> (zbus::Connection, Arc<Mutex<Vec<String>>>) {
     (bus, opened)
 }
 
-/// Stand-ins for every opener the system browser falls back to: each
-/// records its call and then visits the URL like a browser.
-fn openers(world: &SigninWorld) -> (PathBuf, PathBuf) {
-    let dir = world.home.path().join("openers");
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let record = world.home.path().join("opened-by-command.txt");
-    for name in [
-        "xdg-open",
-        "gio",
-        "gnome-open",
-        "kde-open",
-        "wslview",
-        "sensible-browser",
-    ] {
-        let path = dir.join(name);
-        let script = format!(
-            "#!/bin/sh\necho \"$0\" >> '{}'\nfor last; do :; done\nexec curl -s -L --max-time 30 -o /dev/null \"$last\"\n",
-            record.display()
-        );
-        std::fs::write(&path, script).expect("write opener");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
-    (dir, record)
-}
-
 async fn signin(world: &SigninWorld, openers: &std::path::Path) -> std::process::Output {
     let path = format!(
         "{}:{}",
@@ -110,7 +83,7 @@ async fn signin(world: &SigninWorld, openers: &std::path::Path) -> std::process:
 async fn the_portal_opens_the_sign_in_and_no_opener_process_sees_the_url() {
     let world = SigninWorld::start(Some(ALICE)).await;
     world.add_account("work", &[]).await;
-    let (dir, record) = openers(&world);
+    let (dir, record) = signin_support::stand_in_openers(&world, true);
 
     // No portal yet: the openers are used, as before.
     let out = signin(&world, &dir).await;

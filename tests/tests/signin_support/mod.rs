@@ -370,3 +370,37 @@ impl SigninWorld {
         }
     }
 }
+
+/// Every opener the system browser falls back to (`xdg-open` and the like).
+const OPENERS: [&str; 6] = [
+    "xdg-open",
+    "gio",
+    "gnome-open",
+    "kde-open",
+    "wslview",
+    "sensible-browser",
+];
+
+/// A directory of stand-ins for every opener the system browser is tried
+/// with: each records its call in the returned file and, with `visit`,
+/// then fetches its last argument like a browser. Put it first on `PATH`.
+pub fn stand_in_openers(world: &SigninWorld, visit: bool) -> (PathBuf, PathBuf) {
+    let dir = world.home.path().join("openers");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let record = world.home.path().join("opened.txt");
+    let then = if visit {
+        "for last; do :; done\nexec curl -s -L --max-time 30 -o /dev/null \"$last\"\n"
+    } else {
+        ""
+    };
+    for name in OPENERS {
+        let path = dir.join(name);
+        let script = format!(
+            "#!/bin/sh\necho \"$0 $*\" >> '{}'\n{then}",
+            record.display()
+        );
+        std::fs::write(&path, script).expect("write opener");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    (dir, record)
+}

@@ -13,10 +13,11 @@ use url::{Host, Url};
 use crate::breaks::{BreakError, BreakKind, BreakStep};
 use crate::device::TenantPolicy;
 use crate::faults::{Fault, FaultRequest};
-use crate::model::{App, UserStatePatch};
+use crate::model::UserStatePatch;
+use crate::registry::AppRegistration;
 use crate::wire::{
-    AutoApprove, ClockAdvance, ClockReading, ControlRefusal, DeviceApproval, DeviceCodeInfo,
-    DeviceCodeList, FaultList, LogPage, NewUser, Revocation, UserInfo, UserList,
+    AppList, AutoApprove, ClockAdvance, ClockReading, ControlRefusal, DeviceApproval,
+    DeviceCodeInfo, DeviceCodeList, FaultList, LogPage, NewUser, Revocation, UserInfo, UserList,
 };
 
 /// How long connecting to the simulator may take.
@@ -218,16 +219,36 @@ impl ControlClient {
             .map(drop)
     }
 
-    /// `GET /_sim/apps/{client_id}`: an app registration (defaults when unset).
-    pub async fn app(&self, client_id: &str) -> Result<App, ControlError> {
+    /// `GET /_sim/apps/{client_id}`: an app's registration (its secret is never shown).
+    pub async fn app(&self, client_id: &str) -> Result<AppRegistration, ControlError> {
         self.json(self.call(Method::GET, &["apps", client_id]))
             .await
     }
 
-    /// `POST /_sim/apps/{client_id}`: registers or changes an app.
-    pub async fn set_app(&self, client_id: &str, app: &App) -> Result<App, ControlError> {
-        let call = self.call(Method::POST, &["apps", client_id]);
-        self.json(call.json(app)).await
+    /// `GET /_sim/apps`: every registration, and whether the simulator is strict.
+    pub async fn apps(&self) -> Result<AppList, ControlError> {
+        self.json(self.call(Method::GET, &["apps"])).await
+    }
+
+    /// `POST /_sim/apps`: registers an app or replaces its registration
+    /// (the secret, if any, goes with it).
+    pub async fn register_app(
+        &self,
+        app: &AppRegistration,
+    ) -> Result<AppRegistration, ControlError> {
+        let mut body = serde_json::to_value(app).unwrap_or_default();
+        if let (Some(secret), Some(fields)) = (&app.client_secret, body.as_object_mut()) {
+            fields.insert("client_secret".into(), secret.clone().into());
+        }
+        self.json(self.call(Method::POST, &["apps"]).json(&body))
+            .await
+    }
+
+    /// `DELETE /_sim/apps/{client_id}`: deletes a registration.
+    pub async fn remove_app(&self, client_id: &str) -> Result<(), ControlError> {
+        self.send(self.call(Method::DELETE, &["apps", client_id]))
+            .await
+            .map(drop)
     }
 
     /// `POST /_sim/auto-approve`: `/authorize` finishes without a page for

@@ -72,8 +72,9 @@ impl Failure {
         }
     }
 
-    /// Renders the body with fresh trace ids at virtual time `now`.
-    pub fn body(&self, now: i64, correlation_id: &str) -> ErrorBody {
+    /// Renders the body with fresh trace ids at virtual time `now`; the
+    /// `error_uri` points at `base`, the host the request came to.
+    pub fn body(&self, now: i64, correlation_id: &str, base: &str) -> ErrorBody {
         let trace_id = crate::new_uuid().to_string();
         let timestamp = entra_timestamp(now);
         ErrorBody {
@@ -86,15 +87,15 @@ impl Failure {
             timestamp,
             trace_id,
             correlation_id: correlation_id.to_owned(),
-            error_uri: format!("https://login.microsoftonline.com/error?code={}", self.code),
+            error_uri: error_uri(base, self.code),
             suberror: self.suberror.clone(),
             claims: self.claims.clone(),
         }
     }
 
     /// The full HTTP response.
-    pub fn response(&self, now: i64, correlation_id: &str) -> Response {
-        let body = self.body(now, correlation_id);
+    pub fn response(&self, now: i64, correlation_id: &str, base: &str) -> Response {
+        let body = self.body(now, correlation_id, base);
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
         let trace = body.trace_id.clone();
         let mut response = (status, axum::Json(body)).into_response();
@@ -110,6 +111,11 @@ impl Failure {
         }
         response
     }
+}
+
+/// The link to a code's page on the host the request came to.
+pub fn error_uri(base: &str, code: u32) -> String {
+    format!("{}/error?code={code}", base.trim_end_matches('/'))
 }
 
 /// Entra's error body, field for field.
@@ -143,7 +149,11 @@ mod tests {
 
     #[test]
     fn description_has_the_four_entra_lines() {
-        let body = Failure::code(700082).body(1_700_000_000, "corr-1");
+        let body = Failure::code(700082).body(
+            1_700_000_000,
+            "corr-1",
+            "https://login.microsoftonline.com",
+        );
         let lines: Vec<&str> = body.error_description.split("\r\n").collect();
         assert_eq!(lines.len(), 4);
         assert!(lines[0].starts_with("AADSTS700082: "));
@@ -163,7 +173,12 @@ mod tests {
         assert_eq!(shape_of(90033).0, 503);
         let mfa = Failure::code(50076);
         assert_eq!(mfa.claims.as_deref(), Some(MFA_CLAIMS_CHALLENGE));
-        let json = serde_json::to_value(Failure::code(700082).body(0, "c")).unwrap_or_default();
+        let json = serde_json::to_value(Failure::code(700082).body(
+            0,
+            "c",
+            "https://login.microsoftonline.com",
+        ))
+        .unwrap_or_default();
         assert!(json.get("suberror").is_none() && json.get("claims").is_none());
     }
 

@@ -11,13 +11,17 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reconnect_core::claims::Challenge;
 use sha2::Digest as _;
 
+use crate::admission::{app_at, one_resource};
+use crate::client_auth::{self, Presented};
 use crate::clock::{dotnet_span, entra_instant};
 use crate::failure::{Failure, shape_of, table_text};
 use crate::faults::FaultKind;
 use crate::keys::Keys;
 use crate::mint::{MintInput, RefreshClaims};
-use crate::model::{CODE_LIFETIME_SECONDS, SPA_LIFETIME_SECONDS, User};
+use crate::model::{CODE_LIFETIME_SECONDS, SPA_LIFETIME_SECONDS, Session, User};
+use crate::registry::{Platform, redirect_matches};
 use crate::state::World;
+use crate::tenant::Segment;
 
 /// What the log records about a token request, filled in as the decision goes.
 #[derive(Debug, Default, Clone)]
@@ -74,22 +78,39 @@ pub fn fault_failure(kind: FaultKind) -> Option<Failure> {
     Some(failure)
 }
 
-/// Checks the client: 7000218 when public client flows are off and no secret came.
-pub(crate) fn check_client(
-    world: &World,
-    client_id: &str,
-    params: &HashMap<String, String>,
-) -> Result<(), Failure> {
-    let app = world.app(client_id);
-    let has_secret =
-        param(params, "client_secret").is_some() || param(params, "client_assertion").is_some();
-    if !app.public_client && !has_secret {
-        return Err(Failure::with_text(
-            7000218,
-            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".into(),
-        ));
+/// One token request: its form, where it went (the authority's tenant
+/// segment), the simulator's URL as the client reached it, and whether it
+/// came cross-origin from a browser (an `Origin` header).
+#[derive(Debug, Clone)]
+pub struct TokenCall {
+    /// The form.
+    pub params: HashMap<String, String>,
+    /// Where the request went.
+    pub segment: Segment,
+    /// The simulator's base URL (for `iss`).
+    pub base: String,
+    /// Whether an `Origin` header came.
+    pub origin: bool,
+}
+
+impl TokenCall {
+    /// What the request shows of its client.
+    pub fn presented(&self) -> Presented<'_> {
+        Presented::read(&self.params, self.origin)
     }
-    Ok(())
+
+    fn client_info(&self) -> bool {
+        self.params.get("client_info").is_some_and(|v| v == "1")
+    }
+}
+
+fn grant_invalid(text: &str) -> Failure {
+    Failure::with_text(
+        70000,
+        format!("Provided grant is invalid or malformed. {text}")
+            .trim_end()
+            .to_owned(),
+    )
 }
 
 /// Checks the user's own state (disabled, blocked, consent): shared by both grants.
@@ -130,10 +151,10 @@ pub(crate) fn queued_fault(world: &mut World, upn: Option<&str>) -> Result<(), F
 pub fn refresh(
     world: &mut World,
     keys: &Keys,
-    params: &HashMap<String, String>,
-    issuer: &str,
+    call: &TokenCall,
     facts: &mut Facts,
 ) -> Result<MintInput, Failure> {
+    let params = &call.params;
     let client_id = param(params, "client_id").ok_or_else(|| missing("client_id"))?;
     let token = param(params, "refresh_token");
     let claims: Option<RefreshClaims> = token.and_then(|t| keys.unseal(t));
@@ -146,7 +167,7 @@ pub fn refresh(
         facts.mfa = Some(s.mfa);
     }
     queued_fault(world, facts.user.as_deref())?;
-    check_client(world, client_id, params)?;
+    let app = app_at(world, &call.segment, client_id)?;
     if token.is_none() {
         return Err(missing("refresh_token"));
     }
@@ -157,17 +178,76 @@ pub fn refresh(
         ));
     };
     if session.client_id != client_id {
-        return Err(Failure::with_text(
-            70000,
-            "Provided grant is invalid or malformed. The refresh token was issued to a different client.".into(),
+        return Err(grant_invalid(
+            "The refresh token was issued to a different client.",
         ));
     }
-    let world: &World = world;
-    let user = world.user(&session.upn).ok_or_else(|| {
-        Failure::with_text(70000, "Provided grant is invalid or malformed.".into())
-    })?;
-    let now = world.clock.now();
+    if session.revoked {
+        return Err(grant_invalid(
+            "The grant was revoked because one of its refresh tokens was used twice.",
+        ));
+    }
+    client_auth::check(&app, session_platform(&session, &app), call.presented())?;
+    let user = world.user(&session.upn).ok_or_else(|| grant_invalid(""))?;
     check_user(user, client_id)?;
+    check_lifetimes(world, user, &session, &claims)?;
+    check_mfa(user, session.mfa, params)?;
+    let scope = params
+        .get("scope")
+        .cloned()
+        .unwrap_or_else(|| "openid profile offline_access".into());
+    one_resource(&scope)?;
+    rotate(world, &claims)?;
+    world
+        .mint_input(&claims.sid, &scope, &call.base, None, call.client_info())
+        .ok_or_else(|| grant_invalid(""))
+}
+
+/// The platform a session's grant came through; a grant of an app that no
+/// longer has any public client platform (no mobile and desktop or
+/// single-page redirect URI, public client flows off) counts as a web one.
+fn session_platform(session: &Session, app: &crate::registry::AppRegistration) -> Platform {
+    let public = app.public_client_flows
+        || app
+            .redirect_uris
+            .iter()
+            .any(|r| r.platform != Platform::Web);
+    if session.confidential || !public {
+        Platform::Web
+    } else if session.spa {
+        Platform::Spa
+    } else {
+        Platform::MobileDesktop
+    }
+}
+
+/// Strict rotation: only the newest refresh token of the grant works, and
+/// an older one coming back revokes the grant (someone else may hold it).
+fn rotate(world: &mut World, claims: &RefreshClaims) -> Result<(), Failure> {
+    let Some(session) = world.sessions.get_mut(&claims.sid) else {
+        return Err(grant_invalid(""));
+    };
+    if !session.strict_rotation {
+        return Ok(());
+    }
+    if claims.serial != session.serial {
+        session.revoked = true;
+        return Err(grant_invalid(
+            "This refresh token was used already, so the whole grant is revoked: sign in again.",
+        ));
+    }
+    session.serial += 1;
+    Ok(())
+}
+
+/// Revocation, idle expiry, the single-page-app lifetime and sign-in frequency.
+fn check_lifetimes(
+    world: &World,
+    user: &User,
+    session: &Session,
+    claims: &RefreshClaims,
+) -> Result<(), Failure> {
+    let now = world.clock.now();
     if claims.generation < world.generation(&user.upn) {
         let valid_from = user.tokens_valid_from.unwrap_or(now);
         return Err(Failure::with_text(
@@ -210,15 +290,7 @@ pub fn refresh(
             ),
         ));
     }
-    check_mfa(user, session.mfa, params)?;
-    let scope = params
-        .get("scope")
-        .cloned()
-        .unwrap_or_else(|| "openid profile offline_access".into());
-    let client_info = params.get("client_info").is_some_and(|v| v == "1");
-    world
-        .mint_input(&claims.sid, &scope, issuer, None, client_info)
-        .ok_or_else(|| Failure::with_text(70000, "Provided grant is invalid or malformed.".into()))
+    Ok(())
 }
 
 /// Whether the grant's MFA answers what the user's policy and the request's
@@ -267,30 +339,13 @@ fn pkce_matches(method: &str, challenge: &str, verifier: &str) -> bool {
     }
 }
 
-/// Redirect URIs match exactly, except that for loopback hosts the port is ignored.
-pub fn redirect_matches(registered: &str, presented: &str) -> bool {
-    if registered == presented {
-        return true;
-    }
-    let (Ok(a), Ok(b)) = (url::Url::parse(registered), url::Url::parse(presented)) else {
-        return false;
-    };
-    let loopback = |u: &url::Url| matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-    loopback(&a)
-        && loopback(&b)
-        && a.scheme() == b.scheme()
-        && a.host_str() == b.host_str()
-        && a.path() == b.path()
-        && a.query() == b.query()
-}
-
 /// Decides an `authorization_code` grant.
 pub fn authorization_code(
     world: &mut World,
-    params: &HashMap<String, String>,
-    issuer: &str,
+    call: &TokenCall,
     facts: &mut Facts,
 ) -> Result<MintInput, Failure> {
+    let params = &call.params;
     let client_id = param(params, "client_id").ok_or_else(|| missing("client_id"))?;
     let code_value = param(params, "code");
     let code = code_value.and_then(|c| world.codes.get(c)).cloned();
@@ -302,14 +357,42 @@ pub fn authorization_code(
         facts.mfa = Some(session.mfa);
     }
     queued_fault(world, facts.user.as_deref())?;
-    check_client(world, client_id, params)?;
+    let app = app_at(world, &call.segment, client_id)?;
     let code_value = code_value.ok_or_else(|| missing("code"))?;
-    let code = code.ok_or_else(|| {
-        Failure::with_text(
-            70000,
-            "Provided grant is invalid or malformed. The authorization code is not known.".into(),
+    let code = code.ok_or_else(|| grant_invalid("The authorization code is not known."))?;
+    check_code(world, &code, client_id, params)?;
+    client_auth::check(&app, code.platform, call.presented())?;
+    check_pkce(&code, params)?;
+    if let Some(stored) = world.codes.get_mut(code_value) {
+        stored.redeemed = true;
+    }
+    if let Some(session) = world.sessions.get_mut(&code.session_id) {
+        session.spa = code.platform == Platform::Spa;
+        session.confidential = code.platform == Platform::Web;
+    }
+    if let Some(session) = world.sessions.get(&code.session_id).cloned()
+        && let Some(user) = world.user(&session.upn).cloned()
+    {
+        check_user(&user, client_id)?;
+    }
+    world
+        .mint_input(
+            &code.session_id,
+            &code.scope,
+            &call.base,
+            code.nonce.clone(),
+            call.client_info(),
         )
-    })?;
+        .ok_or_else(|| grant_invalid(""))
+}
+
+/// The code itself: not redeemed, not expired, this client's, this redirect URI's.
+fn check_code(
+    world: &World,
+    code: &crate::model::AuthCode,
+    client_id: &str,
+    params: &HashMap<String, String>,
+) -> Result<(), Failure> {
     let now = world.clock.now();
     if code.redeemed {
         return Err(Failure::with_text(
@@ -327,9 +410,8 @@ pub fn authorization_code(
         ));
     }
     if code.client_id != client_id {
-        return Err(Failure::with_text(
-            70000,
-            "Provided grant is invalid or malformed. The authorization code was issued to a different client.".into(),
+        return Err(grant_invalid(
+            "The authorization code was issued to a different client.",
         ));
     }
     let redirect = param(params, "redirect_uri").ok_or_else(|| missing("redirect_uri"))?;
@@ -341,42 +423,33 @@ pub fn authorization_code(
             ),
         ));
     }
-    if let Some((challenge, method)) = &code.challenge {
-        let verifier = param(params, "code_verifier");
-        let ok = verifier.is_some_and(|v| pkce_matches(method, challenge, v));
-        if !ok {
-            let (number, text) = if method == "S256" {
-                (
-                    501481,
-                    "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
-                )
-            } else {
-                (
-                    50148,
-                    "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.",
-                )
-            };
-            return Err(Failure::with_text(number, text.into()));
-        }
+    Ok(())
+}
+
+/// The PKCE verifier against the code's challenge.
+fn check_pkce(
+    code: &crate::model::AuthCode,
+    params: &HashMap<String, String>,
+) -> Result<(), Failure> {
+    let Some((challenge, method)) = &code.challenge else {
+        return Ok(());
+    };
+    let verifier = param(params, "code_verifier");
+    if verifier.is_some_and(|v| pkce_matches(method, challenge, v)) {
+        return Ok(());
     }
-    if let Some(stored) = world.codes.get_mut(code_value) {
-        stored.redeemed = true;
-    }
-    if let Some(session) = world.sessions.get(&code.session_id).cloned()
-        && let Some(user) = world.user(&session.upn).cloned()
-    {
-        check_user(&user, client_id)?;
-    }
-    let client_info = params.get("client_info").is_some_and(|v| v == "1");
-    world
-        .mint_input(
-            &code.session_id,
-            &code.scope,
-            issuer,
-            code.nonce.clone(),
-            client_info,
+    let (number, text) = if method == "S256" {
+        (
+            501481,
+            "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
         )
-        .ok_or_else(|| Failure::with_text(70000, "Provided grant is invalid or malformed.".into()))
+    } else {
+        (
+            50148,
+            "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.",
+        )
+    };
+    Err(Failure::with_text(number, text.into()))
 }
 
 /// Failure for a grant type the simulator does not serve.
@@ -402,34 +475,6 @@ pub fn describe(code: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn loopback_redirects_ignore_the_port_only() {
-        assert!(redirect_matches(
-            "http://localhost/cb",
-            "http://localhost:53120/cb"
-        ));
-        assert!(redirect_matches(
-            "http://127.0.0.1:1/cb",
-            "http://127.0.0.1:2/cb"
-        ));
-        assert!(!redirect_matches(
-            "http://127.0.0.1:1/cb",
-            "http://127.0.0.1:2/other"
-        ));
-        assert!(!redirect_matches(
-            "http://localhost/cb",
-            "http://127.0.0.1/cb"
-        ));
-        assert!(!redirect_matches(
-            "https://app.test:1/cb",
-            "https://app.test:2/cb"
-        ));
-        assert!(redirect_matches(
-            "https://app.test/cb",
-            "https://app.test/cb"
-        ));
-    }
 
     fn with_claims(claims: Option<&str>) -> HashMap<String, String> {
         let mut params = HashMap::from([(

@@ -21,6 +21,10 @@ use crate::SimError;
 
 /// The RSA key id published in the JWKS and put in id_token headers.
 pub const RSA_KID: &str = "reconnect-sim-key-1";
+/// The key id of the custom signing key: the key Entra uses for the id_tokens
+/// of apps with a custom signing key (claims-mapping policies), published only
+/// at `jwks_uri?appid={client_id}` for those apps.
+pub const APP_RSA_KID: &str = "reconnect-sim-app-key-1";
 /// The EC key id for access tokens.
 pub const EC_KID: &str = "reconnect-sim-es-1";
 
@@ -29,10 +33,22 @@ pub const ID_TOKEN_CACHE: usize = 1_024;
 
 const RSA_PEM: &str = include_str!("../fixtures/signing-key.pem");
 const RSA_JWK: &str = include_str!("../fixtures/signing-key.jwk.json");
+const APP_RSA_PEM: &str = include_str!("../fixtures/app-signing-key.pem");
+const APP_RSA_JWK: &str = include_str!("../fixtures/app-signing-key.jwk.json");
+
+/// Which RSA key signs an app's id_tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IdTokenKey {
+    /// The tenant's key, in the plain JWKS.
+    Tenant,
+    /// The custom signing key, only in the JWKS asked for with `?appid=`.
+    App,
+}
 
 /// All keys one simulator signs with.
 pub struct Keys {
     rsa: EncodingKey,
+    app_rsa: EncodingKey,
     /// Recently signed id_tokens by their claims (see [`Keys::sign_id_token`]).
     id_tokens: std::sync::Mutex<std::collections::HashMap<String, String>>,
     /// The EC key pair, parsed once (jsonwebtoken 9 parses it again for every signature).
@@ -43,6 +59,7 @@ pub struct Keys {
     unseal: jsonwebtoken::DecodingKey,
     unseal_rules: jsonwebtoken::Validation,
     jwks: serde_json::Value,
+    app_jwks: serde_json::Value,
 }
 
 impl std::fmt::Debug for Keys {
@@ -61,6 +78,10 @@ impl Keys {
             .map_err(|e| SimError::Keys(e.to_string()))?;
         let rsa_jwk: serde_json::Value =
             serde_json::from_str(RSA_JWK).map_err(|e| SimError::Keys(e.to_string()))?;
+        let app_rsa = EncodingKey::from_rsa_pem(APP_RSA_PEM.as_bytes())
+            .map_err(|e| SimError::Keys(e.to_string()))?;
+        let app_jwk: serde_json::Value =
+            serde_json::from_str(APP_RSA_JWK).map_err(|e| SimError::Keys(e.to_string()))?;
         let ec_pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
             .map_err(|e| SimError::Keys(e.to_string()))?;
         let random = ring::rand::SystemRandom::new();
@@ -86,6 +107,7 @@ impl Keys {
         rand::rng().fill_bytes(&mut opaque_secret);
         Ok(Self {
             rsa,
+            app_rsa,
             id_tokens: std::sync::Mutex::default(),
             ec,
             random,
@@ -98,6 +120,7 @@ impl Keys {
                 rules.validate_exp = false;
                 rules
             },
+            app_jwks: serde_json::json!({ "keys": [rsa_jwk.clone(), ec_jwk.clone(), app_jwk] }),
             jwks: serde_json::json!({ "keys": [rsa_jwk, ec_jwk] }),
         })
     }
@@ -107,6 +130,12 @@ impl Keys {
         &self.jwks
     }
 
+    /// The JWKS for an app with a custom signing key (`?appid=`): the
+    /// tenant's keys and the app's.
+    pub fn app_jwks(&self) -> &serde_json::Value {
+        &self.app_jwks
+    }
+
     /// Signs id_token claims with RS256.
     ///
     /// An RS256 signature is deterministic and costs about a millisecond, so
@@ -114,15 +143,26 @@ impl Keys {
     /// a client refreshing many times a second gets the id_token it would
     /// have got anyway (claims carry `iat` to the second, so none lives past
     /// its second). At most [`ID_TOKEN_CACHE`] are remembered.
-    pub fn sign_id_token(&self, claims: &impl Serialize) -> Result<String, SimError> {
-        let key = serde_json::to_string(claims).map_err(|e| SimError::Keys(e.to_string()))?;
+    pub fn sign_id_token(
+        &self,
+        claims: &impl Serialize,
+        with: IdTokenKey,
+    ) -> Result<String, SimError> {
+        let mut key = serde_json::to_string(claims).map_err(|e| SimError::Keys(e.to_string()))?;
+        if with == IdTokenKey::App {
+            key.push_str("|app");
+        }
         let cache = || self.id_tokens.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(token) = cache().get(&key) {
             return Ok(token.clone());
         }
         let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(RSA_KID.to_owned());
-        let token = jsonwebtoken::encode(&header, claims, &self.rsa)
+        let (kid, rsa) = match with {
+            IdTokenKey::Tenant => (RSA_KID, &self.rsa),
+            IdTokenKey::App => (APP_RSA_KID, &self.app_rsa),
+        };
+        header.kid = Some(kid.to_owned());
+        let token = jsonwebtoken::encode(&header, claims, rsa)
             .map_err(|e| SimError::Keys(e.to_string()))?;
         let mut cache = cache();
         if cache.len() >= ID_TOKEN_CACHE {
@@ -192,7 +232,11 @@ mod tests {
     }
 
     fn jwk(keys: &Keys, kid: &str) -> serde_json::Value {
-        keys.jwks()["keys"]
+        find(keys.jwks(), kid)
+    }
+
+    fn find(jwks: &serde_json::Value, kid: &str) -> serde_json::Value {
+        jwks["keys"]
             .as_array()
             .into_iter()
             .flatten()
@@ -204,7 +248,9 @@ mod tests {
     #[test]
     fn published_rsa_key_verifies_id_tokens() {
         let keys = Keys::load().expect("keys");
-        let token = keys.sign_id_token(&probe()).expect("sign");
+        let token = keys
+            .sign_id_token(&probe(), IdTokenKey::Tenant)
+            .expect("sign");
         let k = jwk(&keys, RSA_KID);
         let key = DecodingKey::from_rsa_components(
             k["n"].as_str().unwrap_or(""),
@@ -216,6 +262,34 @@ mod tests {
         let data = jsonwebtoken::decode::<Probe>(&token, &key, &v).expect("verifies");
         assert_eq!(data.claims.sub, "probe");
         assert_eq!(data.header.kid.as_deref(), Some(RSA_KID));
+    }
+
+    #[test]
+    fn the_custom_signing_key_is_published_only_in_the_app_key_set() {
+        let keys = Keys::load().expect("keys");
+        assert_eq!(jwk(&keys, APP_RSA_KID), serde_json::Value::Null);
+        let k = find(keys.app_jwks(), APP_RSA_KID);
+        let token = keys.sign_id_token(&probe(), IdTokenKey::App).expect("sign");
+        let key = DecodingKey::from_rsa_components(
+            k["n"].as_str().unwrap_or(""),
+            k["e"].as_str().unwrap_or(""),
+        )
+        .expect("jwk");
+        let mut v = Validation::new(Algorithm::RS256);
+        v.required_spec_claims.clear();
+        let data = jsonwebtoken::decode::<Probe>(&token, &key, &v).expect("verifies");
+        assert_eq!(data.header.kid.as_deref(), Some(APP_RSA_KID));
+        assert_ne!(
+            token,
+            keys.sign_id_token(&probe(), IdTokenKey::Tenant)
+                .expect("sign"),
+            "the cache keeps the two keys apart"
+        );
+        assert_eq!(
+            find(keys.app_jwks(), RSA_KID),
+            jwk(&keys, RSA_KID),
+            "the app's set still has the tenant's key"
+        );
     }
 
     #[test]
@@ -262,16 +336,26 @@ mod tests {
     #[test]
     fn id_tokens_for_the_same_claims_are_reused_and_others_are_signed_afresh() {
         let keys = Keys::load().expect("keys");
-        let first = keys.sign_id_token(&probe()).expect("sign");
-        assert_eq!(keys.sign_id_token(&probe()).expect("sign"), first);
+        let first = keys
+            .sign_id_token(&probe(), IdTokenKey::Tenant)
+            .expect("sign");
+        assert_eq!(
+            keys.sign_id_token(&probe(), IdTokenKey::Tenant)
+                .expect("sign"),
+            first
+        );
         let later = Probe {
             exp: probe().exp + 1,
             ..probe()
         };
-        let other = keys.sign_id_token(&later).expect("sign");
+        let other = keys
+            .sign_id_token(&later, IdTokenKey::Tenant)
+            .expect("sign");
         assert_ne!(other, first);
         for exp in 0..ID_TOKEN_CACHE as i64 + 5 {
-            let token = keys.sign_id_token(&Probe { exp, ..probe() }).expect("sign");
+            let token = keys
+                .sign_id_token(&Probe { exp, ..probe() }, IdTokenKey::Tenant)
+                .expect("sign");
             let payload = token.split('.').nth(1).expect("payload");
             let claims: serde_json::Value =
                 serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("b64"))

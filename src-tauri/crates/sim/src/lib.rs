@@ -18,7 +18,9 @@
 //! ([`device`]): codes from `devicecode`, polls at the token endpoint, a page
 //! at `/devicelogin`, and control routes to approve, decline and block.
 
+pub mod admission;
 pub mod breaks;
+pub mod client_auth;
 pub mod clock;
 pub mod control_client;
 pub mod device;
@@ -30,10 +32,12 @@ pub mod log;
 pub mod mint;
 pub mod model;
 pub mod page;
+pub mod registry;
 pub mod routes;
 pub mod server;
 pub mod signin;
 pub mod state;
+pub mod tenant;
 pub mod tls;
 pub mod wire;
 
@@ -46,12 +50,14 @@ pub use device::{DeviceAuthorization, DeviceStatus, TenantPolicy};
 pub use failure::{ErrorBody, Failure};
 pub use faults::{Fault, FaultRequest, Outage, UNTIL_CLEARED};
 pub use log::LogEntry;
-pub use model::{App, User, UserStatePatch};
+pub use model::{User, UserStatePatch};
+pub use registry::{AppRegistration, Audience, Platform, RedirectUri, Rotation};
 pub use server::{RunningSim, SimConfig, Simulator};
-pub use state::{GrantRequest, SimState, TENANT_ID};
+pub use state::{GrantRequest, SimState};
+pub use tenant::CONSUMERS_TENANT_ID;
 pub use wire::{
-    ClockReading, DeviceApproval, DeviceCodeInfo, DeviceCodeList, FaultList, LogPage, NewUser,
-    Revocation, UserInfo, UserList,
+    AppList, ClockReading, DeviceApproval, DeviceCodeInfo, DeviceCodeList, FaultList, LogPage,
+    NewUser, Revocation, UserInfo, UserList,
 };
 
 /// Errors of the simulator library.
@@ -112,6 +118,19 @@ pub fn app(state: SimState) -> Router {
         .route("/{tenant}/oauth2/v2.0/token", post(token::token))
         .route("/{tenant}/oauth2/v2.0/devicecode", post(device::devicecode))
         .route(
+            "/{tenant}/{policy}/v2.0/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
+        .route(
+            "/{tenant}/{policy}/discovery/v2.0/keys",
+            get(discovery::keys),
+        )
+        .route(
+            "/{tenant}/{policy}/oauth2/v2.0/authorize",
+            get(authorize::start).post(authorize::step),
+        )
+        .route("/{tenant}/{policy}/oauth2/v2.0/token", post(token::token))
+        .route(
             "/devicelogin",
             get(device::login_page).post(device::login_submit),
         )
@@ -137,8 +156,12 @@ pub fn app(state: SimState) -> Router {
             get(control::read_log).delete(control::clear_log),
         )
         .route(
+            "/_sim/apps",
+            get(control::list_apps).post(control::register_app),
+        )
+        .route(
             "/_sim/apps/{client_id}",
-            get(control::get_app).post(control::set_app),
+            get(control::get_app).delete(control::remove_app),
         )
         .route("/_sim/auto-approve", post(control::auto_approve))
         .route("/_sim/devicecodes", get(control::list_device_codes))

@@ -27,6 +27,10 @@ pub struct RefreshClaims {
     pub generation: u64,
     /// Random, so every refresh token is distinct.
     pub n: String,
+    /// The session's rotation serial when it was issued (strict rotation
+    /// honours only the newest).
+    #[serde(default)]
+    pub serial: u64,
 }
 
 /// Everything needed to mint one response, gathered under the state lock.
@@ -36,6 +40,10 @@ pub struct MintInput {
     pub issuer: String,
     /// Tenant id.
     pub tid: String,
+    /// Which key signs the id_token.
+    pub id_key: crate::keys::IdTokenKey,
+    /// The session's rotation serial, put in the new refresh token.
+    pub serial: u64,
     /// User object id.
     pub oid: String,
     /// UPN.
@@ -210,6 +218,7 @@ pub fn mint(keys: &Keys, input: &MintInput) -> Result<serde_json::Value, SimErro
             iat: now,
             generation: input.generation,
             n: random_id(),
+            serial: input.serial,
         };
         body.insert("refresh_token".into(), keys.seal(&rt)?.into());
         if input.spa {
@@ -232,7 +241,10 @@ pub fn mint(keys: &Keys, input: &MintInput) -> Result<serde_json::Value, SimErro
             tid: &input.tid,
             ver: "2.0",
         };
-        body.insert("id_token".into(), keys.sign_id_token(&id)?.into());
+        body.insert(
+            "id_token".into(),
+            keys.sign_id_token(&id, input.id_key)?.into(),
+        );
     }
     if input.client_info {
         let info = serde_json::json!({ "uid": input.oid, "utid": input.tid }).to_string();

@@ -1,4 +1,4 @@
-//! The simulated directory: users, app registrations, sign-in sessions and
+//! The simulated directory: users, sign-in sessions and
 //! authorization codes, with the per-user policy switches testers flip.
 
 use std::collections::BTreeSet;
@@ -154,36 +154,6 @@ impl UserStatePatch {
     }
 }
 
-/// App-registration settings (`POST /_sim/apps/{client_id}`). Unknown apps get the defaults:
-/// public client flows allowed, not a SPA, any redirect URI.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct App {
-    /// "Allow public client flows"; when false, requests without a secret get 7000218.
-    #[serde(default = "yes")]
-    pub public_client: bool,
-    /// Tokens issued to this app are SPA tokens (fixed 24 h refresh lifetime).
-    #[serde(default)]
-    pub spa: bool,
-    /// Registered redirect URIs; empty means any is accepted.
-    #[serde(default)]
-    pub redirect_uris: Vec<String>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-impl Default for App {
-    fn default() -> Self {
-        Self {
-            public_client: true,
-            spa: false,
-            redirect_uris: Vec::new(),
-        }
-    }
-}
-
 /// One sign-in (interactive or minted): the root every refresh token of a chain points at.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -197,6 +167,51 @@ pub struct Session {
     pub mfa: bool,
     /// Whether the tokens are SPA tokens.
     pub spa: bool,
+    /// The tenant the tokens are issued in (`tid`, and the issuer's id).
+    pub tid: String,
+    /// Whether the session came through an Azure AD B2C user flow.
+    pub b2c: bool,
+    /// Which key signs the session's id_tokens.
+    pub id_key: crate::keys::IdTokenKey,
+    /// Whether the grant was redeemed by a confidential client (a `web`
+    /// redirect with its secret): its refresh tokens need the secret too.
+    pub confidential: bool,
+    /// Strict rotation: the serial of the one refresh token that still works.
+    pub strict_rotation: bool,
+    /// The serial of the newest refresh token issued.
+    pub serial: u64,
+    /// Set when the grant was revoked (a used refresh token came back under strict rotation).
+    pub revoked: bool,
+}
+
+impl Session {
+    /// A session for `upn` with `client_id`, in the user's home tenant,
+    /// signed with the tenant's key, public, Entra's rotation.
+    pub fn new(upn: &str, client_id: &str, auth_time: i64, mfa: bool) -> Self {
+        Self {
+            upn: upn.to_lowercase(),
+            client_id: client_id.to_owned(),
+            auth_time,
+            mfa,
+            spa: false,
+            tid: crate::tenant::home_tenant(upn),
+            b2c: false,
+            id_key: crate::keys::IdTokenKey::Tenant,
+            confidential: false,
+            strict_rotation: false,
+            serial: 0,
+            revoked: false,
+        }
+    }
+
+    /// Applies what the app registration says about its tokens.
+    pub fn for_app(mut self, app: &crate::registry::AppRegistration) -> Self {
+        if app.custom_signing_key {
+            self.id_key = crate::keys::IdTokenKey::App;
+        }
+        self.strict_rotation = app.rotation == crate::registry::Rotation::Strict;
+        self
+    }
 }
 
 /// An issued authorization code, waiting for redemption.
@@ -208,6 +223,8 @@ pub struct AuthCode {
     pub client_id: String,
     /// Redirect URI from the authorize request.
     pub redirect_uri: String,
+    /// The platform of the registered redirect URI it matched.
+    pub platform: crate::registry::Platform,
     /// Scopes asked for.
     pub scope: String,
     /// Nonce from the authorize request.

@@ -23,6 +23,11 @@ pub struct SimConfig {
     pub users: Vec<String>,
     /// `/authorize` finishes for this user with no page (MFA and consent count as done).
     pub auto_approve: Option<String>,
+    /// Apps registered from the start (a strict simulator knows no others).
+    pub apps: Vec<crate::registry::AppRegistration>,
+    /// `--lenient`: answer unregistered apps and unknown tenants as if they
+    /// were registered with [`crate::registry::AppRegistration::lenient`].
+    pub lenient: bool,
 }
 
 impl Default for SimConfig {
@@ -35,6 +40,8 @@ impl Default for SimConfig {
                 "bob@contoso.test".to_owned(),
             ],
             auto_approve: None,
+            apps: Vec::new(),
+            lenient: false,
         }
     }
 }

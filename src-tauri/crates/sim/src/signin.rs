@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use crate::model::{AuthCode, Session};
 use crate::state::World;
+use crate::tenant::Segment;
 
 /// Where a sign-in page stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +57,10 @@ pub struct AuthorizeRequest {
     pub login_hint: Option<String>,
     /// `query` (default), `fragment` or `form_post`.
     pub response_mode: String,
+    /// The platform of the registered redirect URI it matched.
+    pub platform: crate::registry::Platform,
+    /// Where the request went (the authority's tenant segment).
+    pub segment: crate::tenant::Segment,
 }
 
 impl AuthorizeRequest {
@@ -123,12 +128,16 @@ pub enum Outcome {
     Code(String),
     /// Redirect with an error.
     Error(RedirectError),
+    /// End on an error page, with no redirect (what Entra does when it
+    /// cannot or must not send the browser back).
+    Page(PageError),
 }
 
 /// Reads and checks the authorize parameters.
 pub fn parse_request(
     q: &HashMap<String, String>,
     world: &World,
+    segment: &Segment,
 ) -> Result<Result<AuthorizeRequest, (AuthorizeRequest, RedirectError)>, PageError> {
     let get = |k: &str| {
         q.get(k)
@@ -149,20 +158,7 @@ pub fn parse_request(
             text: format!("'redirect_uri' value must be a valid absolute URI: '{redirect_uri}'."),
         });
     }
-    let app = world.app(&client_id);
-    if !app.redirect_uris.is_empty()
-        && !app
-            .redirect_uris
-            .iter()
-            .any(|r| crate::grant::redirect_matches(r, &redirect_uri))
-    {
-        return Err(PageError {
-            code: 50011,
-            text: format!(
-                "The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{client_id}'."
-            ),
-        });
-    }
+    let platform = registered_redirect(world, segment, &client_id, &redirect_uri)?;
     let method = get("code_challenge_method").unwrap_or_else(|| "plain".into());
     let challenge = get("code_challenge").map(|c| (c, method.clone()));
     let request = AuthorizeRequest {
@@ -176,6 +172,8 @@ pub fn parse_request(
         prompt: get("prompt"),
         login_hint: get("login_hint"),
         response_mode: get("response_mode").unwrap_or_else(|| "query".into()),
+        platform,
+        segment: segment.clone(),
     };
     let invalid = |code: u32, error: &'static str, text: String| RedirectError {
         error,
@@ -202,6 +200,10 @@ pub fn parse_request(
         );
         return Ok(Err((request, e)));
     }
+    if let Err(refusal) = crate::admission::one_resource(&request.scope) {
+        let e = invalid(refusal.code, "invalid_request", refusal.text);
+        return Ok(Err((request, e)));
+    }
     if !["query", "fragment", "form_post"].contains(&request.response_mode.as_str()) {
         let e = invalid(
             5000,
@@ -214,6 +216,57 @@ pub fn parse_request(
         return Ok(Err((request, e)));
     }
     Ok(Ok(request))
+}
+
+impl From<crate::failure::Failure> for PageError {
+    fn from(failure: crate::failure::Failure) -> Self {
+        Self {
+            code: failure.code,
+            text: failure.text,
+        }
+    }
+}
+
+/// The app at this endpoint and the platform of the registered redirect URI
+/// the request's matches: 50011 when none does, 500113 when the app has none.
+fn registered_redirect(
+    world: &World,
+    segment: &Segment,
+    client_id: &str,
+    redirect_uri: &str,
+) -> Result<crate::registry::Platform, PageError> {
+    let app = crate::admission::app_at(world, segment, client_id)?;
+    if world
+        .apps
+        .get(client_id)
+        .is_some_and(|a| a.redirect_uris.is_empty())
+    {
+        return Err(PageError {
+            code: 500113,
+            text: format!(
+                "The application '{client_id}' has no redirect URI registered, so no sign-in can return to it. Register one under its platform (for a desktop app: \"Mobile and desktop applications\", http://localhost)."
+            ),
+        });
+    }
+    app.redirect(redirect_uri).ok_or_else(|| PageError {
+        code: 50011,
+        text: format!(
+            "The redirect URI '{redirect_uri}' is not one of the redirect URIs registered for the application '{client_id}'. Register it (for a desktop app: http://localhost under \"Mobile and desktop applications\"; the port is ignored for localhost and 127.0.0.1, the path is not)."
+        ),
+    })
+}
+
+/// Whether the chosen account may sign in to the app here: `Ok(None)`
+/// when it may, a note to show on the user step, or an error page.
+fn admit(world: &World, flow: &Flow, upn: &str) -> Result<Option<String>, PageError> {
+    let Some(app) = world.app(&flow.request.client_id) else {
+        return Err(crate::admission::unknown_app(&flow.request.client_id, "common").into());
+    };
+    Ok(crate::admission::account_at(
+        &app,
+        &flow.request.segment,
+        upn,
+    )?)
 }
 
 fn denied(code: u32, text: &str) -> RedirectError {
@@ -269,6 +322,15 @@ fn after_auth(world: &mut World, flow: &mut Flow) -> Outcome {
     let Some(upn) = flow.upn.clone() else {
         return Outcome::Show(Step::User, None);
     };
+    match admit(world, flow, &upn) {
+        Ok(None) => {}
+        Ok(Some(note)) => {
+            flow.upn = None;
+            flow.step = Step::User;
+            return Outcome::Show(Step::User, Some(note));
+        }
+        Err(page) => return Outcome::Page(page),
+    }
     if let Some(error) = user_blocked(world, &upn) {
         return Outcome::Error(error);
     }
@@ -293,14 +355,15 @@ fn after_auth(world: &mut World, flow: &mut Flow) -> Outcome {
 pub fn issue_code(world: &mut World, flow: &Flow) -> String {
     let now = world.clock.now();
     let upn = flow.upn.clone().unwrap_or_default().to_lowercase();
-    let spa = world.app(&flow.request.client_id).spa;
-    let session_id = world.open_session(Session {
-        upn,
-        client_id: flow.request.client_id.clone(),
-        auth_time: now,
-        mfa: flow.mfa_done,
-        spa,
-    });
+    let mut session = Session::new(&upn, &flow.request.client_id, now, flow.mfa_done);
+    if let Some(app) = world.app(&flow.request.client_id) {
+        session = session.for_app(&app);
+    }
+    if let Segment::B2c { tenant, .. } = &flow.request.segment {
+        session.tid = tenant.clone();
+        session.b2c = true;
+    }
+    let session_id = world.open_session(session);
     let code = {
         use base64::Engine as _;
         use rand::RngCore as _;
@@ -317,6 +380,7 @@ pub fn issue_code(world: &mut World, flow: &Flow) -> String {
             session_id,
             client_id: flow.request.client_id.clone(),
             redirect_uri: flow.request.redirect_uri.clone(),
+            platform: flow.request.platform,
             scope: flow.request.scope.clone(),
             nonce: flow.request.nonce.clone(),
             challenge: flow.request.challenge.clone(),
@@ -329,6 +393,11 @@ pub fn issue_code(world: &mut World, flow: &Flow) -> String {
 
 /// Auto-approve: the user signs in with no page; MFA and consent count as done.
 pub fn auto_approve(world: &mut World, flow: &mut Flow, upn: &str) -> Outcome {
+    match admit(world, flow, upn) {
+        Ok(None) => {}
+        Ok(Some(note)) => return Outcome::Show(Step::User, Some(note)),
+        Err(page) => return Outcome::Page(page),
+    }
     if let Some(error) = user_blocked(world, upn) {
         return Outcome::Error(error);
     }
@@ -441,6 +510,8 @@ mod tests {
             prompt: None,
             login_hint: None,
             response_mode: "query".into(),
+            platform: crate::registry::Platform::MobileDesktop,
+            segment: crate::tenant::Segment::Common,
         }
     }
 

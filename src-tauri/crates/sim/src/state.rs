@@ -13,12 +13,10 @@ use crate::faults::{Fault, FaultRequest, Faults};
 use crate::keys::Keys;
 use crate::log::{LogEntry, RequestLog};
 use crate::mint::{MintInput, mint};
-use crate::model::{App, AuthCode, Session, User, UserStatePatch};
+use crate::model::{AuthCode, Session, User, UserStatePatch};
+use crate::registry::AppRegistration;
 use crate::signin::Flow;
 use crate::{SimConfig, SimError};
-
-/// The tenant id the simulator's directory lives in.
-pub const TENANT_ID: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 
 /// Everything mutable, behind the state lock.
 #[derive(Debug, Default)]
@@ -29,8 +27,10 @@ pub struct World {
     pub users: BTreeMap<String, User>,
     /// Per-user revocation generation (bumped by revoke).
     pub generations: HashMap<String, u64>,
-    /// App registrations that differ from the defaults.
-    pub apps: HashMap<String, App>,
+    /// Refuse what Entra refuses (unregistered apps above all); `false` is `--lenient`.
+    pub strict: bool,
+    /// App registrations by client id.
+    pub apps: HashMap<String, AppRegistration>,
     /// Sessions by id.
     pub sessions: HashMap<String, Session>,
     /// Authorization codes.
@@ -55,9 +55,29 @@ impl World {
         self.users.get(&upn.to_lowercase())
     }
 
-    /// The app registration for `client_id` (defaults when not configured).
-    pub fn app(&self, client_id: &str) -> App {
-        self.apps.get(client_id).cloned().unwrap_or_default()
+    /// The app registration for `client_id`: `None` when nobody registered
+    /// it and the simulator is strict; a lenient one makes one up.
+    pub fn app(&self, client_id: &str) -> Option<AppRegistration> {
+        match self.apps.get(client_id) {
+            Some(app) => Some(app.clone()),
+            None if self.strict => None,
+            None => Some(AppRegistration::lenient(client_id)),
+        }
+    }
+
+    /// Whether a tenant id exists: the consumers tenant, a tenant some user
+    /// belongs to, or an app's home tenant (a lenient simulator knows every tenant).
+    pub fn knows_tenant(&self, tid: &str) -> bool {
+        !self.strict
+            || tid == crate::tenant::CONSUMERS_TENANT_ID
+            || self
+                .users
+                .values()
+                .any(|u| crate::tenant::home_tenant(&u.upn) == tid)
+            || self
+                .apps
+                .values()
+                .any(|a| crate::tenant::resolve(&a.home_tenant) == tid)
     }
 
     /// A user's revocation generation.
@@ -75,20 +95,23 @@ impl World {
         id
     }
 
-    /// Gathers what minting needs for session `sid`.
+    /// Gathers what minting needs for session `sid`; `base` is the
+    /// simulator's URL as the client reached it (for `iss`).
     pub fn mint_input(
         &self,
         sid: &str,
         scope: &str,
-        issuer: &str,
+        base: &str,
         nonce: Option<String>,
         client_info: bool,
     ) -> Option<MintInput> {
         let session = self.sessions.get(sid)?;
         let user = self.user(&session.upn)?;
         Some(MintInput {
-            issuer: issuer.to_owned(),
-            tid: TENANT_ID.to_owned(),
+            issuer: crate::tenant::issuer(base, &session.tid, session.b2c),
+            tid: session.tid.clone(),
+            id_key: session.id_key,
+            serial: session.serial,
             oid: user.oid.clone(),
             upn: user.upn.clone(),
             name: user.name.clone(),
@@ -147,8 +170,13 @@ impl SimState {
         let keys = Keys::load()?;
         let mut world = World {
             auto_approve: config.auto_approve.clone().map(|u| u.to_lowercase()),
+            strict: !config.lenient,
             ..World::default()
         };
+        for app in &config.apps {
+            app.check().map_err(|e| SimError::Invalid(e.to_string()))?;
+            world.apps.insert(app.client_id.clone(), app.clone());
+        }
         for upn in config.users.iter().chain(config.auto_approve.iter()) {
             check_upn(upn)?;
         }
@@ -184,9 +212,19 @@ impl SimState {
         self.shared.keys.jwks().clone()
     }
 
-    /// The tenant id of the simulated directory.
-    pub fn tenant_id(&self) -> &'static str {
-        TENANT_ID
+    /// The JWKS for apps with a custom signing key (`?appid=`).
+    pub fn app_jwks(&self) -> serde_json::Value {
+        self.shared.keys.app_jwks().clone()
+    }
+
+    /// The home tenant id of an account (`tid` in its tokens).
+    pub fn tenant_of(&self, upn: &str) -> String {
+        crate::tenant::home_tenant(upn)
+    }
+
+    /// Whether the simulator refuses what Entra refuses (not `--lenient`).
+    pub fn is_strict(&self) -> bool {
+        self.world().strict
     }
 
     /// Virtual now (Unix seconds).
@@ -259,14 +297,32 @@ impl SimState {
         Ok(now)
     }
 
-    /// Registers or changes an app.
-    pub fn set_app(&self, client_id: &str, app: App) {
-        self.world().apps.insert(client_id.to_owned(), app);
+    /// Registers an app, or replaces its registration. Returns whether it was new.
+    pub fn register_app(&self, app: AppRegistration) -> Result<bool, SimError> {
+        app.check().map_err(|e| SimError::Invalid(e.to_string()))?;
+        let id = app.client_id.clone();
+        Ok(self.world().apps.insert(id, app).is_none())
     }
 
-    /// The app registration for `client_id`.
-    pub fn app(&self, client_id: &str) -> App {
-        self.world().app(client_id)
+    /// Every registered app, by client id.
+    pub fn apps(&self) -> Vec<AppRegistration> {
+        let mut apps: Vec<_> = self.world().apps.values().cloned().collect();
+        apps.sort_by(|a, b| a.client_id.cmp(&b.client_id));
+        apps
+    }
+
+    /// One registered app (not the lenient stand-in).
+    pub fn app(&self, client_id: &str) -> Option<AppRegistration> {
+        self.world().apps.get(client_id).cloned()
+    }
+
+    /// Deletes an app registration: its tokens stop working (700016).
+    pub fn remove_app(&self, client_id: &str) -> Result<(), SimError> {
+        self.world()
+            .apps
+            .remove(client_id)
+            .map(|_| ())
+            .ok_or_else(|| SimError::NotFound(format!("no app {client_id} is registered")))
     }
 
     /// Queues a fault.
@@ -318,20 +374,21 @@ impl SimState {
             if world.user(&upn).is_none() {
                 return Err(SimError::NotFound(format!("no user {}", request.upn)));
             }
-            let app = world.app(&request.client_id);
+            let app = world.app(&request.client_id).ok_or_else(|| {
+                SimError::NotFound(format!(
+                    "no app {} is registered: register it first (POST /_sim/apps), as a tenant would",
+                    request.client_id
+                ))
+            })?;
             if let Some(user) = world.users.get_mut(&upn) {
                 user.grant_consent(&request.client_id);
             }
-            let sid = world.open_session(Session {
-                upn: upn.clone(),
-                client_id: request.client_id.clone(),
-                auth_time: now,
-                mfa: request.mfa,
-                spa: request.spa || app.spa,
-            });
-            let issuer = issuer(base_url);
+            let mut session =
+                Session::new(&upn, &request.client_id, now, request.mfa).for_app(&app);
+            session.spa = request.spa;
+            let sid = world.open_session(session);
             world
-                .mint_input(&sid, &request.scope, &issuer, None, true)
+                .mint_input(&sid, &request.scope, base_url, None, true)
                 .ok_or_else(|| SimError::NotFound(format!("no user {}", request.upn)))?
         };
         mint(self.keys(), &input)
@@ -353,9 +410,4 @@ pub fn check_upn(upn: &str) -> Result<(), SimError> {
             "`{upn}` is not a user principal name (name@domain)"
         )))
     }
-}
-
-/// The issuer for a base URL: `{base}/{tid}/v2.0`.
-pub fn issuer(base_url: &str) -> String {
-    format!("{}/{TENANT_ID}/v2.0", base_url.trim_end_matches('/'))
 }

@@ -235,6 +235,17 @@ pub struct DeviceApproval {
     pub mfa: Option<bool>,
 }
 
+/// `GET /_sim/apps`: the registered apps, and whether the simulator is
+/// strict (unregistered apps refused) or lenient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppList {
+    /// The registrations, by client id.
+    pub apps: Vec<crate::registry::AppRegistration>,
+    /// `false` under `--lenient`.
+    pub strict: bool,
+}
+
 /// Every control-API refusal: `{"error": "…"}` with status 400, 404 or 409.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ControlRefusal {

@@ -5,8 +5,8 @@
 
 use reconnect_sim::faults::FaultKind;
 use reconnect_sim::{
-    App, BreakError, BreakKind, ControlClient, ControlError, DeviceStatus, FaultRequest, NewUser,
-    Outage, RunningSim, SimConfig, Simulator, TENANT_ID, TenantPolicy, UNTIL_CLEARED,
+    AppRegistration, BreakError, BreakKind, ControlClient, ControlError, DeviceStatus,
+    FaultRequest, NewUser, Outage, RunningSim, SimConfig, Simulator, TenantPolicy, UNTIL_CLEARED,
     UserStatePatch,
 };
 
@@ -123,13 +123,19 @@ async fn faults_outages_clock_log_apps_and_auto_approve_go_through_the_client() 
     client.clear_log().await.expect("clear log");
     assert!(client.log().await.expect("log").requests.is_empty());
 
-    let app = App {
-        public_client: false,
-        ..App::default()
-    };
-    assert_eq!(client.set_app("my-app", &app).await.ok(), Some(app.clone()));
-    assert_eq!(client.app("my-app").await.ok(), Some(app));
-    assert_eq!(client.app("other").await.ok(), Some(App::default()));
+    let mut app = AppRegistration::desktop("my-app");
+    app.public_client_flows = false;
+    assert_eq!(client.register_app(&app).await.ok(), Some(app.clone()));
+    assert_eq!(client.app("my-app").await.ok(), Some(app.clone()));
+    let listed = client.apps().await.expect("apps");
+    assert!(listed.strict, "strict is the default");
+    assert_eq!(listed.apps, vec![app]);
+    assert!(matches!(
+        client.app("other").await,
+        Err(ControlError::Refused { status, .. }) if status.as_u16() == 404
+    ));
+    client.remove_app("my-app").await.expect("remove");
+    assert!(client.apps().await.expect("apps").apps.is_empty());
     let approved = client
         .set_auto_approve(Some(BOB))
         .await
@@ -214,6 +220,8 @@ async fn every_break_lands_in_the_simulator_and_restore_lifts_it() {
 #[tokio::test]
 async fn device_codes_and_the_tenant_policy_go_through_the_client() {
     let (sim, client) = started().await;
+    let app = AppRegistration::desktop("my-app");
+    client.register_app(&app).await.expect("register");
     let issue = || async {
         reqwest::Client::new()
             .post(format!("{}/common/oauth2/v2.0/devicecode", sim.http_url))
@@ -261,7 +269,7 @@ async fn device_codes_and_the_tenant_policy_go_through_the_client() {
     };
     assert_eq!(
         client
-            .set_tenant_policy(TENANT_ID, &block)
+            .set_tenant_policy(&sim.state.tenant_of(ALICE), &block)
             .await
             .expect("set"),
         block

@@ -469,7 +469,7 @@ async fn revoked_consent_is_restored_by_the_consent_step() {
 
 #[tokio::test]
 async fn bad_authorize_requests() {
-    let (router, _state) = sim();
+    let (router, state) = sim();
     let no_client = get(
         &router,
         "/common/oauth2/v2.0/authorize?response_type=code&redirect_uri=http://localhost/cb",
@@ -482,12 +482,9 @@ async fn bad_authorize_requests() {
         redirect_params(&token_type)["error"],
         "unsupported_response_type"
     );
-    post_json(
-        &router,
-        &format!("/_sim/apps/{CLIENT}"),
-        serde_json::json!({"redirect_uris": ["http://localhost/registered"]}),
-    )
-    .await;
+    let mut only = reconnect_sim::AppRegistration::desktop(CLIENT);
+    only.redirect_uris[0].uri = "http://localhost/registered".into();
+    state.register_app(only).expect("register");
     let unregistered = get(&router, &authorize_uri(&[])).await;
     assert_eq!(unregistered.status, StatusCode::BAD_REQUEST);
     assert!(unregistered.text.contains("AADSTS50011"));

@@ -4,6 +4,8 @@
 
 mod common;
 
+use axum::http::StatusCode;
+
 use common::*;
 use reconnect_core::decode::{
     TokenResponse, Verdict, WhoActs, decode_redirect_query, decode_token_response,
@@ -73,7 +75,10 @@ async fn spa_expiry_decodes_with_the_fixed_lifetime() {
     let tokens = grant(&router, ALICE, serde_json::json!({"spa": true})).await;
     let issued = state.now();
     state.advance_clock(DAY + 1).expect("clock");
-    let v = decoded(&refresh(&router, &rt(&tokens)).await, state.now());
+    let v = decoded(
+        &refresh_from_browser(&router, &rt(&tokens)).await,
+        state.now(),
+    );
     assert_eq!(v.primary_code, Some(700084));
     assert_eq!(v.details.spa_lifetime_seconds, Some(DAY as u64));
     assert_eq!(v.details.issued_at, Some(issued));
@@ -129,12 +134,16 @@ async fn admin_side_failures_do_not_ask_for_a_reconnect() {
         assert!(!v.needs_reconnect(), "{code}");
     }
     state_of(&router, ALICE, serde_json::json!({"disabled": false})).await;
-    post_json(
+    // The app stops being a public client: only a web redirect, no public client flows.
+    let answer = post_json(
         &router,
-        &format!("/_sim/apps/{CLIENT}"),
-        serde_json::json!({"public_client": false}),
+        "/_sim/apps",
+        serde_json::json!({"client_id": CLIENT, "sign_in_audience": "multi",
+            "redirect_uris": [{"uri": "https://app.test/signin", "platform": "web"}],
+            "public_client_flows": false, "client_secret": "s3cret"}),
     )
     .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
     let v = decoded(&refresh(&router, &rt(&tokens)).await, state.now());
     assert_eq!(v.primary_code, Some(7000218));
     assert_eq!(v.who_acts, WhoActs::Developer);
@@ -169,7 +178,7 @@ async fn sign_in_redirect_errors_decode_too() {
     let (router, _state) = sim();
     state_of(&router, BOB, serde_json::json!({"disabled": true})).await;
     let uri = format!(
-        "/common/oauth2/v2.0/authorize?client_id={CLIENT}&response_type=code&redirect_uri=http%3A%2F%2Flocalhost%2Fcb&scope=openid&login_hint={BOB}&state=s"
+        "/common/oauth2/v2.0/authorize?client_id={CLIENT}&response_type=code&redirect_uri=http%3A%2F%2Flocalhost%2Fcallback&scope=openid&login_hint={BOB}&state=s"
     );
     let page = get(&router, &uri).await;
     let flow_marker = "name=\"flow\" value=\"";

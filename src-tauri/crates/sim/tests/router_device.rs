@@ -267,6 +267,9 @@ async fn an_approved_code_yields_a_browser_like_grant_once() {
 #[tokio::test]
 async fn declined_expired_unknown_and_foreign_codes_get_their_errors() {
     let (router, state) = sim();
+    state
+        .register_app(reconnect_sim::AppRegistration::desktop("other-app"))
+        .expect("register");
     let declined = issue(&router).await;
     let answer = post_json(
         &router,
@@ -362,7 +365,7 @@ async fn a_tenant_policy_blocks_the_flow_with_53003() {
     assert_eq!(set.status, StatusCode::OK, "{}", set.text);
     let read = get(
         &router,
-        &format!("/_sim/tenants/{}/policy", state.tenant_id()),
+        &format!("/_sim/tenants/{}/policy", state.tenant_of(ALICE)),
     )
     .await;
     assert_eq!(read.json(), serde_json::json!({"block_device_code": true}));

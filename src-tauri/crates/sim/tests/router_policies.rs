@@ -97,8 +97,14 @@ async fn spa_refresh_tokens_have_a_fixed_day() {
     let tokens = grant(&router, ALICE, serde_json::json!({"spa": true})).await;
     assert_eq!(tokens["refresh_token_expires_in"], DAY);
     state.advance_clock(20 * 3_600).expect("clock");
-    let renewed = refresh(&router, &rt(&tokens)).await;
-    assert_eq!(renewed.status, StatusCode::OK);
+    entra_error(
+        &refresh(&router, &rt(&tokens)).await,
+        400,
+        "invalid_request",
+        9002327,
+    );
+    let renewed = refresh_from_browser(&router, &rt(&tokens)).await;
+    assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.text);
     assert_eq!(
         renewed.json()["refresh_token_expires_in"],
         4 * 3_600,
@@ -106,7 +112,7 @@ async fn spa_refresh_tokens_have_a_fixed_day() {
     );
     state.advance_clock(5 * 3_600).expect("clock");
     let body = entra_error(
-        &refresh(&router, &rt(&renewed.json())).await,
+        &refresh_from_browser(&router, &rt(&renewed.json())).await,
         400,
         "invalid_grant",
         700084,
@@ -268,11 +274,13 @@ async fn apps_without_public_client_flows_get_7000218_with_401() {
     let tokens = grant(&router, ALICE, serde_json::json!({})).await;
     let answer = post_json(
         &router,
-        &format!("/_sim/apps/{CLIENT}"),
-        serde_json::json!({"public_client": false}),
+        "/_sim/apps",
+        serde_json::json!({"client_id": CLIENT, "sign_in_audience": "multi",
+            "redirect_uris": [{"uri": "https://app.test/signin", "platform": "web"}],
+            "public_client_flows": false, "client_secret": "s"}),
     )
     .await;
-    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
     entra_error(
         &refresh(&router, &rt(&tokens)).await,
         401,

@@ -6,11 +6,22 @@ mod common;
 use axum::http::StatusCode;
 use common::*;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use reconnect_sim::CONSUMERS_TENANT_ID;
 
 #[tokio::test]
 async fn discovery_points_at_the_simulator_for_any_tenant() {
     let (router, state) = sim();
-    for tenant in ["common", "organizations", "contoso.test", state.tenant_id()] {
+    let contoso = state.tenant_of(ALICE);
+    let template = "http://127.0.0.1:4000/{tenantid}/v2.0".to_owned();
+    let own = format!("http://127.0.0.1:4000/{contoso}/v2.0");
+    let consumers = format!("http://127.0.0.1:4000/{CONSUMERS_TENANT_ID}/v2.0");
+    for (tenant, issuer) in [
+        ("common", &template),
+        ("organizations", &template),
+        ("consumers", &consumers),
+        ("contoso.test", &own),
+        (contoso.as_str(), &own),
+    ] {
         let answer = get(
             &router,
             &format!("/{tenant}/v2.0/.well-known/openid-configuration"),
@@ -25,10 +36,7 @@ async fn discovery_points_at_the_simulator_for_any_tenant() {
         );
         assert_eq!(doc["token_endpoint"], format!("{base}/oauth2/v2.0/token"));
         assert_eq!(doc["jwks_uri"], format!("{base}/discovery/v2.0/keys"));
-        assert_eq!(
-            doc["issuer"],
-            format!("http://127.0.0.1:4000/{}/v2.0", state.tenant_id())
-        );
+        assert_eq!(doc["issuer"], *issuer, "{tenant}");
     }
 }
 
@@ -54,12 +62,17 @@ async fn id_tokens_verify_against_the_published_jwks() {
     .expect("key");
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_audience(&[CLIENT]);
-    validation.set_issuer(&[format!("http://127.0.0.1:4000/{}/v2.0", state.tenant_id())]);
+    let tid = state.tenant_of(ALICE);
+    assert_ne!(
+        tid, CONSUMERS_TENANT_ID,
+        "a work account lives in its own tenant"
+    );
+    validation.set_issuer(&[format!("http://127.0.0.1:4000/{tid}/v2.0")]);
     let data = jsonwebtoken::decode::<serde_json::Value>(id_token, &decoding, &validation)
         .expect("valid id_token");
     let c = data.claims;
     assert_eq!(c["preferred_username"], ALICE);
-    assert_eq!(c["tid"], state.tenant_id());
+    assert_eq!(c["tid"], tid);
     let alice = state.user(ALICE).expect("alice");
     assert_eq!(c["oid"], alice.oid);
     assert!(c["sub"].as_str().is_some_and(|s| !s.is_empty()));
@@ -93,7 +106,12 @@ async fn api_access_tokens_verify_against_the_jwks_and_graph_ones_are_opaque() {
     .expect("key");
     let mut validation = Validation::new(Algorithm::ES256);
     validation.set_audience(&["api://orders"]);
-    validation.set_issuer(&[format!("http://127.0.0.1:4000/{}/v2.0", state.tenant_id())]);
+    let tid = state.tenant_of(ALICE);
+    assert_ne!(
+        tid, CONSUMERS_TENANT_ID,
+        "a work account lives in its own tenant"
+    );
+    validation.set_issuer(&[format!("http://127.0.0.1:4000/{tid}/v2.0")]);
     let data = jsonwebtoken::decode::<serde_json::Value>(token, &decoding, &validation)
         .expect("an API can validate its access token");
     assert_eq!(data.claims["scp"], "Orders.Read");
@@ -125,7 +143,7 @@ async fn success_body_has_every_field_entra_sends() {
     );
     let at = claims(body["access_token"].as_str().expect("access_token"));
     let alice = state.user(ALICE).expect("alice");
-    assert_eq!(at["tid"], state.tenant_id());
+    assert_eq!(at["tid"], state.tenant_of(ALICE));
     assert_eq!(at["oid"], alice.oid);
     assert_eq!(at["scp"], "User.Read");
     assert_eq!(at["amr"], serde_json::json!(["pwd"]));
@@ -139,7 +157,7 @@ async fn success_body_has_every_field_entra_sends() {
     )
     .expect("json");
     assert_eq!(info["uid"], alice.oid);
-    assert_eq!(info["utid"], state.tenant_id());
+    assert_eq!(info["utid"], state.tenant_of(ALICE));
 }
 
 #[tokio::test]
@@ -213,7 +231,10 @@ async fn refresh_rotates_and_old_tokens_stay_valid() {
 
 #[tokio::test]
 async fn refresh_tokens_from_another_client_or_garbage_are_refused() {
-    let (router, _state) = sim();
+    let (router, state) = sim();
+    state
+        .register_app(reconnect_sim::AppRegistration::desktop("other-client"))
+        .expect("register");
     let tokens = grant(&router, ALICE, serde_json::json!({})).await;
     let answer = post_form(
         &router,

@@ -1,7 +1,15 @@
 //! The simulator on real loopback sockets: HTTP, HTTPS with the generated CA,
 //! dropped connections, loopback-only binding and shutdown.
 
-use reconnect_sim::{SimConfig, SimError, Simulator};
+use reconnect_sim::{AppRegistration, SimConfig, SimError, Simulator};
+
+/// The simulator's defaults with the tests' app registered.
+fn config() -> SimConfig {
+    SimConfig {
+        apps: vec![AppRegistration::desktop(CLIENT)],
+        ..SimConfig::default()
+    }
+}
 
 const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
 
@@ -35,7 +43,7 @@ async fn refresh(
 
 #[tokio::test]
 async fn serves_http_on_an_ephemeral_loopback_port() {
-    let sim = Simulator::start(SimConfig::default()).await.expect("start");
+    let sim = Simulator::start(config()).await.expect("start");
     assert!(sim.http_url.starts_with("http://127.0.0.1:"));
     assert!(sim.https_url.is_none() && sim.ca_pem.is_none());
     let client = reqwest::Client::new();
@@ -70,7 +78,7 @@ async fn serves_http_on_an_ephemeral_loopback_port() {
 async fn serves_https_trusted_through_the_generated_ca() {
     let sim = Simulator::start(SimConfig {
         tls: true,
-        ..SimConfig::default()
+        ..config()
     })
     .await
     .expect("start");
@@ -120,7 +128,7 @@ async fn serves_https_trusted_through_the_generated_ca() {
 
 #[tokio::test]
 async fn drop_outage_closes_the_connection_without_an_answer() {
-    let sim = Simulator::start(SimConfig::default()).await.expect("start");
+    let sim = Simulator::start(config()).await.expect("start");
     let client = reqwest::Client::new();
     let tokens = mint(&client, &sim.http_url).await;
     let rt = tokens["refresh_token"].as_str().expect("rt");
@@ -157,7 +165,7 @@ async fn refuses_non_loopback_addresses() {
 
 #[tokio::test]
 async fn dropping_the_handle_stops_serving() {
-    let sim = Simulator::start(SimConfig::default()).await.expect("start");
+    let sim = Simulator::start(config()).await.expect("start");
     let url = format!("{}/_sim/clock", sim.http_url);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(0)

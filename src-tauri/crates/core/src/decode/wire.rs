@@ -148,7 +148,16 @@ mod tests {
         assert_eq!(shape_of(70043).suberror, Some("token_expired"));
         assert_eq!(shape_of(65001).suberror, Some("consent_required"));
         assert_eq!(shape_of(90033).status, 503);
-        assert_eq!(shape_of(50196).status, 429);
+        // A client loop is refused as a grant error, not throttled (as Entra answers it).
+        assert_eq!(shape_of(50196), USUAL);
+        for client_error in [90007, 90027, 9002326, 9002327, 28000] {
+            let shape = shape_of(client_error);
+            assert_eq!(
+                (shape.status, shape.error),
+                (400, "invalid_request"),
+                "{client_error}"
+            );
+        }
         assert_eq!(shape_of(700082), USUAL);
         assert_eq!(shape_of(1), USUAL);
     }

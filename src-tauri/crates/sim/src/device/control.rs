@@ -5,11 +5,8 @@
 use super::{DeviceStatus, TenantPolicy};
 use crate::SimError;
 use crate::model::Session;
-use crate::state::{SimState, TENANT_ID, World};
+use crate::state::{SimState, World};
 use crate::wire::DeviceCodeInfo;
-
-/// Tenant path segments that name the simulator's directory for the policy routes.
-const TENANT_ALIASES: [&str; 2] = ["common", "organizations"];
 
 /// Approves the code `user_code` for `upn` inside the world. Under a policy
 /// that blocks the flow, the code becomes `blocked` and the approval fails.
@@ -36,17 +33,28 @@ pub(crate) fn approve_in(
         )));
     }
     let (client_id, claims) = (code.client_id.clone(), code.claims);
-    let spa = world.app(&client_id).spa;
+    let segment = crate::tenant::Segment::parse(&code.tenant, None);
+    let app = world
+        .app(&client_id)
+        .ok_or_else(|| SimError::NotFound(format!("no app {client_id} is registered")))?;
+    if let Some(segment) = &segment {
+        match crate::admission::account_at(&app, segment, &user.upn) {
+            Ok(None) => {}
+            Ok(Some(note)) => return Err(SimError::Invalid(note)),
+            Err(refusal) => {
+                return Err(SimError::Invalid(format!(
+                    "AADSTS{}: {}",
+                    refusal.code, refusal.text
+                )));
+            }
+        }
+    }
     if let Some(stored) = world.users.get_mut(&key) {
         stored.grant_consent(&client_id);
     }
-    let session_id = world.open_session(Session {
-        upn: key.clone(),
-        client_id,
-        auth_time: now,
-        mfa: mfa.unwrap_or(user.mfa_required || claims),
-        spa,
-    });
+    let mfa = mfa.unwrap_or(user.mfa_required || claims);
+    let session = Session::new(&key, &client_id, now, mfa).for_app(&app);
+    let session_id = world.open_session(session);
     let code = pending_code(world, user_code)?;
     code.status = DeviceStatus::Approved;
     code.upn = Some(key);
@@ -82,18 +90,21 @@ fn pending_code<'w>(
     }
 }
 
-/// Checks that `tenant` names the simulator's directory: its tenant id,
-/// `common` or `organizations` (any case).
-pub fn check_tenant(tenant: &str) -> Result<(), SimError> {
-    let known = tenant.eq_ignore_ascii_case(TENANT_ID)
-        || TENANT_ALIASES
-            .iter()
-            .any(|a| tenant.eq_ignore_ascii_case(a));
+/// Checks that `tenant` names a tenant of the simulator's directory (an id
+/// or a domain), or `common` or `organizations`, for the policy routes. One
+/// policy holds for every tenant.
+pub fn check_tenant(world: &World, tenant: &str) -> Result<(), SimError> {
+    use crate::tenant::Segment;
+    let known = match Segment::parse(tenant, None) {
+        Some(Segment::Common | Segment::Organizations) => true,
+        Some(Segment::Tenant(id)) => world.knows_tenant(&id),
+        _ => false,
+    };
     if known {
         Ok(())
     } else {
         Err(SimError::NotFound(format!(
-            "no tenant {tenant}: use {TENANT_ID}, common or organizations"
+            "no tenant {tenant}: use a tenant id or domain of the directory, common or organizations"
         )))
     }
 }
@@ -132,8 +143,9 @@ impl SimState {
 
     /// The device-code policy of `tenant` (see [`check_tenant`]).
     pub fn tenant_policy(&self, tenant: &str) -> Result<TenantPolicy, SimError> {
-        check_tenant(tenant)?;
-        Ok(self.world().policy)
+        let world = self.world();
+        check_tenant(&world, tenant)?;
+        Ok(world.policy)
     }
 
     /// Sets the device-code policy of `tenant` (see [`check_tenant`]).
@@ -142,8 +154,9 @@ impl SimState {
         tenant: &str,
         policy: TenantPolicy,
     ) -> Result<TenantPolicy, SimError> {
-        check_tenant(tenant)?;
-        self.world().policy = policy;
+        let mut world = self.world();
+        check_tenant(&world, tenant)?;
+        world.policy = policy;
         Ok(policy)
     }
 }

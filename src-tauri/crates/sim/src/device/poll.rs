@@ -10,11 +10,11 @@
 //! (`slow_down`), waiting (`authorization_pending`, 70016), then the user's
 //! own state as for an authorization code, and the tokens.
 
-use std::collections::HashMap;
-
 use super::{DeviceCode, DeviceStatus, SLOW_DOWN_STEP};
+use crate::admission::app_at;
+use crate::client_auth;
 use crate::failure::Failure;
-use crate::grant::{Facts, check_client, check_user, missing, param, queued_fault};
+use crate::grant::{Facts, TokenCall, check_user, missing, param, queued_fault};
 use crate::mint::MintInput;
 use crate::state::World;
 
@@ -81,12 +81,8 @@ fn invalid(text: &str) -> Failure {
 }
 
 /// Decides a device-code poll; on success the code is redeemed.
-pub fn poll(
-    world: &mut World,
-    params: &HashMap<String, String>,
-    issuer: &str,
-    facts: &mut Facts,
-) -> Result<MintInput, Failure> {
+pub fn poll(world: &mut World, call: &TokenCall, facts: &mut Facts) -> Result<MintInput, Failure> {
+    let params = &call.params;
     let client_id = param(params, "client_id").ok_or_else(|| missing("client_id"))?;
     let device_code = param(params, "device_code").ok_or_else(|| missing("device_code"))?;
     if let Some(code) = world.device_codes.get(device_code) {
@@ -95,7 +91,8 @@ pub fn poll(
         facts.user = code.upn.clone();
     }
     queued_fault(world, facts.user.as_deref())?;
-    check_client(world, client_id, params)?;
+    let app = app_at(world, &call.segment, client_id)?;
+    client_auth::check_device(&app, call.presented())?;
     let now = world.clock.now();
     let policy_blocks = world.policy.block_device_code;
     let Some(code) = world.device_codes.get_mut(device_code) else {
@@ -125,7 +122,7 @@ pub fn poll(
     }
     let client_info = params.get("client_info").is_some_and(|v| v == "1");
     world
-        .mint_input(&session_id, &scope, issuer, None, client_info)
+        .mint_input(&session_id, &scope, &call.base, None, client_info)
         .ok_or_else(|| invalid("The sign-in behind the device code is gone."))
 }
 

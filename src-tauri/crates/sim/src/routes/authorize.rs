@@ -10,6 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::token::record;
+use super::{At, BaseUrl};
 use crate::clock::entra_timestamp;
 use crate::log::LogEntry;
 use crate::page;
@@ -24,6 +25,11 @@ fn entry(method: &str, flow: Option<&Flow>) -> LogEntry {
         user: flow.and_then(|f| f.upn.clone()),
         client_id: flow.map(|f| f.request.client_id.clone()),
         claims_passed: flow.is_some_and(|f| f.request.has_claims_challenge()),
+        client_capabilities: flow
+            .and_then(|f| f.request.claims.as_deref())
+            .and_then(|c| reconnect_core::claims::Challenge::parse(c).ok())
+            .map(|c| c.capabilities())
+            .unwrap_or_default(),
         mfa: flow.map(|f| f.mfa_done),
         ..LogEntry::request("authorize", method)
     }
@@ -34,7 +40,7 @@ fn no_store(status: StatusCode, html: String) -> Response {
 }
 
 /// Builds the redirect (or form_post page) back to the client.
-fn finish(world: &World, flow: &Flow, outcome: &Outcome) -> Response {
+fn finish(world: &World, flow: &Flow, outcome: &Outcome, base: &str) -> Response {
     let mut fields: Vec<(&str, String)> = Vec::new();
     match outcome {
         Outcome::Code(code) => fields.push(("code", code.clone())),
@@ -51,13 +57,10 @@ fn finish(world: &World, flow: &Flow, outcome: &Outcome) -> Response {
                     "error_description",
                     format!("AADSTS{code}: {text}\r\nTrace ID: {trace}\r\nCorrelation ID: {corr}\r\nTimestamp: {}", entra_timestamp(now)),
                 ));
-                fields.push((
-                    "error_uri",
-                    format!("https://login.microsoftonline.com/error?code={code}"),
-                ));
+                fields.push(("error_uri", crate::failure::error_uri(base, code)));
             }
         }
-        Outcome::Show(..) => {}
+        Outcome::Show(..) | Outcome::Page(_) => {}
     }
     if let Some(state) = &flow.request.state {
         fields.push(("state", state.clone()));
@@ -96,6 +99,7 @@ fn respond(
     mut flow: Flow,
     outcome: Outcome,
     method: &str,
+    base: &str,
 ) -> (Response, LogEntry) {
     if let Outcome::Show(step, _) = &outcome {
         flow.step = *step;
@@ -108,13 +112,21 @@ fn respond(
             world.flows.insert(flow_id.to_owned(), flow);
             no_store(StatusCode::OK, html)
         }
+        Outcome::Page(page) => {
+            log.code = Some(page.code);
+            world.flows.remove(flow_id);
+            no_store(
+                StatusCode::BAD_REQUEST,
+                page::error_page(page.code, &page.text),
+            )
+        }
         Outcome::Code(_) | Outcome::Error(_) => {
             if let Outcome::Error(RedirectError { error, code, .. }) = &outcome {
                 log.error = Some((*error).to_owned());
                 log.code = *code;
             }
             world.flows.remove(flow_id);
-            finish(world, &flow, &outcome)
+            finish(world, &flow, &outcome, base)
         }
     };
     log.status = response.status().as_u16();
@@ -124,9 +136,11 @@ fn respond(
 /// First request from the client's browser.
 pub async fn start(
     State(state): State<SimState>,
+    BaseUrl(base): BaseUrl,
+    at: At,
     Query(query): Query<std::collections::HashMap<String, String>>,
 ) -> Response {
-    begin(&state, &query, "GET")
+    begin(&state, &query, "GET", &at, &base)
 }
 
 /// Checks an authorize request and shows its first step (or redirects at once).
@@ -134,11 +148,17 @@ fn begin(
     state: &SimState,
     query: &std::collections::HashMap<String, String>,
     method: &str,
+    at: &At,
+    base: &str,
 ) -> Response {
     let (response, log) = {
         let mut world = state.world();
         world.flows.retain(|_, f| f.created.elapsed() < FLOW_TTL);
-        match signin::parse_request(query, &world) {
+        let parsed = at
+            .segment()
+            .map_err(signin::PageError::from)
+            .and_then(|segment| signin::parse_request(query, &world, segment));
+        match parsed {
             Err(e) => {
                 let mut log = entry(method, None);
                 log.client_id = query.get("client_id").cloned();
@@ -173,7 +193,7 @@ fn begin(
                     (None, Some(upn)) => signin::auto_approve(&mut world, &mut flow, &upn),
                     (None, None) => signin::first_step(&world, &mut flow),
                 };
-                respond(&mut world, &flow_id, flow, outcome, method)
+                respond(&mut world, &flow_id, flow, outcome, method, base)
             }
         }
     };
@@ -183,10 +203,15 @@ fn begin(
 
 /// A form post from one of the page's steps, or an authorize request sent
 /// as a POST (no `flow` field, but a `client_id`).
-pub async fn step(State(state): State<SimState>, body: axum::body::Bytes) -> Response {
+pub async fn step(
+    State(state): State<SimState>,
+    BaseUrl(base): BaseUrl,
+    at: At,
+    body: axum::body::Bytes,
+) -> Response {
     let form = super::form(&body);
     if !form.contains_key("flow") && form.contains_key("client_id") {
-        return begin(&state, &form, "POST");
+        return begin(&state, &form, "POST", &at, &base);
     }
     let flow_id = form.get("flow").cloned().unwrap_or_default();
     let (response, log) = {
@@ -203,7 +228,7 @@ pub async fn step(State(state): State<SimState>, body: axum::body::Bytes) -> Res
             }
             Some(mut flow) => {
                 let outcome = signin::advance(&mut world, &mut flow, &form);
-                respond(&mut world, &flow_id, flow, outcome, "POST")
+                respond(&mut world, &flow_id, flow, outcome, "POST", &base)
             }
         }
     };

@@ -12,11 +12,12 @@ use super::BaseUrl;
 use crate::SimError;
 use crate::device::TenantPolicy;
 use crate::faults::FaultRequest;
-use crate::model::{App, UserStatePatch};
+use crate::model::UserStatePatch;
+use crate::registry::AppRegistration;
 use crate::state::{GrantRequest, SimState};
 use crate::wire::{
-    AutoApprove, ClockAdvance, ClockReading, ControlRefusal, DeviceApproval, DeviceCodeList,
-    FaultList, LogPage, NewUser, Revocation, UserInfo, UserList,
+    AppList, AutoApprove, ClockAdvance, ClockReading, ControlRefusal, DeviceApproval,
+    DeviceCodeList, FaultList, LogPage, NewUser, Revocation, UserInfo, UserList,
 };
 
 /// A control-API error: `{"error": "..."}` with a fitting status.
@@ -170,23 +171,47 @@ pub async fn clear_log(State(state): State<SimState>) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// `POST /_sim/apps/{client_id}`.
-pub async fn set_app(
+/// `POST /_sim/apps`: registers an app (201) or replaces its registration (200).
+pub async fn register_app(
     State(state): State<SimState>,
-    Path(client_id): Path<String>,
-    payload: Result<Json<App>, JsonRejection>,
+    payload: Result<Json<AppRegistration>, JsonRejection>,
 ) -> Response {
     let app = match body(payload) {
         Ok(v) => v,
         Err(e) => return error(&e),
     };
-    state.set_app(&client_id, app.clone());
-    Json(app).into_response()
+    match state.register_app(app.clone()) {
+        Ok(true) => (StatusCode::CREATED, Json(app)).into_response(),
+        Ok(false) => Json(app).into_response(),
+        Err(e) => error(&e),
+    }
+}
+
+/// `GET /_sim/apps`.
+pub async fn list_apps(State(state): State<SimState>) -> Response {
+    Json(AppList {
+        apps: state.apps(),
+        strict: state.is_strict(),
+    })
+    .into_response()
 }
 
 /// `GET /_sim/apps/{client_id}`.
 pub async fn get_app(State(state): State<SimState>, Path(client_id): Path<String>) -> Response {
-    Json(state.app(&client_id)).into_response()
+    match state.app(&client_id) {
+        Some(app) => Json(app).into_response(),
+        None => error(&SimError::NotFound(format!(
+            "no app {client_id} is registered"
+        ))),
+    }
+}
+
+/// `DELETE /_sim/apps/{client_id}`.
+pub async fn remove_app(State(state): State<SimState>, Path(client_id): Path<String>) -> Response {
+    match state.remove_app(&client_id) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => error(&e),
+    }
 }
 
 /// `POST /_sim/auto-approve`: `{"upn": "..."}` or `{"upn": null}`.

@@ -5,12 +5,12 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::token::answer;
-use super::{BaseUrl, correlation_id, form};
+use super::{At, BaseUrl, correlation_id, form};
 use crate::SimError;
 use crate::device::page::{self, PageAction};
 use crate::device::{self, DeviceRequest, DeviceStatus};
@@ -18,21 +18,12 @@ use crate::grant::{missing, param};
 use crate::log::LogEntry;
 use crate::state::SimState;
 
-/// The tenant segment as recorded: the characters a tenant name can have.
-fn clean_tenant(tenant: &str) -> String {
-    tenant
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || "-._".contains(*c))
-        .take(100)
-        .collect()
-}
-
 /// `POST /{tenant}/oauth2/v2.0/devicecode`: form fields `client_id`,
 /// `scope` and optionally `claims`.
 pub async fn devicecode(
     State(state): State<SimState>,
     BaseUrl(base): BaseUrl,
-    Path(tenant): Path<String>,
+    at: At,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -52,15 +43,19 @@ pub async fn devicecode(
         let issued = match (client_id, scope) {
             (None, _) => Err(missing("client_id")),
             (_, None) => Err(missing("scope")),
-            (Some(client_id), Some(scope)) => {
-                let request = DeviceRequest {
-                    client_id,
-                    scope,
-                    tenant: clean_tenant(&tenant),
-                    claims,
-                };
-                Ok(device::issue(&mut world, request, &base))
-            }
+            (Some(client_id), Some(scope)) => at
+                .segment()
+                .and_then(|segment| crate::admission::app_at(&world, segment, &client_id))
+                .and_then(|_| crate::admission::one_resource(&scope))
+                .map(|()| {
+                    let request = DeviceRequest {
+                        client_id,
+                        scope,
+                        tenant: at.tenant.clone(),
+                        claims,
+                    };
+                    device::issue(&mut world, request, &base)
+                }),
         };
         (issued, world.clock.now())
     };
@@ -68,7 +63,7 @@ pub async fn devicecode(
         entry.user_code = Some(issued.user_code.clone());
         entry.interval = Some(issued.interval);
     }
-    answer(&state, entry, issued, now, &correlation)
+    answer(&state, entry, issued, now, &correlation, &base)
 }
 
 fn html(status: StatusCode, body: String) -> Response {

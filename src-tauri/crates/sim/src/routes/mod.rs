@@ -39,6 +39,66 @@ impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
     }
 }
 
+/// Where an identity request went: the path's tenant segment and, for
+/// Azure AD B2C, the user flow after it. `segment` is `None` when the
+/// text cannot name a tenant.
+#[derive(Debug, Clone)]
+pub struct At {
+    /// The tenant segment as sent (cleaned for logs and URLs).
+    pub tenant: String,
+    /// The B2C user flow, if the path has one.
+    pub policy: Option<String>,
+    /// The segment, read.
+    pub segment: Option<crate::tenant::Segment>,
+}
+
+impl At {
+    /// The path prefix the request came by: `/{tenant}` or `/{tenant}/{policy}`.
+    pub fn prefix(&self) -> String {
+        match &self.policy {
+            Some(policy) => format!("/{}/{policy}", self.tenant),
+            None => format!("/{}", self.tenant),
+        }
+    }
+
+    /// The segment, or Entra's answer for a tenant that cannot exist (90002).
+    pub fn segment(&self) -> Result<&crate::tenant::Segment, crate::failure::Failure> {
+        self.segment.as_ref().ok_or_else(|| self.unknown())
+    }
+
+    /// 90002: the tenant the request names does not exist.
+    pub fn unknown(&self) -> crate::failure::Failure {
+        crate::admission::unknown_tenant(&self.tenant)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for At {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::Path;
+        let params =
+            Path::<std::collections::HashMap<String, String>>::from_request_parts(parts, state)
+                .await
+                .map(|Path(p)| p)
+                .unwrap_or_default();
+        let clean = |t: &str| -> String {
+            t.chars()
+                .filter(|c| c.is_ascii_alphanumeric() || "-._".contains(*c))
+                .take(100)
+                .collect()
+        };
+        let raw_tenant = params.get("tenant").cloned().unwrap_or_default();
+        let raw_policy = params.get("policy").cloned();
+        let segment = crate::tenant::Segment::parse(&raw_tenant, raw_policy.as_deref());
+        Ok(Self {
+            tenant: clean(&raw_tenant),
+            policy: raw_policy.as_deref().map(clean),
+            segment,
+        })
+    }
+}
+
 /// A Host header we are willing to echo back into URLs (no paths, spaces or markup).
 fn is_plain_host(host: &str) -> bool {
     !host.is_empty()

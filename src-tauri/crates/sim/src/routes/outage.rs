@@ -24,6 +24,7 @@ pub enum OutageStep {
 pub async fn serve_outage(
     state: &SimState,
     correlation_id: &str,
+    base: &str,
 ) -> (OutageStep, Option<&'static str>) {
     let (kind, now) = {
         let mut world = state.world();
@@ -45,11 +46,11 @@ pub async fn serve_outage(
             tokio::time::sleep(Duration::from_millis(delay_ms)).await;
             return (OutageStep::None, Some(outage.name()));
         }
-        Outage::Unavailable => Failure::code(90033).response(now, correlation_id),
+        Outage::Unavailable => Failure::code(90033).response(now, correlation_id, base),
         Outage::Throttled => {
             let mut f = Failure::code(90055);
             f.retry_after = Some(retry_after);
-            f.response(now, correlation_id)
+            f.response(now, correlation_id, base)
         }
         Outage::Html500 => (
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -8,23 +8,25 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
 use super::outage::{OutageStep, serve_outage};
-use super::{BaseUrl, client_request_id, correlation_id, form};
+use super::{At, BaseUrl, client_request_id, correlation_id, form};
 use crate::device;
 use crate::failure::Failure;
-use crate::grant::{self, Facts};
+use crate::grant::{self, Facts, TokenCall};
 use crate::log::LogEntry;
 use crate::mint::mint;
-use crate::state::{SimState, issuer};
+use crate::state::SimState;
 
 /// The token endpoint.
 pub async fn token(
     State(state): State<SimState>,
     BaseUrl(base): BaseUrl,
+    at: At,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
     let correlation = correlation_id(&headers);
     let params = form(&body);
+    let origin = headers.contains_key(axum::http::header::ORIGIN);
     let grant_type = params.get("grant_type").cloned().filter(|g| !g.is_empty());
     let client_id = params.get("client_id").cloned().filter(|c| !c.is_empty());
     let (claims_passed, client_capabilities) = read_claims(params.get("claims"));
@@ -37,7 +39,7 @@ pub async fn token(
         ..LogEntry::request("token", "POST")
     };
 
-    let (step, fault) = serve_outage(&state, &correlation).await;
+    let (step, fault) = serve_outage(&state, &correlation, &base).await;
     entry.fault = fault.map(str::to_owned);
     if let OutageStep::Answered(response, name) = step {
         // A dropped connection never answered: logged with status 0.
@@ -54,18 +56,32 @@ pub async fn token(
         return response;
     }
 
-    let issuer = issuer(&base);
+    let segment = match at.segment() {
+        Ok(segment) => segment.clone(),
+        Err(failure) => {
+            return answer::<()>(
+                &state,
+                entry,
+                Err(failure),
+                state.now(),
+                &correlation,
+                &base,
+            );
+        }
+    };
+    let call = TokenCall {
+        params,
+        segment,
+        base: base.clone(),
+        origin,
+    };
     let mut facts = Facts::default();
     let (decision, now) = {
         let mut world = state.world();
         let decision = match grant_type.as_deref() {
-            Some("refresh_token") => {
-                grant::refresh(&mut world, state.keys(), &params, &issuer, &mut facts)
-            }
-            Some("authorization_code") => {
-                grant::authorization_code(&mut world, &params, &issuer, &mut facts)
-            }
-            Some(device::GRANT_TYPE) => device::poll(&mut world, &params, &issuer, &mut facts),
+            Some("refresh_token") => grant::refresh(&mut world, state.keys(), &call, &mut facts),
+            Some("authorization_code") => grant::authorization_code(&mut world, &call, &mut facts),
+            Some(device::GRANT_TYPE) => device::poll(&mut world, &call, &mut facts),
             other => Err(grant::unsupported(other)),
         };
         (decision, world.clock.now())
@@ -76,7 +92,7 @@ pub async fn token(
     entry.interval = facts.interval;
     let minted =
         decision.and_then(|input| mint(state.keys(), &input).map_err(|_| Failure::code(90033)));
-    answer(&state, entry, minted, now, &correlation)
+    answer(&state, entry, minted, now, &correlation, &base)
 }
 
 /// Answers as the identity endpoints do: the body as JSON that nobody may
@@ -88,6 +104,7 @@ pub fn answer<T: serde::Serialize>(
     result: Result<T, Failure>,
     now: i64,
     correlation: &str,
+    base: &str,
 ) -> Response {
     let response = match result {
         Ok(body) => (
@@ -101,7 +118,7 @@ pub fn answer<T: serde::Serialize>(
         Err(failure) => {
             entry.code = Some(failure.code);
             entry.error = Some(failure.error.clone());
-            failure.response(now, correlation)
+            failure.response(now, correlation, base)
         }
     };
     entry.status = response.status().as_u16();

@@ -9,7 +9,7 @@ use axum::http::{Request, StatusCode, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http_body_util::BodyExt as _;
-use reconnect_sim::{SimConfig, SimState, app};
+use reconnect_sim::{AppRegistration, SimConfig, SimState, app};
 use tower::ServiceExt as _;
 
 pub const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
@@ -18,9 +18,24 @@ pub const BOB: &str = "bob@contoso.test";
 pub const SCOPE: &str = "openid profile offline_access https://graph.microsoft.com/User.Read";
 pub const DAY: i64 = 86_400;
 
-/// A fresh simulator: its router and state.
+/// A fresh simulator with [`CLIENT`] registered as a desktop app (redirect
+/// URIs `http://localhost` and `http://localhost/callback`): its router and state.
 pub fn sim() -> (Router, SimState) {
-    let state = SimState::new(&SimConfig::default()).expect("state");
+    let mut app = AppRegistration::desktop(CLIENT);
+    app.redirect_uris.push(reconnect_sim::RedirectUri {
+        uri: "http://localhost/callback".into(),
+        platform: reconnect_sim::Platform::MobileDesktop,
+    });
+    sim_with(vec![app])
+}
+
+/// A fresh simulator with these apps registered.
+pub fn sim_with(apps: Vec<AppRegistration>) -> (Router, SimState) {
+    let config = SimConfig {
+        apps,
+        ..SimConfig::default()
+    };
+    let state = SimState::new(&config).expect("state");
     (app(state.clone()), state)
 }
 
@@ -119,6 +134,25 @@ pub async fn refresh(router: &Router, refresh_token: &str) -> Answer {
     .await
 }
 
+/// Redeems a refresh token as a single-page app does: cross-origin, with an `Origin` header.
+pub async fn refresh_from_browser(router: &Router, refresh_token: &str) -> Answer {
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("grant_type", "refresh_token"),
+            ("client_id", CLIENT),
+            ("refresh_token", refresh_token),
+            ("scope", SCOPE),
+        ])
+        .finish();
+    let request = Request::post("/common/oauth2/v2.0/token")
+        .header(header::HOST, "127.0.0.1:4000")
+        .header(header::ORIGIN, "https://spa.test")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .expect("request");
+    send(router, request).await
+}
+
 /// The refresh token of a token response.
 pub fn rt(tokens: &serde_json::Value) -> String {
     tokens["refresh_token"]
@@ -163,7 +197,8 @@ pub fn entra_error(answer: &Answer, status: u16, error: &str, code: u32) -> serd
     assert!(ts.ends_with('Z') && ts.as_bytes()[10] == b' ');
     assert_eq!(
         body["error_uri"],
-        format!("https://login.microsoftonline.com/error?code={code}")
+        format!("http://127.0.0.1:4000/error?code={code}"),
+        "error_uri names the host the request came to"
     );
     body
 }

@@ -6,6 +6,7 @@
 //! The dependency rule — no tokio, reqwest, keyring, tauri, axum or file IO —
 //! is checked in CI by `scripts/check-core-deps.sh`.
 
+pub mod authority;
 pub mod claims;
 pub mod decode;
 pub mod failure;

@@ -4,6 +4,10 @@
 //!   `/token` and `/devicecode` (RFC 8628 device authorization); its
 //!   discovery document (for the JWKS and the issuer) sits at
 //!   `{authority}/{tenant}/v2.0/.well-known/openid-configuration`.
+//! - Azure AD B2C: the tenant carries the policy, `contoso.onmicrosoft.com/B2C_1_signin`,
+//!   and every path has it after the tenant (`{authority}/{tenant}/{policy}/oauth2/v2.0/token`,
+//!   `{authority}/{tenant}/{policy}/v2.0/.well-known/openid-configuration`). B2C has no
+//!   device authorization endpoint. See [`reconnect_core::authority`].
 //! - Any OpenID Connect provider: from its issuer URL by OpenID Discovery
 //!   (the device authorization endpoint only when the document names one).
 //!
@@ -11,6 +15,7 @@
 //! publish an issuer with a `{tenantid}` placeholder; see
 //! [`ProviderMetadata::issuer_for`].
 
+use reconnect_core::authority::{self, AuthorityKind};
 use serde::Deserialize;
 use url::Url;
 
@@ -69,6 +74,22 @@ fn join_path(base: &Url, tail: &str) -> Result<Url, EndpointError> {
     Url::parse(&text).map_err(|_| EndpointError::BadBase(base.to_string()))
 }
 
+/// Whether `tenant` is one path segment of safe characters, or a B2C tenant
+/// and policy (two segments, see [`authority::b2c_policy`]). A segment of
+/// dots only would walk up the path, so it is refused.
+fn microsoft_tenant_ok(tenant: &str) -> bool {
+    let segment_ok = |s: &str| {
+        !s.is_empty()
+            && !s.chars().all(|c| c == '.')
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+    };
+    match authority::b2c_policy(tenant) {
+        Some((name, _policy)) => segment_ok(name),
+        None => segment_ok(tenant),
+    }
+}
+
 /// Whether a URL is https, or http on a loopback host.
 pub fn is_secure_or_loopback(url: &Url) -> bool {
     match url.scheme() {
@@ -86,24 +107,30 @@ pub fn is_secure_or_loopback(url: &Url) -> bool {
 impl ProviderEndpoints {
     /// Microsoft Entra endpoints for `authority` (e.g.
     /// `https://login.microsoftonline.com`) and `tenant`.
+    ///
+    /// A B2C tenant with its policy (`contoso.onmicrosoft.com/B2C_1_signin`)
+    /// is the one `tenant` that may hold a `/`; B2C authorities (by policy or
+    /// by a `*.b2clogin.com` host) get no device authorization endpoint.
     pub fn microsoft(authority: &Url, tenant: &str) -> Result<Self, EndpointError> {
-        let tenant_ok = !tenant.is_empty()
-            && tenant
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'));
-        if !tenant_ok {
+        if !microsoft_tenant_ok(tenant) {
             return Err(EndpointError::BadTenant(tenant.to_owned()));
         }
         if authority.cannot_be_a_base() || !is_secure_or_loopback(authority) {
             return Err(EndpointError::BadBase(authority.to_string()));
         }
+        let b2c = authority::kind(authority.as_str(), tenant) == AuthorityKind::B2c;
+        let device_authorization = if b2c {
+            None
+        } else {
+            Some(join_path(
+                authority,
+                &format!("{tenant}/oauth2/v2.0/devicecode"),
+            )?)
+        };
         Ok(Self {
             authorize: join_path(authority, &format!("{tenant}/oauth2/v2.0/authorize"))?,
             token: join_path(authority, &format!("{tenant}/oauth2/v2.0/token"))?,
-            device_authorization: Some(join_path(
-                authority,
-                &format!("{tenant}/oauth2/v2.0/devicecode"),
-            )?),
+            device_authorization,
             discovery: join_path(
                 authority,
                 &format!("{tenant}/v2.0/.well-known/openid-configuration"),
@@ -275,6 +302,61 @@ mod tests {
         assert!(ProviderEndpoints::microsoft(&plain, "common").is_err());
         let local = Url::parse("http://127.0.0.1:4000").unwrap();
         assert!(ProviderEndpoints::microsoft(&local, "common").is_ok());
+    }
+
+    #[test]
+    fn b2c_endpoints_carry_the_policy_and_no_device_flow() {
+        let base = Url::parse("https://contoso.b2clogin.com").unwrap();
+        let tenant = "contoso.onmicrosoft.com/B2C_1_signin";
+        let e = ProviderEndpoints::microsoft(&base, tenant).unwrap();
+        let root = "https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signin";
+        assert_eq!(
+            e.authorize.as_str(),
+            format!("{root}/oauth2/v2.0/authorize")
+        );
+        assert_eq!(e.token.as_str(), format!("{root}/oauth2/v2.0/token"));
+        assert_eq!(
+            e.discovery.as_str(),
+            format!("{root}/v2.0/.well-known/openid-configuration")
+        );
+        assert_eq!(e.device_authorization, None);
+        // The simulator on loopback: B2C by the policy alone.
+        let local = Url::parse("http://127.0.0.1:4000").unwrap();
+        let e = ProviderEndpoints::microsoft(&local, "t.onmicrosoft.com/b2c_1a_x").unwrap();
+        assert_eq!(
+            e.token.as_str(),
+            "http://127.0.0.1:4000/t.onmicrosoft.com/b2c_1a_x/oauth2/v2.0/token"
+        );
+        assert_eq!(e.device_authorization, None);
+        // A b2clogin.com host without a policy in the tenant: still no device flow.
+        let e = ProviderEndpoints::microsoft(&base, "contoso.onmicrosoft.com").unwrap();
+        assert_eq!(e.device_authorization, None);
+    }
+
+    #[test]
+    fn microsoft_refuses_other_slashes_and_odd_tenants() {
+        let base = Url::parse("https://login.microsoftonline.com").unwrap();
+        for tenant in [
+            "contoso/other",
+            "contoso/B2C_1_x/extra",
+            "/B2C_1_x",
+            "contoso.onmicrosoft.com/",
+            "../B2C_1_x",
+            "..",
+            "contoso/B2C_1_x?a=b",
+            "contoso/B2C_1_x#f",
+            "con toso/B2C_1_x",
+            "contoso%2fx",
+            "contoso\\B2C_1_x",
+        ] {
+            assert!(
+                matches!(
+                    ProviderEndpoints::microsoft(&base, tenant),
+                    Err(EndpointError::BadTenant(_))
+                ),
+                "{tenant}"
+            );
+        }
     }
 
     #[test]

@@ -3,6 +3,15 @@
 //! and `exp`, `nbf` and `iat` with the same clock skew. Unsigned (`alg: none`) and symmetric
 //! (`HS*`) tokens are refused outright: a public client has no shared secret,
 //! so an HMAC "signature" proves nothing.
+//!
+//! A token whose key is not in the key set gets one more chance
+//! ([`IdTokenValidator::validate_fetching`]): the key set is fetched again
+//! (keys rotate) and, for a Microsoft provider ([`IdTokenValidator::with_app_keys`]),
+//! so are the keys Entra publishes for the one application at
+//! `jwks_uri?appid={client_id}`. An app with a custom signing key (a
+//! claims-mapping policy) gets id_tokens signed with a key found only there.
+//! Other providers have no such per-application key set, so for them the
+//! extra request is not made.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,6 +20,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use reconnect_core::secret::IdToken;
 use reconnect_core::tokens::UnixTime;
 use serde::Deserialize;
+use url::Url;
 
 use crate::client::TokenClient;
 use crate::endpoints::ProviderMetadata;
@@ -99,8 +109,12 @@ pub enum IdTokenError {
     /// A symmetric or unknown algorithm.
     #[error("the id_token uses algorithm {0}, which Reconnect does not accept")]
     Algorithm(String),
-    /// No key in the JWKS has the token's `kid`.
-    #[error("no signing key `{0}` in the provider's JWKS")]
+    /// No key in the JWKS has the token's `kid` (for a Microsoft provider,
+    /// after the application's own key set was looked at too).
+    #[error(
+        "the provider publishes no signing key `{0}` (for Microsoft, neither among the \
+         tenant's keys nor among the application's own)"
+    )]
     UnknownKey(String),
     /// The key in the JWKS cannot be used.
     #[error("the provider's signing key `{kid}` is unusable")]
@@ -155,6 +169,8 @@ pub enum IdTokenError {
 pub struct IdTokenValidator {
     meta: ProviderMetadata,
     jwks: JwkSet,
+    /// Whether an unknown key is also looked for at `jwks_uri?appid=`.
+    app_keys: bool,
 }
 
 const ACCEPTED: [Algorithm; 8] = [
@@ -178,7 +194,19 @@ struct RawHeader {
 impl IdTokenValidator {
     /// Builds a validator from a discovery document and its key set.
     pub fn new(meta: ProviderMetadata, jwks: JwkSet) -> Self {
-        Self { meta, jwks }
+        Self {
+            meta,
+            jwks,
+            app_keys: false,
+        }
+    }
+
+    /// This validator, also looking for an unknown key among the keys Entra
+    /// publishes for the application (see [`app_keys_uri`]). For Microsoft
+    /// providers.
+    pub fn with_app_keys(mut self) -> Self {
+        self.app_keys = true;
+        self
     }
 
     /// Fetches the provider's JWKS.
@@ -214,6 +242,52 @@ impl IdTokenValidator {
         now: UnixTime,
     ) -> Result<IdTokenClaims, IdTokenError> {
         self.check(token, client_id, None, now)
+    }
+
+    /// Like [`validate`](Self::validate) (with a nonce) or
+    /// [`validate_without_nonce`](Self::validate_without_nonce), but a token
+    /// signed with a key this validator lacks is checked once more against
+    /// freshly fetched keys (see [`refetched`](Self::refetched)). A failed
+    /// fetch is [`IdTokenError::Keys`]; a key still missing is
+    /// [`IdTokenError::UnknownKey`].
+    pub async fn validate_fetching(
+        &self,
+        client: &TokenClient,
+        token: &IdToken,
+        client_id: &str,
+        nonce: Option<&str>,
+        now: UnixTime,
+    ) -> Result<IdTokenClaims, IdTokenError> {
+        match self.check(token, client_id, nonce, now) {
+            Err(IdTokenError::UnknownKey(_)) => {
+                let fresh = self.refetched(client, client_id).await?;
+                fresh.check(token, client_id, nonce, now)
+            }
+            other => other,
+        }
+    }
+
+    /// This validator with its key set fetched again and, with
+    /// [`with_app_keys`](Self::with_app_keys), the application's own keys
+    /// (`jwks_uri?appid={client_id}`) added, both fetched at once.
+    pub async fn refetched(
+        &self,
+        client: &TokenClient,
+        client_id: &str,
+    ) -> Result<Self, IdTokenError> {
+        let tenant = client.get_json::<JwkSet>(&self.meta.jwks_uri);
+        let jwks = if self.app_keys {
+            let app_uri = app_keys_uri(&self.meta.jwks_uri, client_id);
+            let (tenant, app) = tokio::join!(tenant, client.get_json::<JwkSet>(&app_uri));
+            merged(tenant?, app?)
+        } else {
+            tenant.await?
+        };
+        Ok(Self {
+            meta: self.meta.clone(),
+            jwks,
+            app_keys: self.app_keys,
+        })
     }
 
     fn check(
@@ -291,6 +365,37 @@ impl IdTokenValidator {
     }
 }
 
+/// Where Entra publishes the keys of one application: `jwks_uri` with
+/// `appid={client_id}` set. Other query parameters stay; an `appid` already
+/// there is replaced.
+pub fn app_keys_uri(jwks_uri: &Url, client_id: &str) -> Url {
+    let kept: Vec<(String, String)> = jwks_uri
+        .query_pairs()
+        .filter(|(name, _)| name != "appid")
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect();
+    let mut url = jwks_uri.clone();
+    url.set_query(None);
+    url.query_pairs_mut()
+        .extend_pairs(kept)
+        .append_pair("appid", client_id);
+    url
+}
+
+/// `first`'s keys followed by those of `more` whose key id `first` lacks.
+fn merged(mut first: JwkSet, more: JwkSet) -> JwkSet {
+    for jwk in more.keys {
+        let known = match &jwk.common.key_id {
+            Some(kid) => first.find(kid).is_some(),
+            None => first.keys.contains(&jwk),
+        };
+        if !known {
+            first.keys.push(jwk);
+        }
+    }
+    first
+}
+
 /// `exp`, `nbf` and `iat` against `now`, each with [`CLOCK_SKEW_SECONDS`].
 fn check_times(claims: &IdTokenClaims, now: UnixTime) -> Result<(), IdTokenError> {
     if claims.exp.saturating_add(CLOCK_SKEW_SECONDS) <= now {
@@ -306,4 +411,46 @@ fn check_times(claims: &IdTokenClaims, now: UnixTime) -> Result<(), IdTokenError
         return Err(IdTokenError::NotYetValid { ahead: start - now });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_keys_uri_adds_appid_and_keeps_the_rest() {
+        let plain = Url::parse("https://login.test/t/discovery/v2.0/keys").unwrap();
+        assert_eq!(
+            app_keys_uri(&plain, "app-1").as_str(),
+            "https://login.test/t/discovery/v2.0/keys?appid=app-1"
+        );
+        let with_query = Url::parse("https://b2c.test/t/discovery/v2.0/keys?p=B2C_1_x").unwrap();
+        assert_eq!(
+            app_keys_uri(&with_query, "a b").as_str(),
+            "https://b2c.test/t/discovery/v2.0/keys?p=B2C_1_x&appid=a+b"
+        );
+        let again = Url::parse("https://login.test/keys?appid=old&x=1").unwrap();
+        assert_eq!(
+            app_keys_uri(&again, "new").as_str(),
+            "https://login.test/keys?x=1&appid=new"
+        );
+    }
+
+    #[test]
+    fn merged_adds_only_new_key_ids() {
+        let set = |kids: &[&str]| -> JwkSet {
+            let keys: Vec<serde_json::Value> = kids
+                .iter()
+                .map(|kid| serde_json::json!({"kty": "oct", "k": "AAAA", "kid": kid}))
+                .collect();
+            serde_json::from_value(serde_json::json!({ "keys": keys })).unwrap()
+        };
+        let all = merged(set(&["a", "b"]), set(&["b", "c"]));
+        let kids: Vec<_> = all
+            .keys
+            .iter()
+            .filter_map(|k| k.common.key_id.as_deref())
+            .collect();
+        assert_eq!(kids, ["a", "b", "c"]);
+    }
 }

@@ -1,14 +1,15 @@
 //! The one completion path of every sign-in, whichever way the tokens came
 //! (a redirect's code, a pasted one, an approved device code): the id_token
-//! is validated (its nonce too when the flow sent one; the JWKS is fetched
-//! once more on an unknown key), the user must be the one the connection
+//! is validated (its nonce too when the flow sent one; on an unknown key the
+//! JWKS is fetched once more, for Microsoft with the application's own keys
+//! from `jwks_uri?appid=`), the user must be the one the connection
 //! belongs to, and only then is the result stored, through the store's one
 //! guarded write path under the account's lock.
 
 use std::time::Instant;
 
 use reconnect_core::secret::IdToken;
-use reconnect_oauth::{IdTokenClaims, IdTokenError, IdTokenValidator, TokenResponse};
+use reconnect_oauth::{IdTokenClaims, IdTokenError, TokenResponse};
 
 use crate::error::SigninError;
 use crate::flow::{Provider, Signin, elapsed_ms};
@@ -61,21 +62,15 @@ impl Signin<'_> {
         nonce: Option<&str>,
     ) -> Result<IdTokenClaims, SigninError> {
         let now = self.client.now();
-        let check = |v: &IdTokenValidator| match nonce {
-            Some(nonce) => v.validate(id_token, client_id, nonce, now),
-            None => v.validate_without_nonce(id_token, client_id, now),
-        };
-        match check(&provider.validator) {
-            Err(IdTokenError::UnknownKey(_)) => {
-                // Keys rotate: fetch them once more before refusing.
-                let meta = provider.validator.metadata().clone();
-                let fresh = IdTokenValidator::fetch(self.client, meta)
-                    .await
-                    .map_err(SigninError::Keys)?;
-                check(&fresh)
-            }
-            other => other,
-        }
-        .map_err(SigninError::IdToken)
+        // Keys rotate, and an Entra app with a custom signing key has its own:
+        // on an unknown key both are fetched before the token is refused.
+        provider
+            .validator
+            .validate_fetching(self.client, id_token, client_id, nonce, now)
+            .await
+            .map_err(|e| match e {
+                IdTokenError::Keys(_) => SigninError::Keys(e),
+                other => SigninError::IdToken(other),
+            })
     }
 }

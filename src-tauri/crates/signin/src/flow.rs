@@ -199,6 +199,12 @@ impl Signin<'_> {
         let validator = IdTokenValidator::fetch(self.client, meta)
             .await
             .map_err(SigninError::Keys)?;
+        // Entra apps with a custom signing key sign with a key published only
+        // at `jwks_uri?appid=`; other providers have no such key set.
+        let validator = match settings.provider {
+            ProviderKind::Microsoft => validator.with_app_keys(),
+            ProviderKind::Oidc => validator,
+        };
         Ok(Provider {
             endpoints,
             validator,

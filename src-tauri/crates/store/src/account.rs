@@ -1,6 +1,7 @@
 //! Accounts: the connections Reconnect keeps alive, with the settings needed
 //! to refresh or sign in again and, once known, whose account it is.
 
+use reconnect_core::authority::{self, AuthorityKind};
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
@@ -195,15 +196,34 @@ pub const OIDC_SCOPES: [&str; 3] = ["openid", "profile", "offline_access"];
 impl Account {
     /// The scopes to request, space-separated: the account's own, then
     /// any of [`OIDC_SCOPES`] they lack.
+    ///
+    /// A B2C account whose own scopes name no resource (OpenID scopes only)
+    /// also asks for its client id, as MSAL does: B2C issues an access token
+    /// only for a resource, and the app itself is one.
     pub fn scope_string(&self) -> String {
         let has = |s: &str| self.scopes.iter().any(|own| own.eq_ignore_ascii_case(s));
         let extra = OIDC_SCOPES.iter().copied().filter(|s| !has(s));
+        let app = self
+            .needs_client_id_scope()
+            .then_some(self.client_id.as_str());
         self.scopes
             .iter()
             .map(String::as_str)
+            .chain(app)
             .chain(extra)
             .collect::<Vec<_>>()
             .join(" ")
+    }
+
+    /// Whether this is a B2C account asking for no resource of its own.
+    fn needs_client_id_scope(&self) -> bool {
+        let b2c = self.provider == Provider::Microsoft
+            && authority::kind(&self.authority, self.tenant.as_deref().unwrap_or(""))
+                == AuthorityKind::B2c;
+        b2c && self
+            .scopes
+            .iter()
+            .all(|s| reconnect_core::scope::resource(s).is_none())
     }
 }
 
@@ -384,23 +404,70 @@ impl Tx<'_> {
 mod tests {
     use super::*;
 
+    fn stored(new: NewAccount) -> Account {
+        Account {
+            id: AccountId(1),
+            name: new.name,
+            provider: new.provider,
+            authority: new.authority,
+            tenant: new.tenant,
+            client_id: new.client_id,
+            scopes: new.scopes,
+            redirect: new.redirect,
+            identity: Identity::default(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn b2c_without_a_resource_asks_for_its_client_id() {
+        let (authority, tenant) = authority::b2c("contoso", "B2C_1_signin").unwrap();
+        let mut new = NewAccount::microsoft("b", "0d0e7c5e-1111-2222-3333-444444444444");
+        new.authority = authority;
+        new.tenant = Some(tenant);
+        new.scopes = split_scopes("openid offline_access email");
+        let b2c = stored(new);
+        assert_eq!(
+            b2c.scope_string(),
+            "openid offline_access email 0d0e7c5e-1111-2222-3333-444444444444 profile"
+        );
+        // A policy in the tenant alone makes it B2C (the simulator's loopback authority).
+        let local = Account {
+            authority: "http://127.0.0.1:4000".into(),
+            ..b2c.clone()
+        };
+        assert!(local.scope_string().contains("0d0e7c5e-"));
+        // With a resource scope of its own, nothing is added.
+        let api = Account {
+            scopes: split_scopes("openid https://contoso.onmicrosoft.com/api/read"),
+            ..b2c.clone()
+        };
+        assert_eq!(
+            api.scope_string(),
+            "openid https://contoso.onmicrosoft.com/api/read profile offline_access"
+        );
+        // Entra and CIAM accounts never get the client id added.
+        let entra = Account {
+            authority: DEFAULT_MICROSOFT_AUTHORITY.into(),
+            tenant: Some("contoso.onmicrosoft.com".into()),
+            ..b2c.clone()
+        };
+        assert_eq!(entra.scope_string(), "openid offline_access email profile");
+        let (authority, tenant) = authority::ciam("contoso").unwrap();
+        let ciam = Account {
+            authority,
+            tenant: Some(tenant),
+            ..b2c
+        };
+        assert!(!ciam.scope_string().contains("0d0e7c5e-"));
+    }
+
     #[test]
     fn requests_always_ask_for_the_openid_scopes_once() {
         let mut new = NewAccount::microsoft("w", "cid");
         new.scopes = split_scopes("User.Read");
-        let account = Account {
-            id: AccountId(1),
-            name: new.name.clone(),
-            provider: new.provider,
-            authority: new.authority.clone(),
-            tenant: new.tenant.clone(),
-            client_id: new.client_id.clone(),
-            scopes: new.scopes.clone(),
-            redirect: new.redirect.clone(),
-            identity: Identity::default(),
-            created_at: 0,
-            updated_at: 0,
-        };
+        let account = stored(new);
         assert_eq!(
             account.scope_string(),
             "User.Read openid profile offline_access"

@@ -41,7 +41,10 @@ pub fn account(new: &NewAccount) -> Result<(), StoreError> {
         one_resource(&new.scopes)?;
     }
     match (new.provider, &new.tenant) {
-        (Provider::Microsoft, Some(t)) if t.trim().is_empty() || t.contains('/') => {
+        (Provider::Microsoft, Some(t))
+            if t.trim().is_empty()
+                || (t.contains('/') && reconnect_core::authority::b2c_policy(t).is_none()) =>
+        {
             return Err(invalid(format!("tenant {t:?} is not a tenant name or id")));
         }
         (Provider::Microsoft, None) => return Err(invalid("a Microsoft account needs a tenant")),
@@ -211,6 +214,11 @@ mod tests {
         bad.redirect.port_min = 9000;
         bad.redirect.port_max = 8000;
         assert!(account(&bad).is_err());
+        let mut b2c = ok.clone();
+        b2c.tenant = Some("contoso.onmicrosoft.com/B2C_1_signin".into());
+        assert!(account(&b2c).is_ok(), "a B2C tenant carries its policy");
+        b2c.tenant = Some("contoso.onmicrosoft.com/other".into());
+        assert!(account(&b2c).is_err());
         let mut bad = ok;
         bad.scopes.clear();
         assert!(account(&bad).is_err());

@@ -7,6 +7,7 @@ use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use reconnect_core::authority::{self, Cloud};
 use reconnect_core::secret::RefreshToken;
 use reconnect_store::account::{
     DEFAULT_MICROSOFT_AUTHORITY, DEFAULT_MICROSOFT_SCOPES, DEFAULT_MICROSOFT_TENANT,
@@ -23,15 +24,56 @@ pub enum ProviderArg {
     Oidc,
 }
 
+/// A Microsoft national cloud, for `--cloud`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CloudArg {
+    /// login.microsoftonline.com.
+    Global,
+    /// Azure Government: login.microsoftonline.us.
+    UsGovernment,
+    /// Azure China (21Vianet): login.chinacloudapi.cn.
+    China,
+}
+
+impl From<CloudArg> for Cloud {
+    fn from(arg: CloudArg) -> Self {
+        match arg {
+            CloudArg::Global => Cloud::Global,
+            CloudArg::UsGovernment => Cloud::UsGovernment,
+            CloudArg::China => Cloud::China,
+        }
+    }
+}
+
 /// Arguments of `reconnect add`.
 #[derive(Debug, clap::Args)]
 pub struct AddArgs {
     /// A unique name for the account (used by every other command).
     pub name: String,
-    /// Microsoft: the login base URL (default https://login.microsoftonline.com).
+    /// Microsoft: the login base URL (default https://login.microsoftonline.com;
+    /// with --b2c-tenant or --ciam-tenant, replaces their host, e.g. for a custom domain).
     /// oidc: the issuer URL (required). `http://` only for loopback hosts.
     #[arg(long, value_name = "URL")]
     pub authority: Option<String>,
+    /// Microsoft: the national cloud to sign in at (instead of --authority).
+    #[arg(long, value_enum, conflicts_with = "authority")]
+    pub cloud: Option<CloudArg>,
+    /// Azure AD B2C: the tenant's name, the part before .onmicrosoft.com
+    /// (sets the authority to https://NAME.b2clogin.com and the tenant; needs --b2c-policy).
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "b2c_policy",
+        conflicts_with_all = ["tenant", "cloud", "ciam_tenant"]
+    )]
+    pub b2c_tenant: Option<String>,
+    /// Azure AD B2C: the user flow or custom policy, e.g. `B2C_1_signupsignin`.
+    #[arg(long, value_name = "POLICY", requires = "b2c_tenant")]
+    pub b2c_policy: Option<String>,
+    /// Microsoft Entra External ID (CIAM): the tenant's name, the part before
+    /// .onmicrosoft.com (sets the authority to https://NAME.ciamlogin.com and the tenant).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["tenant", "cloud"])]
+    pub ciam_tenant: Option<String>,
     /// The app registration's client id.
     #[arg(long, value_name = "ID")]
     pub client_id: String,
@@ -63,56 +105,7 @@ pub fn add(args: AddArgs) -> ExitCode {
 }
 
 fn run_add(args: AddArgs) -> anyhow::Result<()> {
-    let (port_min, port_max) = match &args.redirect_ports {
-        None => (0, 0),
-        Some(text) => parse_ports(text)?,
-    };
-    let new = match args.provider {
-        ProviderArg::Microsoft => NewAccount {
-            name: args.name,
-            provider: Provider::Microsoft,
-            authority: args
-                .authority
-                .unwrap_or_else(|| DEFAULT_MICROSOFT_AUTHORITY.to_owned())
-                .trim_end_matches('/')
-                .to_owned(),
-            tenant: Some(
-                args.tenant
-                    .unwrap_or_else(|| DEFAULT_MICROSOFT_TENANT.to_owned()),
-            ),
-            client_id: args.client_id,
-            scopes: split_scopes(args.scopes.as_deref().unwrap_or(DEFAULT_MICROSOFT_SCOPES)),
-            redirect: Redirect::default(),
-        },
-        ProviderArg::Oidc => {
-            if args.tenant.is_some() {
-                bail!(
-                    "--tenant applies to Microsoft accounts only; for oidc, put everything in --authority (the issuer URL)"
-                );
-            }
-            let Some(issuer) = args.authority else {
-                bail!("an oidc account needs --authority ISSUER_URL");
-            };
-            NewAccount {
-                name: args.name,
-                provider: Provider::Oidc,
-                authority: issuer,
-                tenant: None,
-                client_id: args.client_id,
-                scopes: split_scopes(args.scopes.as_deref().unwrap_or(DEFAULT_OIDC_SCOPES)),
-                redirect: Redirect::default(),
-            }
-        }
-    };
-    let new = NewAccount {
-        redirect: Redirect {
-            host: args.redirect_host,
-            port_min,
-            port_max,
-            path: args.redirect_path,
-        },
-        ..new
-    };
+    let new = new_account(args)?;
     let home = Home::resolve()?;
     let account = Store::open(&home)?.add_account(&new)?;
     println!(
@@ -126,6 +119,80 @@ fn run_add(args: AddArgs) -> anyhow::Result<()> {
         shell_word(&account.name)
     );
     Ok(())
+}
+
+/// The account `reconnect add` describes (not yet checked by the store).
+fn new_account(args: AddArgs) -> anyhow::Result<NewAccount> {
+    let (port_min, port_max) = match &args.redirect_ports {
+        None => (0, 0),
+        Some(text) => parse_ports(text)?,
+    };
+    let redirect = Redirect {
+        host: args.redirect_host.clone(),
+        port_min,
+        port_max,
+        path: args.redirect_path.clone(),
+    };
+    let new = match args.provider {
+        ProviderArg::Microsoft => microsoft_account(args)?,
+        ProviderArg::Oidc => oidc_account(args)?,
+    };
+    Ok(NewAccount { redirect, ..new })
+}
+
+/// A Microsoft account: Entra (any cloud), B2C or CIAM.
+fn microsoft_account(args: AddArgs) -> anyhow::Result<NewAccount> {
+    let (place, default_scopes) = if let Some(name) = &args.b2c_tenant {
+        let policy = args.b2c_policy.as_deref().unwrap_or_default();
+        // B2C knows nothing of Microsoft Graph; the client id is asked for instead.
+        (authority::b2c(name, policy)?, DEFAULT_OIDC_SCOPES)
+    } else if let Some(name) = &args.ciam_tenant {
+        (authority::ciam(name)?, DEFAULT_MICROSOFT_SCOPES)
+    } else {
+        let base = args
+            .cloud
+            .map_or(DEFAULT_MICROSOFT_AUTHORITY, |c| Cloud::from(c).authority());
+        let tenant = args.tenant.as_deref().unwrap_or(DEFAULT_MICROSOFT_TENANT);
+        (
+            (base.to_owned(), tenant.to_owned()),
+            DEFAULT_MICROSOFT_SCOPES,
+        )
+    };
+    let (default_authority, tenant) = place;
+    let authority = args.authority.unwrap_or(default_authority);
+    Ok(NewAccount {
+        name: args.name,
+        provider: Provider::Microsoft,
+        authority: authority.trim_end_matches('/').to_owned(),
+        tenant: Some(tenant),
+        client_id: args.client_id,
+        scopes: split_scopes(args.scopes.as_deref().unwrap_or(default_scopes)),
+        redirect: Redirect::default(),
+    })
+}
+
+/// An OpenID Connect account: everything is in the issuer URL.
+fn oidc_account(args: AddArgs) -> anyhow::Result<NewAccount> {
+    if args.tenant.is_some() {
+        bail!(
+            "--tenant applies to Microsoft accounts only; for oidc, put everything in --authority (the issuer URL)"
+        );
+    }
+    if args.cloud.is_some() || args.b2c_tenant.is_some() || args.ciam_tenant.is_some() {
+        bail!("--cloud, --b2c-tenant and --ciam-tenant apply to Microsoft accounts only");
+    }
+    let Some(issuer) = args.authority else {
+        bail!("an oidc account needs --authority ISSUER_URL");
+    };
+    Ok(NewAccount {
+        name: args.name,
+        provider: Provider::Oidc,
+        authority: issuer,
+        tenant: None,
+        client_id: args.client_id,
+        scopes: split_scopes(args.scopes.as_deref().unwrap_or(DEFAULT_OIDC_SCOPES)),
+        redirect: Redirect::default(),
+    })
 }
 
 fn parse_ports(text: &str) -> anyhow::Result<(u16, u16)> {
@@ -343,5 +410,114 @@ fn finish(result: anyhow::Result<()>) -> ExitCode {
             eprintln!("reconnect: {err:#}");
             ExitCode::from(super::exit::OTHER)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        add: AddArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<AddArgs, clap::Error> {
+        let argv = ["reconnect", "work", "--client-id", "cid"];
+        Cli::try_parse_from(argv.iter().chain(args)).map(|cli| cli.add)
+    }
+
+    fn account(args: &[&str]) -> NewAccount {
+        new_account(parse(args).expect("arguments parse")).expect("an account")
+    }
+
+    #[test]
+    fn defaults_are_the_global_cloud_and_organizations() {
+        let new = account(&[]);
+        assert_eq!(new.authority, DEFAULT_MICROSOFT_AUTHORITY);
+        assert_eq!(new.tenant.as_deref(), Some(DEFAULT_MICROSOFT_TENANT));
+        assert_eq!(new.scopes, split_scopes(DEFAULT_MICROSOFT_SCOPES));
+        assert!(new.validate().is_ok());
+    }
+
+    #[test]
+    fn cloud_sets_the_authority() {
+        let gov = account(&["--cloud", "us-government", "--tenant", "contoso.us"]);
+        assert_eq!(gov.authority, "https://login.microsoftonline.us");
+        assert_eq!(gov.tenant.as_deref(), Some("contoso.us"));
+        let china = account(&["--cloud", "china"]);
+        assert_eq!(china.authority, "https://login.chinacloudapi.cn");
+        assert_eq!(
+            account(&["--cloud", "global"]).authority,
+            DEFAULT_MICROSOFT_AUTHORITY
+        );
+        assert!(parse(&["--cloud", "mars"]).is_err());
+        let both = parse(&["--cloud", "china", "--authority", "https://x.test"]).unwrap_err();
+        assert_eq!(both.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn b2c_sets_authority_tenant_and_openid_scopes() {
+        let new = account(&["--b2c-tenant", "contoso", "--b2c-policy", "B2C_1_signin"]);
+        assert_eq!(new.authority, "https://contoso.b2clogin.com");
+        assert_eq!(
+            new.tenant.as_deref(),
+            Some("contoso.onmicrosoft.com/B2C_1_signin")
+        );
+        assert_eq!(new.scopes, split_scopes(DEFAULT_OIDC_SCOPES));
+        assert!(new.validate().is_ok(), "the store takes a B2C tenant");
+        // --authority replaces the host (a custom domain, the simulator).
+        let local = account(&[
+            "--b2c-tenant",
+            "contoso",
+            "--b2c-policy",
+            "B2C_1_signin",
+            "--authority",
+            "http://127.0.0.1:4000/",
+        ]);
+        assert_eq!(local.authority, "http://127.0.0.1:4000");
+        assert_eq!(local.tenant, new.tenant);
+    }
+
+    #[test]
+    fn b2c_needs_both_halves_and_valid_names() {
+        let kind = |args: &[&str]| parse(args).unwrap_err().kind();
+        use clap::error::ErrorKind::{ArgumentConflict, MissingRequiredArgument};
+        assert_eq!(kind(&["--b2c-tenant", "contoso"]), MissingRequiredArgument);
+        assert_eq!(kind(&["--b2c-policy", "B2C_1_x"]), MissingRequiredArgument);
+        let with = |extra: &[&str]| {
+            let mut args = vec!["--b2c-tenant", "contoso", "--b2c-policy", "B2C_1_x"];
+            args.extend_from_slice(extra);
+            kind(&args)
+        };
+        assert_eq!(with(&["--tenant", "common"]), ArgumentConflict);
+        assert_eq!(with(&["--cloud", "china"]), ArgumentConflict);
+        assert_eq!(with(&["--ciam-tenant", "x"]), ArgumentConflict);
+        let bad = parse(&["--b2c-tenant", "con.toso", "--b2c-policy", "B2C_1_x"]).unwrap();
+        assert!(new_account(bad).is_err());
+        let bad = parse(&["--b2c-tenant", "contoso", "--b2c-policy", "signin"]).unwrap();
+        let err = new_account(bad).unwrap_err().to_string();
+        assert!(err.contains("B2C_1_"), "{err}");
+    }
+
+    #[test]
+    fn ciam_sets_authority_and_tenant() {
+        let new = account(&["--ciam-tenant", "fabrikam"]);
+        assert_eq!(new.authority, "https://fabrikam.ciamlogin.com");
+        assert_eq!(new.tenant.as_deref(), Some("fabrikam.onmicrosoft.com"));
+        assert!(new.validate().is_ok());
+        let conflict = parse(&["--ciam-tenant", "fabrikam", "--tenant", "common"]).unwrap_err();
+        assert_eq!(conflict.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn oidc_refuses_microsoft_only_flags() {
+        let oidc = ["--provider", "oidc", "--authority", "https://idp.test"];
+        assert_eq!(account(&oidc).provider, Provider::Oidc);
+        let with_cloud = parse(&[&oidc[..], &["--ciam-tenant", "x"]].concat()).unwrap();
+        assert!(new_account(with_cloud).is_err());
     }
 }

@@ -3,9 +3,11 @@
 #
 # Builds `reconnect` and the load generator (example `token_load` of the sim
 # crate) in release, starts
-#   reconnect sim serve --addr 127.0.0.1:0
-# and keeps CONCURRENCY keep-alive connections busy redeeming refresh tokens
-# (grant_type=refresh_token, Graph User.Read + offline_access) for SECONDS.
+#   reconnect sim serve --addr 127.0.0.1:0 --app bench-client
+# (`--app bench-client`: the strict simulator refuses apps nobody registered,
+# and bench-client is the load generator's client id) and keeps CONCURRENCY
+# keep-alive connections busy redeeming refresh tokens (grant_type=
+# refresh_token, Graph User.Read + offline_access) for SECONDS.
 # Prints: concurrency, duration, requests, requests/second, p50/p99 latency,
 # errors, the server's CPU time per request and what that makes per core, the
 # server's RSS idle and after the run, and the load average (other processes
@@ -52,7 +54,7 @@ case "$pin" in
 esac
 
 out="$(mktemp)"
-"${server_cpus[@]}" "$bin" sim serve --addr 127.0.0.1:0 >"$out" &
+"${server_cpus[@]}" "$bin" sim serve --addr 127.0.0.1:0 --app bench-client >"$out" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$out"' EXIT
 for _ in $(seq 1 100); do

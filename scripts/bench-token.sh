@@ -104,7 +104,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$BIN" sim serve --tls --ca-out "$work/ca.pem" >"$work/sim.out" 2>"$work/sim.log" &
+# --app: the strict simulator refuses apps nobody registered; bench-client is
+# the client id scripts/bench/bench_token.py uses for every row.
+"$BIN" sim serve --tls --ca-out "$work/ca.pem" --app bench-client >"$work/sim.out" 2>"$work/sim.log" &
 sim_pid=$!
 line=""
 for _ in $(seq 1 300); do

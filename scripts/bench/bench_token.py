@@ -14,6 +14,10 @@ Every timed run is checked against the simulator's request log (cleared
 before the run, read after it): a cached-token run must send no token
 request, a "one refresh needed" run exactly one refresh grant.
 
+The simulator is strict (it refuses apps nobody registered), so the shell
+script starts it with `--app bench-client` (CLIENT below); the driver checks
+that registration before it measures anything.
+
 Stdlib only (runs on the system python3); MSAL runs in its own venv.
 """
 
@@ -29,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 CLIENT = "bench-client"
@@ -70,6 +75,16 @@ class Sim:
         """A freshly minted refresh token for CLIENT / SCOPE."""
         return self.control("POST", "/_sim/grants",
                             {"upn": UPN, "client_id": CLIENT, "scope": SCOPE})["refresh_token"]
+
+    def check_app(self):
+        """Fails unless CLIENT is registered (a strict simulator refuses it otherwise)."""
+        try:
+            self.control("GET", "/_sim/apps/" + CLIENT)
+        except urllib.error.HTTPError as err:
+            if err.code != 404:
+                raise
+            raise Unmeasurable("the simulator has no app %s: start it with `reconnect sim serve --app %s` "
+                               "or register it with `reconnect sim app add %s`" % (CLIENT, CLIENT, CLIENT))
 
     def clear_log(self):
         self.control("DELETE", "/_sim/log")
@@ -136,6 +151,7 @@ class Bench:
         self.sim = Sim(json.loads(args.sim_line), args.ca)
         if not self.sim.https:
             raise Unmeasurable("the simulator runs without --tls: no https_url")
+        self.sim.check_app()
         self.home = os.path.join(self.work, "home")
         self.env = dict(os.environ, RECONNECT_HOME=self.home)
         self.env.pop("RECONNECT_TEST_CLOCK_OFFSET", None)

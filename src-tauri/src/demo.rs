@@ -3,7 +3,11 @@
 //! (healthy, idle-expired, revoked, MFA required). The demo starts fresh on
 //! every launch: tokens minted by an earlier simulator mean nothing to a new
 //! one, so its accounts (and their keychain entries) are removed and seeded
-//! again. It lives in its own data dir and keychain namespace.
+//! again. It lives in its own data dir and keychain namespace. The simulator
+//! is strict, as Entra is, so the demo registers its app ([`CLIENT_ID`]) as
+//! a desktop app: any work or school account, `http://localhost` (any port)
+//! under "Mobile and desktop applications" for the browser and paste
+//! sign-ins, public client flows for the device code flow.
 
 use std::sync::OnceLock;
 
@@ -11,7 +15,8 @@ use reconnect_core::health::HealthState;
 use reconnect_core::tokens::TokenSet;
 use reconnect_oauth::TokenResponse;
 use reconnect_sim::{
-    ControlClient, ControlError, GrantRequest, RunningSim, SimConfig, Simulator, UserStatePatch,
+    AppRegistration, ControlClient, ControlError, GrantRequest, RunningSim, SimConfig, Simulator,
+    UserStatePatch,
 };
 use reconnect_store::events::{EventKind, Outcome};
 use reconnect_store::{Identity, NewAccount, NewEvent, Profile, TokenFacts};
@@ -63,6 +68,8 @@ pub enum DemoError {
 pub struct Demo {
     sim: RunningSim,
     control: OnceLock<ControlClient>,
+    /// The id of the tenant the seeded users belong to.
+    tenant: String,
 }
 
 impl Demo {
@@ -70,11 +77,16 @@ impl Demo {
     pub async fn start() -> Result<Self, DemoError> {
         let config = SimConfig {
             users: SEED.iter().map(|(_, upn, _)| (*upn).to_owned()).collect(),
+            apps: vec![AppRegistration::desktop(CLIENT_ID)],
             ..SimConfig::default()
         };
+        let sim = Simulator::start(config).await?;
+        // Every seeded user is in one organisation (contoso.test).
+        let tenant = sim.state.tenant_of(SEED[0].1);
         Ok(Self {
-            sim: Simulator::start(config).await?,
+            sim,
             control: OnceLock::new(),
+            tenant,
         })
     }
 
@@ -103,9 +115,9 @@ impl Demo {
         self.sim.state.now()
     }
 
-    /// The tenant the demo accounts use.
-    pub fn tenant(&self) -> &'static str {
-        self.sim.state.tenant_id()
+    /// The tenant the demo accounts use: their organisation's tenant id.
+    pub fn tenant(&self) -> &str {
+        &self.tenant
     }
 
     /// Removes whatever an earlier launch left and seeds the four accounts.
@@ -201,5 +213,36 @@ impl Demo {
             tx.append_event(&event).map(|_| ())
         })?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reconnect_sim::Platform;
+
+    #[tokio::test]
+    async fn the_strict_demo_simulator_knows_the_demo_app() {
+        let demo = Demo::start().await.expect("demo simulator");
+        let sim = demo.sim();
+        assert!(sim.is_strict());
+        let app = sim.app(CLIENT_ID).expect("the demo app is registered");
+        // The browser and paste sign-ins return to http://localhost:PORT/.
+        assert_eq!(
+            app.redirect("http://localhost:53100/"),
+            Some(Platform::MobileDesktop)
+        );
+        assert!(app.public_client_flows, "the device code flow needs it");
+        assert_eq!(demo.tenant(), sim.tenant_of("adele@contoso.test"));
+        assert_ne!(demo.tenant(), reconnect_sim::CONSUMERS_TENANT_ID);
+        let request = GrantRequest {
+            upn: "adele@contoso.test".to_owned(),
+            client_id: CLIENT_ID.to_owned(),
+            scope: SCOPES.to_owned(),
+            spa: false,
+            mfa: false,
+        };
+        let body = sim.mint_grant(&request, demo.url()).expect("a demo grant");
+        assert!(body["refresh_token"].is_string(), "{body}");
     }
 }

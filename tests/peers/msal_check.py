@@ -3,25 +3,43 @@
 Run by scripts/ci/msal.sh against `reconnect sim serve --tls --auto-approve
 alice@contoso.test`. Argument: the JSON line the server printed first.
 REQUESTS_CA_BUNDLE must point at the simulator's CA (the script sets it).
+The simulator is strict, so the script registers the two apps first and
+names them here: MSAL_CLIENT_ID (a desktop app, redirect URI
+http://localhost/callback) and MSAL_CUSTOM_KEY_CLIENT_ID (the same with
+`--custom-signing-key`).
 
 Checks: discovery; an authorization-code flow (PKCE, state, nonce) with
-auto-approve; a refresh; the exact error fields for 700082 (idle expiry) and
-for 50076 (MFA required, with a claims challenge), and that the claims
-challenge carried into a new sign-in clears it. Prints "N passed, N failed"
-and exits non-zero on any failure.
+auto-approve; a refresh; sign-in and refresh through the multi-tenant
+/organizations authority, whose id_tokens must name Alice's own tenant
+(contoso's, not the consumers tenant) and its issuer; an app with a custom
+signing key, whose id_tokens verify (PyJWT) only against the keys published
+at `jwks_uri?appid=`; that an app nobody registered is refused (700016); the
+exact error fields for 700082 (idle expiry) and for 50076 (MFA required,
+with a claims challenge), and that the claims challenge carried into a new
+sign-in clears it. Prints "N passed, N failed" and exits non-zero on any
+failure.
+
+MSAL (1.38 and later) no longer validates id_tokens itself, so the checks do
+what a multi-tenant validator does: the /organizations discovery document
+publishes the issuer `{base}/{tenantid}/v2.0`, and a token's `iss` must be
+that template with the token's own `tid`.
 """
 
 import hashlib
 import json
+import os
 import sys
 import traceback
 import urllib.parse
 import warnings
 
+import jwt
 import msal
 import requests
 
-CLIENT_ID = "4b0db8c2-9f26-4417-8bde-3f0e3656f8e0"
+CLIENT_ID = os.environ["MSAL_CLIENT_ID"]
+CUSTOM_KEY_CLIENT_ID = os.environ["MSAL_CUSTOM_KEY_CLIENT_ID"]
+CONSUMERS_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 REDIRECT_URI = "http://localhost:8765/callback"
 SCOPES = ["https://graph.microsoft.com/User.Read"]
 ALICE = "alice@contoso.test"
@@ -61,9 +79,22 @@ class Sim:
         expect(response.status_code < 300, "control %s %s -> %s %s" % (method, path, response.status_code, response.text))
         return response.json() if response.text else None
 
-    def app(self):
+    def app(self, client_id=CLIENT_ID):
         # instance_discovery=False: the simulator is not a known Microsoft host.
-        return msal.PublicClientApplication(CLIENT_ID, authority=self.authority, instance_discovery=False)
+        return msal.PublicClientApplication(client_id, authority=self.authority, instance_discovery=False)
+
+    def discovery(self, tenant):
+        url = "%s/%s/v2.0/.well-known/openid-configuration" % (self.https, tenant)
+        response = requests.get(url, timeout=30)
+        expect(response.status_code == 200, "discovery of %s: %s %s" % (tenant, response.status_code, response.text))
+        return response.json()
+
+    def contoso(self):
+        """Contoso's tenant id and issuer, from its own discovery document."""
+        issuer = self.discovery("contoso.test")["issuer"]
+        tid = issuer[len(self.https) + 1:].split("/")[0]
+        expect(issuer == "%s/%s/v2.0" % (self.https, tid), "contoso issuer %s" % issuer)
+        return tid, issuer
 
     def sign_in(self, app, **kwargs):
         flow = app.initiate_auth_code_flow(SCOPES, redirect_uri=REDIRECT_URI, **kwargs)
@@ -90,6 +121,36 @@ def error_fields(result, code):
     expect(lines[3] == "Timestamp: " + result["timestamp"], lines[3])
     expect(len(result["timestamp"]) == 20 and result["timestamp"].endswith("Z"), result["timestamp"])
     expect(result["error_uri"].endswith("code=%d" % code), result["error_uri"])
+
+
+def tenant_claims(claims, template, tid, issuer, client_id):
+    """The claims of an id_token a multi-tenant authority gave for Alice."""
+    expect(claims["tid"] == tid, "tid %r, not contoso's %s" % (claims.get("tid"), tid))
+    expect(claims["tid"] != CONSUMERS_TENANT_ID, "a work account in the consumers tenant")
+    expect(claims["iss"] == template.replace("{tenantid}", claims["tid"]),
+           "iss %s does not fit the issuer template %s" % (claims["iss"], template))
+    expect(claims["iss"] == issuer, "iss %s, contoso's issuer is %s" % (claims["iss"], issuer))
+    expect(claims["aud"] == client_id, "aud %r" % claims["aud"])
+
+
+def verify(id_token, keys, client_id, issuer):
+    """Verifies an id_token's signature and claims against one JWKS; returns its claims."""
+    kid = jwt.get_unverified_header(id_token).get("kid")
+    matching = [k for k in keys if k.get("kid") == kid]
+    expect(len(matching) == 1, "kid %r is not in the set %r" % (kid, [k.get("kid") for k in keys]))
+    key = jwt.PyJWK(matching[0])
+    return jwt.decode(id_token, key=key.key, algorithms=[matching[0].get("alg", "RS256")], audience=client_id,
+                      issuer=issuer, options={"require": ["exp", "iat", "iss", "aud", "sub"]})
+
+
+def signature_fails(id_token, jwk):
+    """Whether the id_token's signature does NOT verify under `jwk`."""
+    try:
+        jwt.decode(id_token, key=jwt.PyJWK(jwk).key, algorithms=[jwk["alg"]],
+                   options={"verify_aud": False, "verify_iss": False, "verify_exp": False})
+    except jwt.InvalidSignatureError:
+        return True
+    return False
 
 
 def main():
@@ -122,6 +183,7 @@ def main():
         accounts = app.get_accounts()
         expect([a["username"] for a in accounts] == [ALICE], "accounts %r" % accounts)
         state["refresh_token"] = result["refresh_token"]
+        state["id_token"] = result["id_token"]
 
     @check("refresh")
     def refresh():
@@ -132,6 +194,54 @@ def main():
         state["rotated"] = result["refresh_token"]
         silent = app.acquire_token_silent(SCOPES, account=app.get_accounts()[0], force_refresh=True)
         expect(silent and "access_token" in silent, "silent refresh failed: %r" % silent)
+
+    @check("/organizations: sign-in and refresh carry contoso's tenant, not the consumers one")
+    def organizations():
+        template = sim.discovery("organizations")["issuer"]
+        expect(template == sim.https + "/{tenantid}/v2.0", "organizations issuer %s" % template)
+        tid, issuer = sim.contoso()
+        app = sim.app()  # a fresh app: MSAL runs the authority's discovery again
+        flow, auth_response = sim.sign_in(app)
+        result = app.acquire_token_by_auth_code_flow(flow, auth_response)
+        expect("id_token_claims" in result, "sign-in failed: %r" % result)
+        tenant_claims(result["id_token_claims"], template, tid, issuer, CLIENT_ID)
+        account = app.get_accounts()[0]
+        # MSAL's home account id is client_info's uid.utid: the user's own tenant.
+        expect(account["home_account_id"].endswith("." + tid), account["home_account_id"])
+        refreshed = app.acquire_token_silent(SCOPES, account=account, force_refresh=True)
+        expect(refreshed and "id_token_claims" in refreshed, "refresh failed: %r" % refreshed)
+        tenant_claims(refreshed["id_token_claims"], template, tid, issuer, CLIENT_ID)
+        access = jwt.decode(refreshed["access_token"], options={"verify_signature": False})
+        expect(access["tid"] == tid, "access token tid %r" % access.get("tid"))
+
+    @check("custom signing key: id_tokens verify against jwks_uri?appid= only")
+    def custom_key():
+        jwks_uri = sim.discovery("organizations")["jwks_uri"]
+        tid, issuer = sim.contoso()
+        plain = requests.get(jwks_uri, timeout=30).json()["keys"]
+        app_keys = requests.get(jwks_uri, params={"appid": CUSTOM_KEY_CLIENT_ID}, timeout=30).json()["keys"]
+        app = sim.app(CUSTOM_KEY_CLIENT_ID)
+        flow, auth_response = sim.sign_in(app)
+        result = app.acquire_token_by_auth_code_flow(flow, auth_response)
+        expect("id_token" in result, "MSAL got no tokens for the custom-key app: %r" % result)
+        refreshed = app.acquire_token_silent(SCOPES, account=app.get_accounts()[0], force_refresh=True)
+        expect(refreshed and "id_token" in refreshed, "refresh failed: %r" % refreshed)
+        plain_kids = [k.get("kid") for k in plain]
+        for id_token in [result["id_token"], refreshed["id_token"]]:
+            kid = jwt.get_unverified_header(id_token)["kid"]
+            expect(kid not in plain_kids, "the app's kid %s is in the plain set %r" % (kid, plain_kids))
+            claims = verify(id_token, app_keys, CUSTOM_KEY_CLIENT_ID, issuer)
+            expect(claims["tid"] == tid and claims["preferred_username"] == ALICE, claims)
+            for jwk in plain:
+                if jwk["kty"] == "RSA":
+                    expect(signature_fails(id_token, jwk), "verified under the plain key %s" % jwk["kid"])
+        # The other app's id_tokens are still signed with the published key.
+        verify(state["id_token"], plain, CLIENT_ID, issuer)
+
+    @check("an app nobody registered: 700016")
+    def unregistered():
+        result = sim.app("0f6b2d7e-1c4a-4e9b-8a53-7d2e9c1b4f60").acquire_token_by_refresh_token("not-a-token", SCOPES)
+        expect(result.get("error_codes") == [700016], "answer %r" % result)
 
     @check("700082 after 91 idle days: exact error fields")
     def idle():
@@ -165,7 +275,7 @@ def main():
         authorize = [e for e in log if e["endpoint"] == "authorize"]
         expect(authorize and authorize[0]["claims_passed"] is True, "log: %r" % authorize)
 
-    for step in [discovery, auth_code, refresh, idle, mfa, step_up]:
+    for step in [discovery, auth_code, refresh, organizations, custom_key, unregistered, idle, mfa, step_up]:
         step()
 
     failed = sum(1 for _, exc in results if exc is not None)

@@ -2,9 +2,12 @@
 # under test, a scratch folder cleaned up on exit, a venv with one package,
 # and `reconnect sim serve` started in the background.
 #
-#   peer_setup NAME           sets $root, $bin and $work; traps cleanup
-#   peer_venv VAR_DEFAULT PKG sets $venv (honouring the named env var) with PKG installed
-#   peer_sim ARGS...          starts the simulator; sets $sim_line (its start-up JSON)
+#   peer_setup NAME              sets $root, $bin and $work; traps cleanup
+#   peer_venv VAR_DEFAULT PKG... sets $venv (honouring the named env var) with the PKGs installed
+#   peer_sim ARGS...             starts the simulator; sets $sim_line (its start-up JSON)
+#                                and $sim_url (its http URL)
+#   peer_app CLIENT_ID ARGS...   registers an app in that simulator (`reconnect sim app add`;
+#                                the simulator is strict: it refuses apps nobody registered)
 
 peer_setup() {
     peer_name=$1
@@ -32,7 +35,7 @@ peer_venv() {
     if [[ ! -x "$venv/bin/python" ]]; then
         python3 -m venv "$venv"
     fi
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "$2"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "${@:2}"
 }
 
 peer_sim() {
@@ -41,6 +44,7 @@ peer_sim() {
     sim_line=""
     for _ in $(seq 1 300); do
         if [[ -s "$work/serve.out" ]] && sim_line="$(head -n 1 "$work/serve.out")" && [[ "$sim_line" == *"}"* ]]; then
+            sim_url="$(sed -n 's/.*"http_url": *"\([^"]*\)".*/\1/p' <<<"$sim_line")"
             return 0
         fi
         if ! kill -0 "$server_pid" 2>/dev/null; then
@@ -51,4 +55,11 @@ peer_sim() {
     done
     echo "$peer_name: no start-up line from the simulator" >&2
     exit 1
+}
+
+peer_app() {
+    if ! "$bin" sim app add --url "$sim_url" "$@" >"$work/app.out"; then
+        echo "$peer_name: could not register the app $1 in the simulator" >&2
+        exit 1
+    fi
 }

@@ -3,9 +3,13 @@
 //! simulator's control client.
 
 use clap::Subcommand;
-use reconnect_sim::{ControlClient, TENANT_ID, TenantPolicy};
+use reconnect_sim::{ControlClient, TenantPolicy};
 
 use super::{Target, client, print_json};
+
+/// Where the policy calls go: one policy holds for every tenant of the
+/// simulator, and `organizations` names them all.
+const POLICY_TENANT: &str = "organizations";
 
 /// What `reconnect sim device` does.
 #[derive(Debug, Subcommand)]
@@ -72,8 +76,8 @@ pub async fn device(action: DeviceAction, sim: &ControlClient) -> anyhow::Result
 pub async fn policy(args: PolicyArgs) -> anyhow::Result<()> {
     let sim = client(&args.target)?;
     let policy = match args.wanted() {
-        Some(policy) => sim.set_tenant_policy(TENANT_ID, &policy).await?,
-        None => sim.tenant_policy(TENANT_ID).await?,
+        Some(policy) => sim.set_tenant_policy(POLICY_TENANT, &policy).await?,
+        None => sim.tenant_policy(POLICY_TENANT).await?,
     };
     print_json(&policy)
 }

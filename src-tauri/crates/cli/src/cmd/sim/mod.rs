@@ -1,8 +1,9 @@
 //! `reconnect sim`: run the local simulator of Microsoft's identity endpoints
-//! (`serve`) and control a running one over its `/_sim` API (`user`,
+//! (`serve`) and control a running one over its `/_sim` API (`app`, `user`,
 //! `revoke`, `fault`, `outage`, `clock`, `log`, `device`, `policy`; `--url`
 //! or `RECONNECT_SIM_URL` says which simulator).
 
+mod app;
 mod device;
 mod log;
 mod serve;
@@ -15,6 +16,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use reconnect_sim::{ControlClient, FaultRequest, NewUser, Outage, UserStatePatch};
 
 use super::exit;
+use app::AppAction;
 use device::{DeviceAction, PolicyArgs};
 use serve::ServeArgs;
 
@@ -37,6 +39,13 @@ struct Target {
 enum SimCommand {
     /// Serve the simulator until stopped; prints one JSON line with its URLs first.
     Serve(ServeArgs),
+    /// Register, list or remove apps (a strict simulator refuses apps it does not know).
+    App {
+        #[command(subcommand)]
+        action: AppAction,
+        #[command(flatten)]
+        target: Target,
+    },
     /// List, add or change simulated users.
     User {
         #[command(subcommand)]
@@ -184,6 +193,7 @@ pub fn run(args: SimArgs) -> ExitCode {
 async fn dispatch(command: SimCommand) -> anyhow::Result<()> {
     match command {
         SimCommand::Serve(args) => serve::serve(args).await,
+        SimCommand::App { action, target } => app::app(action, &client(&target)?).await,
         SimCommand::User { action, target } => user(action, &client(&target)?).await,
         SimCommand::Revoke { upn, target } => print_json(&client(&target)?.revoke(&upn).await?),
         SimCommand::Fault(args) => fault(args).await,
@@ -306,11 +316,18 @@ fn client(target: &Target) -> anyhow::Result<ControlClient> {
 /// keys come out sorted, as they always have.
 fn print_json(answer: &impl serde::Serialize) -> anyhow::Result<()> {
     let value = serde_json::to_value(answer).context("could not format JSON")?;
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&value).context("could not format JSON")?
-    );
-    Ok(())
+    let text = serde_json::to_string_pretty(&value).context("could not format JSON")?;
+    print_text(&format!("{text}\n"))
+}
+
+/// Writes `text` to stdout; a closed pipe (`| head`) is an error, not a panic.
+fn print_text(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("could not write to standard output")
 }
 
 #[cfg(test)]

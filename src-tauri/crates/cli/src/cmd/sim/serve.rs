@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use reconnect_sim::{SimConfig, Simulator};
+use reconnect_sim::{AppRegistration, SimConfig, Simulator};
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
@@ -25,6 +25,15 @@ pub struct ServeArgs {
     /// done), and approve every new device code for them.
     #[arg(long, value_name = "UPN")]
     auto_approve: Option<String>,
+    /// Register this client id as a desktop app (any work or school account,
+    /// `http://localhost` redirects, public client flows). Repeatable; for
+    /// other registrations use `reconnect sim app add`.
+    #[arg(long = "app", value_name = "CLIENT_ID")]
+    apps: Vec<String>,
+    /// Answer apps nobody registered as if registered for any account and
+    /// redirect URI, instead of refusing them (AADSTS700016) as Entra does.
+    #[arg(long)]
+    lenient: bool,
 }
 
 /// The first line `serve` prints, keys in contract order.
@@ -47,6 +56,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         addr: args.addr,
         tls: args.tls,
         auto_approve: args.auto_approve,
+        apps: desktop_apps(&args.apps)?,
+        lenient: args.lenient,
         ..SimConfig::default()
     };
     if !args.users.is_empty() {
@@ -76,6 +87,20 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     stop.await;
     sim.shutdown().await;
     Ok(())
+}
+
+/// The `--app` registrations, each checked before the simulator starts.
+fn desktop_apps(client_ids: &[String]) -> anyhow::Result<Vec<AppRegistration>> {
+    client_ids
+        .iter()
+        .map(|id| {
+            let app = AppRegistration::desktop(id);
+            app.check().with_context(|| {
+                format!("--app {id}: not a client id the simulator can register")
+            })?;
+            Ok(app)
+        })
+        .collect()
 }
 
 /// Resolves on Ctrl-C (or SIGTERM). The handlers are in place when this

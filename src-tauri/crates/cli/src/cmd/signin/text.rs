@@ -131,6 +131,9 @@ pub(super) fn explain(name: &str, err: &SigninError, device_code: bool) {
         err.chain()
     );
     if let Some(v) = err.verdict() {
+        if v.needs_admin_or_developer() && !v.admin_message.is_empty() {
+            eprintln!("  What to change: {}", v.admin_message);
+        }
         for step in &v.next_steps {
             eprintln!("  - {step}");
         }

@@ -145,12 +145,7 @@ pub fn account_at(
 
 /// 28000: the scopes name more than one resource.
 pub fn one_resource(scope: &str) -> Result<(), Failure> {
-    let mut resources: Vec<&str> = scope
-        .split_whitespace()
-        .filter_map(reconnect_core::scope::resource)
-        .collect();
-    resources.sort_unstable();
-    resources.dedup();
+    let resources = reconnect_core::scope::resources(scope.split_whitespace());
     if resources.len() > 1 {
         return Err(Failure::with_text(
             28000,
@@ -245,6 +240,12 @@ mod tests {
             one_resource("openid offline_access https://graph.microsoft.com/User.Read").is_ok()
         );
         assert!(one_resource("User.Read Mail.Read").is_ok());
+        let graph_twice =
+            "https://graph.microsoft.com/User.Read 00000003-0000-0000-c000-000000000000/Mail.Read";
+        assert!(
+            one_resource(graph_twice).is_ok(),
+            "Graph's two names are one resource"
+        );
         let two = one_resource("https://graph.microsoft.com/User.Read api://other/x").unwrap_err();
         assert_eq!(two.code, 28000);
     }

@@ -170,7 +170,13 @@ pub fn mint(keys: &Keys, input: &MintInput) -> Result<serde_json::Value, SimErro
     } else {
         vec!["pwd"]
     };
-    let aud = audience(&resources);
+    // B2C: the client id asked for as a scope means a token for the app itself.
+    let own = !resources.is_empty() && resources.iter().all(|s| *s == input.client_id);
+    let aud = if own {
+        input.client_id.clone()
+    } else {
+        audience(&resources)
+    };
     let sub = pairwise_sub(&input.oid, &input.client_id);
     let access = AccessClaims {
         aud: &aud,

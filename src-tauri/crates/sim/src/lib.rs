@@ -22,6 +22,7 @@ pub mod admission;
 pub mod breaks;
 pub mod client_auth;
 pub mod clock;
+pub mod code_grant;
 pub mod control_client;
 pub mod device;
 pub mod failure;

@@ -80,7 +80,9 @@ pub async fn token(
         let mut world = state.world();
         let decision = match grant_type.as_deref() {
             Some("refresh_token") => grant::refresh(&mut world, state.keys(), &call, &mut facts),
-            Some("authorization_code") => grant::authorization_code(&mut world, &call, &mut facts),
+            Some("authorization_code") => {
+                crate::code_grant::authorization_code(&mut world, &call, &mut facts)
+            }
             Some(device::GRANT_TYPE) => device::poll(&mut world, &call, &mut facts),
             other => Err(grant::unsupported(other)),
         };

@@ -66,6 +66,10 @@ export const decode = (text) => invoke("decode_text", { text });
 /** Adds an account: `{ kind: "microsoft" | "oidc", name, tenant?, issuer?, client_id, scopes }`. */
 export const addAccount = (request) => invoke("add_account", { request });
 
+/** `{ clouds: [{ cloud, label, authority }], simulated }` — what the
+ * add-account form offers for work-or-school accounts. */
+export const addAccountChoices = () => invoke("add_account_choices");
+
 /** Removes an account and its keychain entries. */
 export const removeAccount = (name) => invoke("remove_account", { name });
 
@@ -83,6 +87,9 @@ export const deviceSigninStart = (name) => invoke("device_signin_start", { name 
 
 /** Cancels a running reconnect, either way (browser or another device). */
 export const reconnectCancel = (name) => invoke("reconnect_cancel", { name });
+
+/** Answers a first connection's question: `"keep"` or `"remove"`. */
+export const firstConnectionAnswer = (name, answer) => invoke("first_connection_answer", { name, answer });
 
 /** Switches the active profile (demo or a real one). */
 export const switchProfile = (profile) => invoke("switch_profile", { profile });

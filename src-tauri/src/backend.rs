@@ -33,6 +33,8 @@ pub struct Backend {
     pub keeper: Arc<KeeperSlot>,
     /// Running sign-ins, per account, with their cancel handles.
     pub signins: Mutex<HashMap<String, reconnect_signin::CancellationToken>>,
+    /// First connections: their sign-ins, then the question who signed in.
+    pub first_signins: crate::commands::reconnect::FirstSignins,
     /// Dropped with the backend: its background tasks see the channel
     /// close and stop.
     pub shutdown: watch::Sender<()>,
@@ -66,6 +68,7 @@ impl Backend {
             demo,
             keeper: Arc::default(),
             signins: Mutex::new(HashMap::new()),
+            first_signins: Default::default(),
             shutdown: watch::channel(()).0,
         })
     }

@@ -5,12 +5,13 @@
 //! authorization code or a PKCE verifier; the types here have no field that
 //! could carry one.
 
+use reconnect_core::authority::{self, AuthorityKind, Cloud};
 use reconnect_core::decode::Verdict;
 use reconnect_core::forecast::{self, Forecast};
 use reconnect_core::health::{Health, HealthState, Standing};
 use reconnect_core::spike::{SpikeAlert, SpikeKey};
 use reconnect_engine::{AccountStatus, Overview};
-use reconnect_store::{Account, KeeperKind, Provider};
+use reconnect_store::{Account, Identity, KeeperKind, Provider};
 use serde::Serialize;
 
 use crate::keeper::Keeping;
@@ -241,13 +242,80 @@ pub fn reason(v: &Verdict) -> ReasonView {
     }
 }
 
-/// The provider in words.
+/// The provider in words: the Microsoft service (and cloud, when it is not
+/// the global one) as the core tells them apart, or the OpenID issuer's host.
 pub fn provider_label(account: &Account, simulated: bool) -> String {
-    match (account.provider, simulated) {
-        (Provider::Microsoft, true) => "Microsoft Entra ID (simulator)".into(),
-        (Provider::Microsoft, false) => "Microsoft Entra ID".into(),
-        (Provider::Oidc, _) => {
-            url_host(&account.authority).unwrap_or_else(|| "OpenID Connect".into())
+    if account.provider == Provider::Oidc {
+        return url_host(&account.authority).unwrap_or_else(|| "OpenID Connect".into());
+    }
+    let tenant = account.tenant.as_deref().unwrap_or_default();
+    match authority::kind(&account.authority, tenant) {
+        AuthorityKind::B2c => "Azure AD B2C".into(),
+        AuthorityKind::Ciam => "Microsoft Entra External ID".into(),
+        AuthorityKind::Entra if simulated => "Microsoft Entra ID (simulator)".into(),
+        AuthorityKind::Entra => match Cloud::of_authority(&account.authority) {
+            Some(Cloud::Global) => "Microsoft Entra ID".into(),
+            Some(cloud) => format!("Microsoft Entra ID, {}", cloud.label()),
+            None => match url_host(&account.authority) {
+                Some(host) => format!("Microsoft Entra ID at {host}"),
+                None => "Microsoft Entra ID".into(),
+            },
+        },
+    }
+}
+
+/// One Microsoft cloud as the add-account form offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CloudView {
+    /// The core's name for it (what the form sends back).
+    pub cloud: Cloud,
+    /// What the picker shows.
+    pub label: &'static str,
+    /// Its Entra ID authority.
+    pub authority: &'static str,
+}
+
+impl From<Cloud> for CloudView {
+    fn from(cloud: Cloud) -> Self {
+        Self {
+            cloud,
+            label: cloud.label(),
+            authority: cloud.authority(),
+        }
+    }
+}
+
+/// What the add-account form offers beyond its defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AddChoices {
+    /// Microsoft's clouds, in the core's order.
+    pub clouds: Vec<CloudView>,
+    /// Whether Entra ID sign-ins go to the demo's simulator (whatever the
+    /// cloud).
+    pub simulated: bool,
+}
+
+/// Who signed in, as a first connection's question shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SignedInView {
+    /// Sign-in name (UPN), else a description of the user.
+    pub user: String,
+    /// Display name, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Tenant id, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+impl SignedInView {
+    /// From the identity stored by the sign-in; `described` names the user
+    /// when the identity has no sign-in name.
+    pub fn new(identity: &Identity, described: &str) -> Self {
+        Self {
+            user: identity.upn.clone().unwrap_or_else(|| described.to_owned()),
+            display_name: identity.display_name.clone(),
+            tenant: identity.tid.clone(),
         }
     }
 }

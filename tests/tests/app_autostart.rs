@@ -148,8 +148,8 @@ async fn start_at_login_writes_and_removes_the_login_entry() {
     let added = app
         .invoke(
             "add_account",
-            json!({ "request": { "kind": "microsoft", "name": "work", "tenant": null,
-                "issuer": null, "client_id": "11111111-2222-3333-4444-555555555555", "scopes": [] } }),
+            json!({ "request": { "name": "work", "provider": { "kind": "entra", "at": { "cloud": "global" } },
+                "client_id": "11111111-2222-3333-4444-555555555555", "scopes": [] } }),
         )
         .await;
     assert!(added.get("ok").is_some(), "{added}");

@@ -34,8 +34,9 @@ async fn switching_profiles_is_visible_and_never_mixes_accounts() {
     let added = app
         .invoke(
             "add_account",
-            json!({ "request": { "kind": "microsoft", "name": "mine", "tenant": "contoso.com",
-                     "issuer": null, "client_id": "11111111-2222-3333-4444-555555555555", "scopes": [] } }),
+            json!({ "request": { "name": "mine",
+                     "provider": { "kind": "entra", "at": { "cloud": "global" }, "tenant": "contoso.com" },
+                     "client_id": "11111111-2222-3333-4444-555555555555", "scopes": [] } }),
         )
         .await;
     assert!(added.get("ok").is_some(), "{added}");
@@ -108,7 +109,7 @@ async fn dashboard_renders_and_filters_a_thousand_accounts() {
             await Promise.all(Array.from({ length: 50 }, (_, j) => {
               const n = String(i + j).padStart(4, "0");
               return window.__TAURI__.core.invoke("add_account", { request: {
-                kind: "microsoft", name: `acct-${n}`, tenant: "contoso.com", issuer: null,
+                name: `acct-${n}`, provider: { kind: "entra", at: { cloud: "global" }, tenant: "contoso.com" },
                 client_id: "11111111-2222-3333-4444-555555555555", scopes: [] } });
             }));
           }
@@ -146,7 +147,7 @@ async fn keyboard_reaches_the_filter_and_moves_between_cards() {
         let r = app
             .invoke(
                 "add_account",
-                json!({ "request": { "kind": "microsoft", "name": name, "tenant": null, "issuer": null,
+                json!({ "request": { "name": name, "provider": { "kind": "entra", "at": { "cloud": "global" } },
                          "client_id": "11111111-2222-3333-4444-555555555555", "scopes": [] } }),
             )
             .await;

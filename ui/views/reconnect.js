@@ -3,11 +3,16 @@
 // device-code way (its panel is device.js). State comes from
 // `reconnect-progress` events, so the card and the detail view show the same
 // progress. An event carries `phase` (starting, waiting_for_browser,
-// requesting_code, waiting_for_device, exchanging, succeeded, failed,
-// cancelled), `problem` ("browser_failed": the browser could not be opened,
-// so the other device is offered first), `device` (the code to show) and,
-// once it ended, `outcome` (connected, reconnect_needed, needs_admin,
-// transient, cancelled, other) and `message`.
+// requesting_code, waiting_for_device, exchanging, confirming, succeeded,
+// failed, cancelled), `problem` ("browser_failed": the browser could not be
+// opened, so the other device is offered first), `device` (the code to show)
+// and, once it ended, `outcome` (connected, first_connection, declined,
+// reconnect_needed, needs_admin, transient, cancelled, other) and `message`.
+//
+// A first connection (nothing was known of the account's user before) ends
+// in "confirming" with `signed_in` ({ user, display_name, tenant }): the
+// card asks whether that is the right account, and the answer keeps the
+// connection or removes it (no tokens are kept).
 import * as api from "../api.js";
 import { h, clock, copyButton, toast } from "../dom.js";
 import * as device from "./device.js";
@@ -34,16 +39,19 @@ function emit(name) {
 /** Feeds a `reconnect-progress` event. */
 export function update(payload) {
   if (!payload || !payload.account) return;
+  const before = progress.get(payload.account);
   progress.set(payload.account, payload);
   emit(payload.account);
-  if (payload.phase === "succeeded") toast(`${payload.account} is connected again.`, "ok");
+  const first = before && before.phase === "confirming";
+  if (payload.phase === "succeeded") toast(first ? `${payload.account} is connected.` : `${payload.account} is connected again.`, "ok");
   if (payload.phase === "failed") toast(`${payload.account}: ${payload.message || "sign-in failed"}`, "bad");
 }
 
-/** Whether a reconnect is running for `name`. */
+/** Whether a reconnect is running for `name` (a first connection waiting
+ * for the user's answer counts: it is not settled yet). */
 export function running(name) {
   const p = progress.get(name);
-  return !!p && ["starting", "waiting_for_browser", "requesting_code", "waiting_for_device", "exchanging"].includes(p.phase);
+  return !!p && ["starting", "waiting_for_browser", "requesting_code", "waiting_for_device", "exchanging", "confirming"].includes(p.phase);
 }
 
 /** Resolves once no sign-in of `name` runs (or after `ms`). */
@@ -107,9 +115,45 @@ async function cancel(name) {
   }
 }
 
+async function answer(name, choice, buttons) {
+  for (const b of buttons) b.disabled = true;
+  try {
+    // The outcome arrives as an event.
+    await api.firstConnectionAnswer(name, choice);
+  } catch (err) {
+    if (err.code === "not_running") {
+      // Answered elsewhere (the card or the detail view) or ended.
+      progress.delete(name);
+      emit(name);
+      return;
+    }
+    for (const b of buttons) b.disabled = false;
+    toast(err.message || String(err), "bad");
+  }
+}
+
+/** The question after a first connection: who signed in, keep or remove. */
+function question(name, p) {
+  const who = p.signed_in || { user: "an unknown user" };
+  const keep = h("button", { type: "button", class: "primary keep-connection", "aria-label": `Keep the connection of ${name}` }, "Keep this connection");
+  const remove = h("button", { type: "button", class: "danger remove-connection", "aria-label": `Remove the connection of ${name}` }, "That’s not me / Remove");
+  keep.addEventListener("click", () => answer(name, "keep", [keep, remove]));
+  remove.addEventListener("click", () => answer(name, "remove", [keep, remove]));
+  return h("div", { class: "reconnect confirming", role: "group", "aria-label": `Confirm who signed in to ${name}`, dataset: { account: name } },
+    h("p", { class: "confirm-title" }, "Is this the account you meant to connect?"),
+    h("p", { class: "signed-in" },
+      "Signed in as ", h("strong", { class: "signed-in-user" }, who.user),
+      who.display_name ? ` (${who.display_name})` : "",
+      who.tenant ? h("span", { class: "signed-in-tenant" }, ` in tenant ${who.tenant}`) : "",
+      "."),
+    h("p", { class: "hint" }, "This is the first sign-in of this account. If you picked the wrong user in the browser, remove it: no tokens are kept, and you can sign in again."),
+    h("div", { class: "reconnect-buttons" }, keep, remove));
+}
+
 /** The Reconnect button, or the progress panel while a reconnect runs. */
 export function control(name, { primary = true } = {}) {
   const p = progress.get(name);
+  if (p && p.phase === "confirming") return question(name, p);
   const box = h("div", { class: "reconnect", dataset: { account: name } });
   if (!p || !running(name)) {
     // The browser could not be started: the other device comes first.

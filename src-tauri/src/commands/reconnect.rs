@@ -7,7 +7,13 @@
 //! "Sign in on another device" ([`super::device`]) reports on the same
 //! channel with the same phases and endings; both ways share the running
 //! sign-ins' table (so `reconnect_cancel` ends either) and the ending.
+//!
+//! A first connection (an account that knew nothing of its user, so the
+//! same-account guard had nothing to compare with) ends in `confirming`:
+//! the event names who signed in, and [`first_connection_answer`] keeps the
+//! connection or removes it through [`reconnect_engine::Engine::disconnect`].
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use reconnect_engine::Engine;
@@ -19,6 +25,7 @@ use tauri::{AppHandle, Emitter, State};
 use super::device::DeviceCodeView;
 use super::error::{chain, signin_message};
 use crate::backend::{AppState, Backend, Failure, FailureCode};
+use crate::views::SignedInView;
 
 /// Environment variable naming a command that receives the sign-in URL
 /// instead of the system browser (tests, kiosks).
@@ -40,6 +47,9 @@ pub enum Phase {
     /// The browser came back (or the other device approved); the tokens
     /// are being fetched, checked and stored.
     Exchanging,
+    /// A first connection: the tokens are stored, and the user is asked
+    /// whether the user who signed in is the one they meant.
+    Confirming,
     /// Connected: the new tokens are stored.
     Succeeded,
     /// Ended without connecting.
@@ -50,12 +60,13 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, for tests.
-    pub const ALL: [Phase; 8] = [
+    pub const ALL: [Phase; 9] = [
         Self::Starting,
         Self::WaitingForBrowser,
         Self::RequestingCode,
         Self::WaitingForDevice,
         Self::Exchanging,
+        Self::Confirming,
         Self::Succeeded,
         Self::Failed,
         Self::Cancelled,
@@ -63,13 +74,19 @@ impl Phase {
 }
 
 /// How a reconnect ended: the sign-in crate's [`Outcome`] (the class the
-/// CLI turns into an exit code), plus `connected`. The serde names are the
-/// health names the UI already knows (`reconnect_needed`, `needs_admin`).
+/// CLI turns into an exit code), plus `connected`, and the two sides of a
+/// first connection (asked about, declined). The serde names are the health
+/// names the UI already knows (`reconnect_needed`, `needs_admin`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SigninOutcome {
     /// Connected.
     Connected,
+    /// Connected for the first time: the event names who signed in, and the
+    /// user is asked to keep or remove the connection.
+    FirstConnection,
+    /// The user said a first connection was not theirs: it was removed.
+    Declined,
     /// Still needs an interactive sign-in (another try, another user).
     ReconnectNeeded,
     /// An administrator or the app's developer must act first.
@@ -84,8 +101,10 @@ pub enum SigninOutcome {
 
 impl SigninOutcome {
     /// Every outcome, for tests.
-    pub const ALL: [SigninOutcome; 6] = [
+    pub const ALL: [SigninOutcome; 8] = [
         Self::Connected,
+        Self::FirstConnection,
+        Self::Declined,
         Self::ReconnectNeeded,
         Self::NeedsAdmin,
         Self::Transient,
@@ -97,7 +116,8 @@ impl SigninOutcome {
     pub fn phase(self) -> Phase {
         match self {
             Self::Connected => Phase::Succeeded,
-            Self::Cancelled => Phase::Cancelled,
+            Self::FirstConnection => Phase::Confirming,
+            Self::Cancelled | Self::Declined => Phase::Cancelled,
             Self::ReconnectNeeded | Self::NeedsAdmin | Self::Transient | Self::Other => {
                 Phase::Failed
             }
@@ -154,6 +174,9 @@ pub struct ProgressEvent {
     /// The code to enter on another device, while waiting for it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device: Option<DeviceCodeView>,
+    /// Who signed in, when a first connection asks to be confirmed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_in: Option<SignedInView>,
 }
 
 pub(super) fn emit(app: &AppHandle, event: ProgressEvent) {
@@ -170,6 +193,7 @@ pub(super) fn step(account: &str, phase: Phase) -> ProgressEvent {
         message: None,
         problem: None,
         device: None,
+        signed_in: None,
     }
 }
 
@@ -298,7 +322,8 @@ async fn run(app: AppHandle, backend: Arc<Backend>, account: String, cancel: Can
 }
 
 /// Ends a sign-in of either way: frees the account's slot, has the engine
-/// take the new tokens, and sends the last event.
+/// take the new tokens, and sends the last event (for a first connection,
+/// the question who signed in).
 pub(super) async fn finish(
     app: &AppHandle,
     backend: &Backend,
@@ -308,6 +333,7 @@ pub(super) async fn finish(
     if let Ok(mut running) = backend.signins.lock() {
         running.remove(account);
     }
+    let ask = backend.first_signins.ended(account, end.is_ok());
     if end.is_ok()
         && let Err(err) = backend.engine.account_changed(account).await
     {
@@ -316,14 +342,150 @@ pub(super) async fn finish(
             Failure::from(err)
         );
     }
-    emit(app, ending(account, end));
+    let event = match end {
+        Ok(user) if ask => first_connection(account, signed_in(backend, account, &user)),
+        end => ending(account, end),
+    };
+    emit(app, event);
     super::accounts_changed(app);
+}
+
+/// Who signed in to `account`, from the identity the sign-in stored.
+fn signed_in(backend: &Backend, account: &str, described: &str) -> SignedInView {
+    match backend.data.store().account(account) {
+        Ok(stored) => SignedInView::new(&stored.identity, described),
+        Err(_) => SignedInView::new(&reconnect_store::Identity::default(), described),
+    }
+}
+
+/// The event that asks whether a first connection is the user's own.
+fn first_connection(account: &str, who: SignedInView) -> ProgressEvent {
+    let outcome = SigninOutcome::FirstConnection;
+    ProgressEvent {
+        outcome: Some(outcome),
+        message: Some(format!("Signed in as {}.", who.user)),
+        signed_in: Some(who),
+        ..step(account, outcome.phase())
+    }
+}
+
+/// The accounts whose sign-in is a first connection (nothing was known of
+/// their user before), from the start of the sign-in until the user keeps
+/// or removes the connection.
+#[derive(Debug, Default)]
+pub struct FirstSignins(Mutex<HashMap<String, FirstState>>);
+
+/// Where a first connection is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FirstState {
+    /// Its sign-in runs.
+    SigningIn,
+    /// It connected: the user is asked to keep or remove it.
+    Asking,
+}
+
+impl FirstSignins {
+    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<String, FirstState>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A sign-in of `name` starts; `first` when its user is not known yet.
+    pub fn started(&self, name: &str, first: bool) {
+        let mut table = self.table();
+        if first {
+            table.insert(name.to_owned(), FirstState::SigningIn);
+        } else {
+            table.remove(name);
+        }
+    }
+
+    /// The sign-in of `name` ended: whether to ask about it (a first one
+    /// that connected).
+    pub fn ended(&self, name: &str, connected: bool) -> bool {
+        let mut table = self.table();
+        let first = table.get(name) == Some(&FirstState::SigningIn);
+        if first && connected {
+            table.insert(name.to_owned(), FirstState::Asking);
+        } else {
+            table.remove(name);
+        }
+        first && connected
+    }
+
+    /// Takes the question about `name`: whether one was waiting.
+    pub fn answer(&self, name: &str) -> bool {
+        let mut table = self.table();
+        if table.get(name) == Some(&FirstState::Asking) {
+            table.remove(name);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Asks about `name` again (its answer could not be carried out).
+    pub fn ask_again(&self, name: &str) {
+        self.table().insert(name.to_owned(), FirstState::Asking);
+    }
+}
+
+/// The user's answer to a first connection. The serde names are the
+/// strings `ui/views/reconnect.js` sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FirstAnswer {
+    /// It is the user's account: keep the connection.
+    Keep,
+    /// It is not: remove the tokens; the account is never connected again.
+    Remove,
+}
+
+/// Keeps or removes a first connection that waits for the user's answer.
+#[tauri::command]
+pub async fn first_connection_answer(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+    answer: FirstAnswer,
+) -> Result<(), Failure> {
+    let backend = state.current().await?;
+    if !backend.first_signins.answer(&name) {
+        return Err(Failure::new(
+            FailureCode::NotRunning,
+            format!("No first sign-in of {name} is waiting for an answer."),
+        ));
+    }
+    let who = signed_in(&backend, &name, "an unknown user").user;
+    let (outcome, message) = match answer {
+        FirstAnswer::Keep => (SigninOutcome::Connected, format!("Connected as {who}.")),
+        FirstAnswer::Remove => {
+            let why = format!("first sign-in as {who} declined: connection removed");
+            if let Err(err) = backend.engine.disconnect(&name, &why).await {
+                backend.first_signins.ask_again(&name);
+                return Err(Failure::from(err).context("The connection could not be removed"));
+            }
+            let text = format!(
+                "The sign-in as {who} was removed and no tokens were kept: {name} is not connected."
+            );
+            (SigninOutcome::Declined, text)
+        }
+    };
+    emit(
+        &app,
+        ProgressEvent {
+            outcome: Some(outcome),
+            message: Some(message),
+            ..step(&name, outcome.phase())
+        },
+    );
+    super::accounts_changed(&app);
+    Ok(())
 }
 
 /// Checks the account exists and that no sign-in for it runs, then marks
 /// one running: its cancel handle.
 pub(super) fn claim(backend: &Backend, name: &str) -> Result<CancellationToken, Failure> {
-    backend.data.store().account(name)?;
+    let account = backend.data.store().account(name)?;
     let cancel = CancellationToken::new();
     let mut running = backend
         .signins
@@ -336,6 +498,10 @@ pub(super) fn claim(backend: &Backend, name: &str) -> Result<CancellationToken, 
         ));
     }
     running.insert(name.to_owned(), cancel.clone());
+    // Nothing known of its user: the one who signs in is asked about.
+    backend
+        .first_signins
+        .started(name, account.identity.is_empty());
     Ok(cancel)
 }
 
@@ -402,6 +568,7 @@ mod tests {
                 "requesting_code",
                 "waiting_for_device",
                 "exchanging",
+                "confirming",
                 "succeeded",
                 "failed",
                 "cancelled"
@@ -427,6 +594,8 @@ mod tests {
             names,
             [
                 "connected",
+                "first_connection",
+                "declined",
                 "reconnect_needed",
                 "needs_admin",
                 "transient",
@@ -438,6 +607,8 @@ mod tests {
             let back: SigninOutcome = serde_json::from_value(serde_json::json!(text)).unwrap();
             assert_eq!(back, outcome);
         }
+        let ui = include_str!("../../../ui/views/reconnect.js");
+        assert!(ui.contains("first_connection") && ui.contains("declined"));
         let cases = [
             (Outcome::ReconnectNeeded, SigninOutcome::ReconnectNeeded),
             (Outcome::NeedsAdmin, SigninOutcome::NeedsAdmin),
@@ -456,11 +627,76 @@ mod tests {
     #[test]
     fn each_ending_has_its_phase() {
         let phases: Vec<Phase> = SigninOutcome::ALL.into_iter().map(|o| o.phase()).collect();
-        use Phase::{Cancelled, Failed, Succeeded};
+        use Phase::{Cancelled, Confirming, Failed, Succeeded};
         assert_eq!(
             phases,
-            [Succeeded, Failed, Failed, Failed, Cancelled, Failed]
+            [
+                Succeeded, Confirming, Cancelled, Failed, Failed, Failed, Cancelled, Failed
+            ]
         );
+    }
+
+    #[test]
+    fn only_a_first_sign_in_that_connected_is_asked_about_once() {
+        let first = FirstSignins::default();
+        first.started("new", true);
+        assert!(
+            first.ended("new", true),
+            "a first connection is asked about"
+        );
+        assert!(first.answer("new"), "the answer takes the question");
+        assert!(!first.answer("new"), "and only once");
+
+        first.started("known", false);
+        assert!(
+            !first.ended("known", true),
+            "a known user is not asked about"
+        );
+        assert!(!first.answer("known"));
+
+        first.started("failed", true);
+        assert!(
+            !first.ended("failed", false),
+            "nothing connected, nothing to ask"
+        );
+        assert!(!first.answer("failed"));
+
+        // A sign-in of a user known by now forgets an unanswered question.
+        first.started("again", true);
+        assert!(first.ended("again", true));
+        first.started("again", false);
+        assert!(!first.answer("again"));
+
+        // An answer that could not be carried out is asked again.
+        first.started("retry", true);
+        assert!(first.ended("retry", true));
+        assert!(first.answer("retry"));
+        first.ask_again("retry");
+        assert!(first.answer("retry"));
+    }
+
+    #[test]
+    fn a_first_connection_names_who_signed_in() {
+        let identity = reconnect_store::Identity {
+            upn: Some("alice@contoso.test".into()),
+            tid: Some("t-1".into()),
+            display_name: Some("Alice".into()),
+            ..Default::default()
+        };
+        let who = SignedInView::new(&identity, "ignored");
+        let json = serde_json::to_value(first_connection("lab", who)).unwrap();
+        assert_eq!(json["phase"], "confirming");
+        assert_eq!(json["outcome"], "first_connection");
+        assert_eq!(json["signed_in"]["user"], "alice@contoso.test");
+        assert_eq!(json["signed_in"]["tenant"], "t-1");
+        assert_eq!(json["signed_in"]["display_name"], "Alice");
+        let nameless = SignedInView::new(&Default::default(), "the user with subject s-1");
+        assert_eq!(nameless.user, "the user with subject s-1");
+        assert_eq!(nameless.tenant, None);
+        assert_eq!(name(FirstAnswer::Keep), "keep");
+        assert_eq!(name(FirstAnswer::Remove), "remove");
+        let ui = include_str!("../../../ui/views/reconnect.js");
+        assert!(ui.contains("\"keep\"") && ui.contains("\"remove\""));
     }
 
     #[test]

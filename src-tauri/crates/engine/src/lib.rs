@@ -11,7 +11,8 @@
 //! - [`Engine`]: open it on a data directory; [`Engine::access_token`],
 //!   [`Engine::refresh`], [`Engine::status`], [`Engine::events`],
 //!   [`Engine::tick`] / [`Engine::run_scheduler`], [`Engine::subscribe`],
-//!   [`Engine::fail_next`] (a local failure for testing, see [`armed`]).
+//!   [`Engine::fail_next`] (a local failure for testing, see [`armed`]),
+//!   [`Engine::disconnect`] (forget a connection, keep the account).
 //! - [`clock`]: the injected clock ([`SystemClock`], [`ManualClock`],
 //!   [`OffsetClock`]) and wall-clock jump detection.
 //! - [`lock`]: the per-account cross-process locks (from the store).
@@ -27,6 +28,7 @@ pub mod armed;
 pub mod chart;
 pub mod clock;
 pub mod config;
+mod disconnect;
 mod engine;
 pub mod error;
 pub mod hooks;

@@ -163,6 +163,26 @@ impl From<reconnect_core::decode::DecodeError> for Failure {
     }
 }
 
+impl From<reconnect_core::authority::AuthorityError> for Failure {
+    fn from(err: reconnect_core::authority::AuthorityError) -> Self {
+        use reconnect_core::authority::AuthorityError as A;
+        Failure::invalid(match err {
+            A::TenantName(name) => format!(
+                "\u{201c}{name}\u{201d} is not a tenant name. Enter the part before \
+                 .onmicrosoft.com: letters, digits and dashes inside, at most 63."
+            ),
+            A::PolicyName(policy) => format!(
+                "\u{201c}{policy}\u{201d} is not a user flow or policy name. Use letters, \
+                 digits, _ and - only."
+            ),
+            A::PolicyPrefix(policy) => format!(
+                "\u{201c}{policy}\u{201d} is not a B2C user flow or policy: user flows start \
+                 with B2C_1_, custom policies with B2C_1A_."
+            ),
+        })
+    }
+}
+
 impl From<reconnect_sim::SimError> for Failure {
     fn from(err: reconnect_sim::SimError) -> Self {
         use reconnect_sim::SimError as S;

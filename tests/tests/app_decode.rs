@@ -45,6 +45,44 @@ async fn decode_tool_turns_pasted_errors_into_verdicts() {
         "the user signs in again after idle expiry"
     );
 
+    // The strict simulator's app-registration refusals say what to change in the registration.
+    for (page_text, change) in [
+        (
+            "AADSTS50011: The redirect URI 'http://localhost:53100/' is not one of the redirect URIs registered for the application.",
+            "Mobile and desktop applications",
+        ),
+        (
+            "AADSTS9002327: This grant came through a redirect URI registered as a single-page application.",
+            "Mobile and desktop applications",
+        ),
+        (
+            "AADSTS50194: The application is not multi-tenant.",
+            "supported account types",
+        ),
+        (
+            "AADSTS700016: No application with the id 'x' is registered.",
+            "client ID",
+        ),
+    ] {
+        app.fill("#decode-input", page_text).await;
+        app.click("#decode-run").await;
+        let code = &page_text[..page_text.find(':').unwrap_or(0)];
+        app.page()
+            .find(fantoccini::Locator::XPath(&format!(
+                "//*[@id='decode-output']//*[contains(., '{code}')]"
+            )))
+            .await
+            .unwrap_or_else(|e| panic!("the verdict for {code}: {e}"));
+        let advice = app.text("#decode-output .admin-message").await;
+        assert!(advice.contains(change), "{code}: {advice}");
+        assert!(
+            app.text("#decode-output .who-acts")
+                .await
+                .contains("developer"),
+            "{code}: the app's developer acts"
+        );
+    }
+
     // Empty input gets a message, not a crash.
     app.fill("#decode-input", "").await;
     app.click("#decode-run").await;

@@ -40,6 +40,12 @@ async fn account(world: &SigninWorld, name: &str) -> serde_json::Value {
         .expect("listed")
 }
 
+/// How many times the simulator served a key set.
+fn key_set_fetches(world: &SigninWorld) -> usize {
+    let log = world.sim.state.log();
+    log.iter().filter(|e| e.endpoint == "keys").count()
+}
+
 fn jwt_claims(jwt: &str) -> serde_json::Value {
     let payload = jwt.split('.').nth(1).expect("a JWT");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -112,13 +118,7 @@ async fn an_app_with_a_custom_signing_key_signs_in_with_the_keys_for_its_id() {
     )
     .await;
     signin(&world, "mapped").await;
-    let keys_fetches = world
-        .sim
-        .state
-        .log()
-        .iter()
-        .filter(|e| e.endpoint == "keys")
-        .count();
+    let keys_fetches = key_set_fetches(&world);
     assert!(
         keys_fetches >= 2,
         "the plain key set lacked the key, so the app's set was fetched too ({keys_fetches} fetches)"
@@ -139,13 +139,7 @@ async fn an_app_with_a_custom_signing_key_signs_in_with_the_keys_for_its_id() {
     )
     .await;
     signin(&world, "plain").await;
-    let plain_fetches = world
-        .sim
-        .state
-        .log()
-        .iter()
-        .filter(|e| e.endpoint == "keys")
-        .count();
+    let plain_fetches = key_set_fetches(&world);
     assert_eq!(
         plain_fetches, 1,
         "one key set is enough for a tenant-signed id_token"

@@ -138,7 +138,7 @@ mod tests {
         let client = endpoint_answer(7000215).verdict(0);
         assert_eq!(client.who_acts, WhoActs::Developer);
 
-        let throttled = endpoint_answer(50196).verdict(0);
+        let throttled = endpoint_answer(90055).verdict(0);
         assert!(throttled.is_transient());
         assert_eq!(throttled.retry_after_seconds, Some(5));
 

@@ -1,11 +1,12 @@
 //! Sending one refresh request: finding the account's token endpoint
 //! (Microsoft by convention, OpenID Connect by discovery) and redeeming the
-//! refresh token there, with the request's `claims` and `client-request-id`.
+//! refresh token there, with the request's `claims` and `client-request-id`
+//! (and cross-origin for a single-page app's refresh token).
 //! What comes back is left to the caller to record.
 
 use reconnect_core::secret::RefreshToken;
 use reconnect_oauth::endpoints::{ProviderEndpoints, ProviderMetadata};
-use reconnect_oauth::{TokenError, TokenResponse};
+use reconnect_oauth::{Redemption, SPA_ORIGIN, TokenError, TokenResponse};
 use reconnect_store::{Account, Provider};
 use url::Url;
 
@@ -36,17 +37,18 @@ impl Engine {
                         .map(|t| t.scope.clone())
                         .unwrap_or_default(),
                 };
+                // A single-page app's refresh token (an imported one) is
+                // redeemed cross-origin, as Entra requires of it.
+                let spa = request.snap.facts.as_ref().is_some_and(|f| f.spa);
+                let how = Redemption {
+                    claims: request.claims.as_deref(),
+                    request_id: &request.request_id,
+                    origin: spa.then_some(SPA_ORIGIN),
+                };
                 Ok(self
                     .inner
                     .http
-                    .refresh_with_id(
-                        &endpoint,
-                        &account.client_id,
-                        refresh_token,
-                        &scope,
-                        request.claims.as_deref(),
-                        &request.request_id,
-                    )
+                    .refresh_with(&endpoint, &account.client_id, refresh_token, &scope, &how)
                     .await)
             }
             Err(EngineError::Endpoints {

@@ -15,6 +15,24 @@ use url::Url;
 use crate::error::{EndpointFailure, FetchError, TokenError, TransportKind};
 use crate::response::TokenResponse;
 
+/// The Origin a single-page app's refresh token is redeemed from.
+/// Entra redeems such a token only in a cross-origin request (AADSTS9002327
+/// otherwise); the header makes the request one, as a browser's would be.
+pub const SPA_ORIGIN: &str = "http://localhost";
+
+/// How one refresh is sent: the merged `claims` parameter, if any; the
+/// `client-request-id`; and, for a single-page app's refresh token, the
+/// `Origin` that makes it a cross-origin redemption ([`SPA_ORIGIN`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Redemption<'a> {
+    /// The `claims` parameter.
+    pub claims: Option<&'a str>,
+    /// The `client-request-id` header.
+    pub request_id: &'a str,
+    /// The `Origin` header, for single-page apps' refresh tokens.
+    pub origin: Option<&'a str>,
+}
+
 /// A fresh `client-request-id` (a random UUID), one per token request.
 pub fn new_request_id() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -188,20 +206,25 @@ impl TokenClient {
         claims: Option<&str>,
     ) -> Result<TokenResponse, TokenError> {
         let id = new_request_id();
-        self.refresh_with_id(endpoint, client_id, refresh_token, scope, claims, &id)
+        let how = Redemption {
+            claims,
+            request_id: &id,
+            origin: None,
+        };
+        self.refresh_with(endpoint, client_id, refresh_token, scope, &how)
             .await
     }
 
-    /// [`TokenClient::refresh`] with the caller's `client-request-id`, so
-    /// the caller can keep it with the attempt.
-    pub async fn refresh_with_id(
+    /// [`TokenClient::refresh`] as the caller says ([`Redemption`]): with
+    /// its `client-request-id`, so the caller can keep it with the attempt,
+    /// and cross-origin for a single-page app's refresh token.
+    pub async fn refresh_with(
         &self,
         endpoint: &Url,
         client_id: &str,
         refresh_token: &RefreshToken,
         scope: &str,
-        claims: Option<&str>,
-        request_id: &str,
+        how: &Redemption<'_>,
     ) -> Result<TokenResponse, TokenError> {
         let mut form = vec![
             ("grant_type", "refresh_token"),
@@ -210,10 +233,11 @@ impl TokenClient {
             ("scope", scope),
             ("client_info", "1"),
         ];
-        if let Some(claims) = claims {
+        if let Some(claims) = how.claims {
             form.push(("claims", claims));
         }
-        self.token_request(endpoint, &form, request_id).await
+        self.token_request(endpoint, &form, how.request_id, how.origin)
+            .await
     }
 
     /// Trades an authorization code (with its PKCE verifier) for tokens.
@@ -239,7 +263,8 @@ impl TokenClient {
         if let Some(claims) = claims {
             form.push(("claims", claims));
         }
-        self.token_request(endpoint, &form, &new_request_id()).await
+        self.token_request(endpoint, &form, &new_request_id(), None)
+            .await
     }
 
     async fn token_request(
@@ -247,10 +272,11 @@ impl TokenClient {
         endpoint: &Url,
         form: &[(&str, &str)],
         request_id: &str,
+        origin: Option<&str>,
     ) -> Result<TokenResponse, TokenError> {
         let now = self.now();
         let body = self
-            .post_form(endpoint, form, request_id)
+            .post_form(endpoint, form, request_id, origin)
             .await
             .map_err(|e| match e {
                 Posted::Refused(failure) => TokenError::Endpoint(failure),
@@ -271,6 +297,7 @@ impl TokenClient {
         endpoint: &Url,
         form: &[(&str, &str)],
         request_id: &str,
+        origin: Option<&str>,
     ) -> Result<Vec<u8>, Posted> {
         let transport = |source: reqwest::Error| Posted::Transport {
             kind: TransportKind::of(&source),
@@ -285,6 +312,10 @@ impl TokenClient {
             .header("client-request-id", request_id)
             .header("return-client-request-id", "true")
             .form(form);
+        let request = match origin {
+            Some(origin) => request.header(reqwest::header::ORIGIN, origin),
+            None => request,
+        };
         let answer = self
             .send_capped(request)
             .await

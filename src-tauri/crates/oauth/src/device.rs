@@ -251,7 +251,7 @@ impl TokenClient {
             form.push(("claims", claims));
         }
         let body = self
-            .post_form(endpoint, &form, &crate::client::new_request_id())
+            .post_form(endpoint, &form, &crate::client::new_request_id(), None)
             .await
             .map_err(|e| match e {
                 Posted::Refused(failure) => DeviceStartError::Endpoint(failure),
@@ -283,7 +283,7 @@ impl TokenClient {
             ("client_info", "1"),
         ];
         match self
-            .post_form(endpoint, &form, &crate::client::new_request_id())
+            .post_form(endpoint, &form, &crate::client::new_request_id(), None)
             .await
         {
             Ok(body) => TokenResponse::parse(&body, now).map(|r| DevicePoll::Issued(Box::new(r))),

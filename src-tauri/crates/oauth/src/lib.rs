@@ -20,7 +20,7 @@ pub mod error;
 pub mod id_token;
 pub mod response;
 
-pub use client::{Clock, TokenClient, TokenClientConfig};
+pub use client::{Clock, Redemption, SPA_ORIGIN, TokenClient, TokenClientConfig};
 pub use device::{DeviceAuthorization, DeviceCode, DeviceEnding, DevicePoll, DeviceStartError};
 pub use endpoints::{ProviderEndpoints, ProviderMetadata};
 pub use error::{FetchError, TokenError, TransportKind};

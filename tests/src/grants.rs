@@ -6,12 +6,19 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use reconnect_sim::{GrantRequest, RunningSim};
+use reconnect_sim::{AppRegistration, GrantRequest, RunningSim};
 
 use crate::harness::assert_success;
 
 /// The app registration the seeded accounts use.
 pub const CLIENT_ID: &str = "0a0b0c0d-1111-2222-3333-444455556666";
+/// The registration of [`CLIENT_ID`], as a tenant holds it: a desktop app
+/// (any work or school account, `http://localhost` as its redirect, public
+/// client flows allowed). The simulator refuses apps nobody registered.
+pub fn app() -> AppRegistration {
+    AppRegistration::desktop(CLIENT_ID)
+}
+
 /// The scopes of a seeded grant.
 pub const SCOPES: &str = "openid profile offline_access User.Read";
 

@@ -39,6 +39,7 @@ impl Profile {
         let sim = runtime
             .block_on(Simulator::start(SimConfig {
                 auto_approve: Some(ALICE.to_owned()),
+                apps: vec![grants::app()],
                 ..SimConfig::default()
             }))
             .expect("simulator starts");

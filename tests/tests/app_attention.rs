@@ -261,9 +261,12 @@ struct MixedProfile {
 
 impl MixedProfile {
     async fn create() -> Self {
-        let sim = reconnect_sim::Simulator::start(reconnect_sim::SimConfig::default())
-            .await
-            .expect("simulator");
+        let sim = reconnect_sim::Simulator::start(reconnect_sim::SimConfig {
+            apps: vec![reconnect_e2e::grants::app()],
+            ..reconnect_sim::SimConfig::default()
+        })
+        .await
+        .expect("simulator");
         let profile = Self {
             home: reconnect_e2e::harness::TempHome::new(),
             _sim: sim,

@@ -142,9 +142,12 @@ async fn a_declined_or_blocked_code_ends_with_the_decoded_reason() {
     let blocked = TenantPolicy {
         block_device_code: true,
     };
-    sim.set_tenant_policy(reconnect_sim::TENANT_ID, &blocked)
-        .await
-        .expect("the policy is set");
+    sim.set_tenant_policy(
+        &reconnect_sim::tenant::home_tenant("diego@contoso.test"),
+        &blocked,
+    )
+    .await
+    .expect("the policy is set");
     let other = "li.card[data-name='diego-teams']";
     app.click(&format!("{other} button.device-button")).await;
     let shown = shown_code(&app, other).await;

@@ -135,15 +135,22 @@ struct CliProfile {
 
 impl CliProfile {
     async fn connect(keyring: &Keyring) -> Self {
-        let sim = Simulator::start(SimConfig::default())
-            .await
-            .expect("simulator");
+        let sim = Simulator::start(SimConfig {
+            apps: vec![grants::app()],
+            ..SimConfig::default()
+        })
+        .await
+        .expect("simulator");
         let profile = Self {
             home: TempHome::new(),
             bus: keyring.address().to_owned(),
             sim,
         };
-        let issuer = format!("{}/{}/v2.0", profile.sim.http_url, reconnect_sim::TENANT_ID);
+        let issuer = format!(
+            "{}/{}/v2.0",
+            profile.sim.http_url,
+            profile.sim.state.tenant_of("alice@contoso.test")
+        );
         let out = profile
             .command(&[
                 "add",

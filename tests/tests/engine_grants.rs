@@ -36,6 +36,7 @@ impl World {
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let config = SimConfig {
             auto_approve: Some(ALICE.to_owned()),
+            apps: vec![grants::app()],
             ..SimConfig::default()
         };
         let sim = runtime
@@ -71,7 +72,11 @@ impl World {
     /// Adds `name` (Microsoft, or an OpenID provider at the simulator's
     /// issuer) and imports a grant minted for alice without MFA.
     fn connect(&self, name: &str, oidc: bool) {
-        let issuer = format!("{}/{}/v2.0", self.sim.http_url, reconnect_sim::TENANT_ID);
+        let issuer = format!(
+            "{}/{}/v2.0",
+            self.sim.http_url,
+            self.sim.state.tenant_of(ALICE)
+        );
         let mut args = vec!["add", name, "--client-id", CLIENT];
         if oidc {
             args.extend(["--provider", "oidc", "--authority", &issuer]);

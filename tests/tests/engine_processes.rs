@@ -32,7 +32,10 @@ impl Setup {
     fn new() -> Self {
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let sim = runtime
-            .block_on(Simulator::start(SimConfig::default()))
+            .block_on(Simulator::start(SimConfig {
+                apps: vec![grants::app()],
+                ..SimConfig::default()
+            }))
             .expect("simulator starts");
         let setup = Self {
             home: TempHome::new(),

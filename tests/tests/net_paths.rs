@@ -35,6 +35,7 @@ impl World {
         let sim = runtime
             .block_on(Simulator::start(SimConfig {
                 tls,
+                apps: vec![grants::app()],
                 ..SimConfig::default()
             }))
             .expect("simulator starts");

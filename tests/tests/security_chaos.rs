@@ -302,7 +302,7 @@ async fn every_chaos_answer_is_read_as_transient_never_as_reconnect_needed() {
     let endpoint: url::Url = format!(
         "http://{}/{}/oauth2/v2.0/token",
         listening.addr,
-        reconnect_sim::TENANT_ID
+        world.sim.state.tenant_of("alice@contoso.test")
     )
     .parse()
     .expect("url");

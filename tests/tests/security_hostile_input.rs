@@ -60,8 +60,13 @@ fn hold<S: Strategy>(
     }
 }
 
+/// Alice's tenant (contoso's), as the simulator names it.
+fn tenant() -> String {
+    reconnect_sim::tenant::home_tenant("alice@contoso.test")
+}
+
 fn issuer() -> String {
-    format!("http://127.0.0.1:9/{}/v2.0", reconnect_sim::TENANT_ID)
+    format!("http://127.0.0.1:9/{}/v2.0", tenant())
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -79,7 +84,9 @@ fn key() -> impl Strategy<Value = String> {
             "xms_cc", "preferred_username", "alg", "kid", "typ", "upn", "password", "client_id",
             "spa", "mfa", "code", "outage", "count", "retry_after", "delay_ms", "status",
             "advance_seconds", "mfa_required", "disabled", "ca_blocked", "consent_revoked",
-            "sign_in_frequency_seconds", "idle_limit_seconds", "public_client", "redirect_uris",
+            "sign_in_frequency_seconds", "idle_limit_seconds", "home_tenant", "sign_in_audience",
+            "redirect_uris", "uri", "platform", "public_client_flows", "custom_signing_key",
+            "rotation", "client_secret",
         ]).prop_map(str::to_owned),
         1 => "\\PC{0,12}",
     ]
@@ -126,6 +133,12 @@ fn leaf() -> impl Strategy<Value = Value> {
             "\u{0}",
             "%zz",
             "{tenantid}",
+            "multi_and_personal",
+            "mobile_desktop",
+            "spa",
+            "web",
+            "strict",
+            "http://localhost",
         ])
         .prop_map(Value::from),
         "\\PC{0,40}".prop_map(Value::from),
@@ -377,7 +390,7 @@ mod sim_handlers {
         prop_oneof![
             Just("alice@contoso.test".to_owned()),
             Just("common".to_owned()),
-            Just(reconnect_sim::TENANT_ID.to_owned()),
+            Just(tenant()),
             "\\PC{0,24}",
         ]
         .prop_map(|s| {
@@ -427,6 +440,76 @@ mod sim_handlers {
         ]
     }
 
+    /// The secret hostile registrations carry: no answer may ever show it.
+    pub const SECRET: &str = "hostile-secret-4f1d9c";
+
+    /// An app registration (`POST /_sim/apps`) of the right shape with
+    /// hostile values: ids and URIs Entra would refuse, unknown platforms and
+    /// audiences, markup, and sometimes the [`SECRET`].
+    fn registration() -> impl Strategy<Value = Value> {
+        let text = || {
+            prop_oneof![
+                prop::sample::select(vec![
+                    "hostile-app",
+                    "",
+                    "a b",
+                    "<script>alert(1)</script>",
+                    "../../_sim/users",
+                    "contoso.test",
+                    "http://localhost",
+                    "http://localhost:5000/cb",
+                    "http://127.0.0.1/cb",
+                    "http://[::1]/cb",
+                    "https://app.test/cb",
+                    "http://evil.test/cb",
+                    "javascript:alert(1)",
+                    "ms-app://x",
+                    "single",
+                    "multi",
+                    "multi_and_personal",
+                    "personal",
+                    "mobile_desktop",
+                    "spa",
+                    "web",
+                    "strict",
+                    "entra",
+                ])
+                .prop_map(Value::from),
+                "\\PC{0,40}".prop_map(Value::from),
+                leaf(),
+            ]
+        };
+        let redirect = (text(), text())
+            .prop_map(|(uri, platform)| serde_json::json!({ "uri": uri, "platform": platform }));
+        (
+            text(),
+            text(),
+            prop::collection::vec(redirect, 0..4),
+            prop::option::of(text()),
+            any::<bool>(),
+            prop::collection::vec((key(), json()), 0..3),
+        )
+            .prop_map(|(id, audience, redirects, home, secret, extra)| {
+                let mut app = serde_json::json!({
+                    "client_id": id,
+                    "sign_in_audience": audience,
+                    "redirect_uris": redirects,
+                });
+                if let Some(home) = home {
+                    app["home_tenant"] = home;
+                }
+                if secret {
+                    app["client_secret"] = Value::from(SECRET);
+                }
+                for (k, v) in extra {
+                    if k != "client_secret" {
+                        app[k] = v;
+                    }
+                }
+                app
+            })
+    }
+
     fn content_type() -> impl Strategy<Value = Option<&'static str>> {
         prop::sample::select(vec![
             Some("application/json"),
@@ -438,15 +521,20 @@ mod sim_handlers {
     }
 
     fn hostile() -> impl Strategy<Value = Hostile> {
+        let app_body = prop_oneof![
+            3 => registration().prop_map(|v| v.to_string().into_bytes()),
+            1 => json_body(),
+        ];
         (
-            0..10usize,
+            0..12usize,
             segment(),
             segment(),
             content_type(),
             form_body(),
             json_body(),
+            app_body,
         )
-            .prop_map(|(route, a, b, content_type, form, json)| {
+            .prop_map(|(route, a, b, content_type, form, json, app)| {
                 let (method, path, body) = match route {
                     0 => (Method::POST, format!("/{a}/oauth2/v2.0/token"), form),
                     1 => (Method::POST, format!("/{a}/oauth2/v2.0/authorize"), form),
@@ -461,7 +549,14 @@ mod sim_handlers {
                     6 => (Method::POST, "/_sim/grants".to_owned(), json),
                     7 => (Method::POST, "/_sim/faults".to_owned(), json),
                     8 => (Method::POST, "/_sim/clock".to_owned(), json),
-                    _ => (Method::POST, format!("/_sim/apps/{b}"), json),
+                    9 => (Method::POST, "/_sim/apps".to_owned(), app),
+                    10 => (Method::DELETE, format!("/_sim/apps/{b}"), Vec::new()),
+                    _ => (Method::GET, format!("/_sim/apps/{b}"), Vec::new()),
+                };
+                // A registration's content type is JSON more often than not.
+                let content_type = match route {
+                    9 if content_type.is_none() => Some("application/json"),
+                    _ => content_type,
                 };
                 Hostile {
                     method,
@@ -506,6 +601,10 @@ mod sim_handlers {
         Ok((status, bytes))
     }
 
+    fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
     /// After the hostile requests, a genuine client still gets tokens.
     async fn genuine_refresh_works(state: &reconnect_sim::SimState) -> Result<(), String> {
         send(state, Method::DELETE, "/_sim/faults", None, Vec::new()).await?;
@@ -522,6 +621,30 @@ mod sim_handlers {
         .await?;
         if status != 201 && status != 409 {
             return Err(format!("creating the probe user answered {status}"));
+        }
+        // Registered as a tenant would (again: a hostile request may have replaced it).
+        let app = serde_json::to_vec(&reconnect_sim::AppRegistration::desktop("probe-client"))
+            .map_err(|e| format!("registration: {e}"))?;
+        let (status, body) = send(
+            state,
+            Method::POST,
+            "/_sim/apps",
+            Some("application/json"),
+            app,
+        )
+        .await?;
+        if status != 200 && status != 201 {
+            return Err(format!(
+                "registering the probe app answered {status}: {}",
+                String::from_utf8_lossy(&body)
+            ));
+        }
+        let (status, body) = send(state, Method::GET, "/_sim/apps", None, Vec::new()).await?;
+        if status != 200 || contains(&body, SECRET.as_bytes()) {
+            return Err(format!(
+                "the app list answered {status} or showed a client secret: {}",
+                String::from_utf8_lossy(&body)
+            ));
         }
         let grant = serde_json::json!({"upn": "probe@fuzz.test", "client_id": "probe-client", "scope": "openid offline_access User.Read"});
         let (status, body) = send(
@@ -543,7 +666,10 @@ mod sim_handlers {
             .append_pair("refresh_token", refresh)
             .append_pair("scope", "openid offline_access User.Read")
             .finish();
-        let path = format!("/{}/oauth2/v2.0/token", reconnect_sim::TENANT_ID);
+        let path = format!(
+            "/{}/oauth2/v2.0/token",
+            reconnect_sim::tenant::home_tenant("probe@fuzz.test")
+        );
         let (status, body) = send(
             state,
             Method::POST,
@@ -596,6 +722,13 @@ mod sim_handlers {
                             }
                             other => other.map_err(TestCaseError::fail)?,
                         };
+                        prop_assert!(
+                            !contains(&body, SECRET.as_bytes()),
+                            "{} {} showed a client secret ({status}): {}",
+                            h.method,
+                            h.path,
+                            String::from_utf8_lossy(&body)
+                        );
                         if h.path == "/_sim/faults" && status == 201 {
                             outage_queued = true;
                         }

@@ -21,8 +21,13 @@ const CLIENT_ID: &str = "11111111-2222-3333-4444-555555555555";
 const NONCE: &str = "nonce-of-this-sign-in";
 const NOW: i64 = 1_790_000_000;
 
+/// Alice's tenant (contoso's), as the simulator names it.
+fn tenant() -> String {
+    reconnect_sim::tenant::home_tenant("alice@contoso.test")
+}
+
 fn issuer() -> String {
-    format!("http://127.0.0.1:9/{}/v2.0", reconnect_sim::TENANT_ID)
+    format!("http://127.0.0.1:9/{}/v2.0", tenant())
 }
 
 fn validator() -> IdTokenValidator {
@@ -42,7 +47,7 @@ fn validator() -> IdTokenValidator {
 fn good_claims() -> Value {
     json!({
         "iss": issuer(), "aud": CLIENT_ID, "nonce": NONCE, "exp": NOW + 3600, "iat": NOW, "nbf": NOW,
-        "sub": "sub-alice", "oid": "oid-alice", "tid": reconnect_sim::TENANT_ID,
+        "sub": "sub-alice", "oid": "oid-alice", "tid": tenant(),
         "preferred_username": "alice@contoso.test",
     })
 }

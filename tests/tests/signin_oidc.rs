@@ -10,7 +10,8 @@ use signin_support::{BrowserScript, SigninWorld, stderr};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_openid_provider_given_only_its_issuer_connects() {
     let world = SigninWorld::start(Some("alice@contoso.test")).await;
-    let issuer = format!("{}/{}/v2.0", world.sim.http_url, reconnect_sim::TENANT_ID);
+    let tenant = world.sim.state.tenant_of("alice@contoso.test");
+    let issuer = format!("{}/{tenant}/v2.0", world.sim.http_url);
     let out = world
         .reconnect(&[
             "add",
@@ -32,11 +33,7 @@ async fn an_openid_provider_given_only_its_issuer_connects() {
     assert_eq!(out.status.code(), Some(0), "{err}");
 
     let url = SigninWorld::last_url(&urls).unwrap();
-    let discovered = format!(
-        "{}/{}/oauth2/v2.0/authorize",
-        world.sim.http_url,
-        reconnect_sim::TENANT_ID
-    );
+    let discovered = format!("{}/{tenant}/oauth2/v2.0/authorize", world.sim.http_url);
     assert!(
         url.as_str().starts_with(&discovered),
         "the discovered endpoint was used: {url}"

@@ -135,6 +135,8 @@ fn serve_prints_its_urls_and_breaks_grants_on_command() {
             "alice@contoso.test",
             "--user",
             "dave@contoso.test",
+            "--app",
+            CLIENT,
         ],
     );
     let url = served.url();
@@ -260,6 +262,17 @@ fn tls_writes_the_ca_and_auto_approve_redirects_with_a_code() {
     let path = format!(
         "/common/oauth2/v2.0/authorize?client_id={CLIENT}&response_type=code&redirect_uri=http%3A%2F%2Flocalhost%3A5000%2Fcb&scope=openid&state=xyz"
     );
+    // Nobody registered the app yet: the sign-in ends on Entra's error page.
+    let (status, _, body) = http(&url, "GET", &path, "text/plain", "");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("AADSTS700016"), "{body}");
+    let (ok, added) = ctl(
+        &home,
+        &url,
+        &["app", "add", CLIENT, "--redirect", "http://localhost/cb"],
+    );
+    assert!(ok, "{added}");
+
     let (status, head, _) = http(&url, "GET", &path, "text/plain", "");
     assert_eq!(status, 302, "{head}");
     let location = head

@@ -7,7 +7,7 @@ use std::process::{Command, Output, Stdio};
 
 use reconnect_e2e::harness::{TempHome, binary};
 use reconnect_e2e::secrets::SecretScanner;
-use reconnect_sim::{GrantRequest, SimConfig, Simulator};
+use reconnect_sim::{AppRegistration, GrantRequest, SimConfig, Simulator};
 
 /// Runs the CLI with `args`, feeding `stdin`, with trace logging on so any
 /// log line that could leak is captured too.
@@ -229,7 +229,12 @@ fn reconnect_home_selects_the_profile() {
 /// (stdout, stderr with trace logging) is scanned for the tokens.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_token_reaches_a_file_or_an_output_after_add_import_refresh() {
-    let sim = Simulator::start(SimConfig::default()).await.expect("sim");
+    let sim = Simulator::start(SimConfig {
+        apps: vec![AppRegistration::desktop("store-cli-test")],
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim");
     let grant = sim
         .state
         .mint_grant(
@@ -344,7 +349,12 @@ fn import_keeps_the_token_off_the_command_line() {
 /// leave one complete token set that the simulator accepts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parallel_processes_share_the_database_and_the_keychain() {
-    let sim = Simulator::start(SimConfig::default()).await.expect("sim");
+    let sim = Simulator::start(SimConfig {
+        apps: vec![AppRegistration::desktop("parallel-test")],
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim");
     let home = TempHome::new();
     let spawn = |args: Vec<String>| {
         home.command(binary("reconnect"))

@@ -27,7 +27,7 @@ use base64::Engine as _;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use reconnect_e2e::harness::{TempHome, assert_success, binary, curl_browser};
-use reconnect_sim::{GrantRequest, RunningSim, SimConfig, SimState, Simulator};
+use reconnect_sim::{AppRegistration, GrantRequest, RunningSim, SimConfig, SimState, Simulator};
 use tokio::io::AsyncWriteExt;
 
 const ALICE: &str = "alice@contoso.test";
@@ -183,6 +183,7 @@ impl World {
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let config = SimConfig {
             auto_approve: Some(ALICE.to_owned()),
+            apps: vec![AppRegistration::desktop(CLIENT_ID)],
             ..SimConfig::default()
         };
         let sim = runtime

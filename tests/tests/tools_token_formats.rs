@@ -63,7 +63,7 @@ fn json_and_az_carry_the_same_token_and_expiry() {
     assert_eq!(json["access_token"], raw.as_str(), "the cached token");
     assert_eq!(json["token_type"], "Bearer");
     assert_eq!(json["account"], "work");
-    assert_eq!(json["tenant"], reconnect_sim::TENANT_ID);
+    assert_eq!(json["tenant"], world.sim.state.tenant_of(ALICE));
     assert!(
         json["scope"].as_str().unwrap().contains("User.Read"),
         "{json}"
@@ -81,7 +81,7 @@ fn json_and_az_carry_the_same_token_and_expiry() {
     assert_eq!(az["accessToken"], raw.as_str());
     assert_eq!(az["expires_on"], expires_on);
     assert_eq!(az["tokenType"], "Bearer");
-    assert_eq!(az["tenant"], reconnect_sim::TENANT_ID);
+    assert_eq!(az["tenant"], world.sim.state.tenant_of(ALICE));
     let local = az["expiresOn"].as_str().expect("expiresOn");
     let parsed = jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S.%f", local)
         .expect("az's local time format");

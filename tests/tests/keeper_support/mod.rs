@@ -42,6 +42,7 @@ impl World {
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let config = SimConfig {
             users: vec![ALICE.into(), BOB.into()],
+            apps: vec![grants::app()],
             ..SimConfig::default()
         };
         let sim = runtime

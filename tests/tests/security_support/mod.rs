@@ -13,7 +13,7 @@ use std::sync::Mutex;
 
 use reconnect_e2e::harness::{TempHome, binary};
 use reconnect_e2e::secrets::{ScanReport, SecretScanner, token_shapes, token_shapes_under};
-use reconnect_sim::{GrantRequest, RunningSim, SimConfig, Simulator};
+use reconnect_sim::{AppRegistration, GrantRequest, RunningSim, SimConfig, Simulator};
 
 /// The client id the security suites register.
 pub const CLIENT_ID: &str = "5ec0a1e7-0000-4000-8000-00000000c0de";
@@ -39,6 +39,7 @@ impl World {
     pub async fn start() -> Self {
         let config = SimConfig {
             auto_approve: Some("alice@contoso.test".into()),
+            apps: vec![AppRegistration::desktop(CLIENT_ID)],
             ..SimConfig::default()
         };
         let sim = Simulator::start(config).await.expect("simulator starts");

@@ -11,7 +11,7 @@ use std::process::Output;
 
 use std::process::Stdio;
 
-use reconnect_sim::{GrantRequest, RunningSim, SimConfig, Simulator};
+use reconnect_sim::{AppRegistration, GrantRequest, RunningSim, SimConfig, Simulator};
 use tokio::io::AsyncWriteExt;
 
 use reconnect_e2e::harness::{TempHome, binary};
@@ -45,6 +45,7 @@ impl SigninWorld {
     pub async fn start(auto: Option<&str>) -> Self {
         let config = SimConfig {
             auto_approve: auto.map(str::to_owned),
+            apps: vec![AppRegistration::desktop(CLIENT_ID)],
             ..SimConfig::default()
         };
         let sim = Simulator::start(config).await.expect("simulator starts");

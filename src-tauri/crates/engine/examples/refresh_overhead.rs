@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use reconnect_core::tokens::UnixTime;
 use reconnect_engine::{Clock, Engine};
-use reconnect_sim::{GrantRequest, SimConfig, SimState, Simulator};
+use reconnect_sim::{AppRegistration, GrantRequest, SimConfig, SimState, Simulator};
 use reconnect_store::{Home, MemoryVault, NewAccount, TokenFacts, Vault};
 
 #[derive(Debug)]
@@ -46,7 +46,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(200);
-    let sim = Simulator::start(SimConfig::default()).await?;
+    let sim = Simulator::start(SimConfig {
+        apps: vec![AppRegistration::desktop(CLIENT)],
+        ..SimConfig::default()
+    })
+    .await?;
     let dir = tempfile::tempdir()?;
     let vault = Arc::new(MemoryVault::in_memory());
     let engine = Engine::builder(Home::at(dir.path())?)

@@ -10,7 +10,7 @@ use common::{CLIENT, Rig, SCOPES};
 use reconnect_core::claims::Challenge;
 use reconnect_core::health::Health;
 use reconnect_engine::{EngineError, FailureKind, TokenRequest};
-use reconnect_sim::{GrantRequest, LogEntry, TENANT_ID};
+use reconnect_sim::{GrantRequest, LogEntry};
 use reconnect_store::{NewAccount, TokenFacts, Vault as _};
 use serde_json::{Value, json};
 
@@ -167,7 +167,11 @@ async fn a_plain_refusal_keeps_no_challenge() {
 #[tokio::test]
 async fn an_openid_account_declares_no_microsoft_capability() {
     let rig = Rig::new().await;
-    let issuer = format!("{}/{TENANT_ID}/v2.0", rig.sim.http_url);
+    let issuer = format!(
+        "{}/{}/v2.0",
+        rig.sim.http_url,
+        rig.sim.state.tenant_of(ALICE)
+    );
     connect_oidc(&rig, "peer", &issuer);
     rig.engine.refresh("peer", false).await.unwrap();
     rig.engine

@@ -146,6 +146,16 @@ async fn family(
     let rig = Rig::new().await;
     let id = rig.connect("work", ALICE);
     setup(&rig);
+    first_failure(rig, id, expected_code, expected_kind).await
+}
+
+/// The first failure of `work` (account `id`) once its access token expired.
+async fn first_failure(
+    rig: Rig,
+    id: reconnect_store::AccountId,
+    expected_code: u32,
+    expected_kind: FailureKind,
+) -> (Rig, Health) {
     rig.expire_access_token(id);
     let err = rig.engine.access_token("work").await.unwrap_err();
     assert_eq!(err.kind(), expected_kind, "{err}");
@@ -268,19 +278,29 @@ async fn admin_and_developer_families_are_never_retried() {
             Health::NeedsAdmin,
         ),
         (
-            "public client flows off",
-            Box::new(|r: &Rig| {
-                r.sim.state.set_app(
-                    common::CLIENT,
-                    serde_json::from_value(json!({"public_client": false})).unwrap(),
-                );
-            }),
-            7000218,
+            "app registration deleted",
+            Box::new(|r: &Rig| r.sim.state.remove_app(common::CLIENT).unwrap()),
+            700016,
             Health::AppMisconfigured,
         ),
     ];
+    let mut outcomes = Vec::new();
     for (what, setup, code, expected) in cases {
-        let (rig, first) = family(setup, code, FailureKind::NeedsAdmin).await;
+        outcomes.push((
+            what,
+            family(setup, code, FailureKind::NeedsAdmin).await,
+            expected,
+        ));
+    }
+    // A grant of a web app (a confidential client) redeemed without its secret.
+    let rig = Rig::new().await;
+    let id = rig.connect_web("work", ALICE).await;
+    outcomes.push((
+        "web app without its secret",
+        first_failure(rig, id, 7000218, FailureKind::NeedsAdmin).await,
+        Health::AppMisconfigured,
+    ));
+    for (what, (rig, first), expected) in outcomes {
         assert_eq!(first, expected, "{what}");
         rig.advance(3600);
         assert!(matches!(

@@ -10,7 +10,7 @@ use reconnect_oauth::endpoints::{EndpointError, ProviderEndpoints};
 use reconnect_oauth::{
     ProviderMetadata, TokenClient, TokenClientConfig, TokenError, TransportKind,
 };
-use reconnect_sim::{GrantRequest, SimConfig, Simulator};
+use reconnect_sim::{AppRegistration, GrantRequest, SimConfig, Simulator};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use url::Url;
@@ -151,6 +151,7 @@ async fn a_closed_port_is_a_connect_failure_without_secrets_in_the_error() {
 async fn the_simulators_tls_needs_its_ca_and_then_refresh_and_errors_work() {
     let sim = Simulator::start(SimConfig {
         tls: true,
+        apps: vec![AppRegistration::desktop("app")],
         ..SimConfig::default()
     })
     .await

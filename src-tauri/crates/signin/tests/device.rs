@@ -15,7 +15,7 @@ use reconnect_signin::{
     KnownUser, LoopbackConfig, NoBrowser, PasteSignin, Progress, ProviderKind, Signin, SigninError,
     SigninOptions, SigninStore,
 };
-use reconnect_sim::{RunningSim, SimConfig, Simulator};
+use reconnect_sim::{AppRegistration, RunningSim, SimConfig, Simulator};
 
 const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
 const ALICE: &str = "alice@contoso.test";
@@ -52,6 +52,7 @@ fn store(settings: AccountSettings) -> MemoryStore {
 async fn sim(auto: Option<&str>) -> RunningSim {
     let config = SimConfig {
         auto_approve: auto.map(str::to_owned),
+        apps: vec![AppRegistration::desktop(CLIENT)],
         ..SimConfig::default()
     };
     Simulator::start(config).await.expect("simulator starts")

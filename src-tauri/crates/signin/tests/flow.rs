@@ -13,11 +13,16 @@ use reconnect_signin::{
     AccountSettings, Browser, Connected, FailedAttempt, KnownUser, Launched, LoopbackConfig,
     Outcome, Progress, ProviderKind, Signin, SigninError, SigninOptions, SigninStore,
 };
-use reconnect_sim::{RunningSim, SimConfig, Simulator, TENANT_ID};
+use reconnect_sim::{AppRegistration, RunningSim, SimConfig, Simulator};
 use url::Url;
 
 const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
 const ALICE: &str = "alice@contoso.test";
+
+/// Alice's home tenant (contoso's), the `tid` in her tokens.
+fn tenant() -> String {
+    reconnect_sim::tenant::home_tenant(ALICE)
+}
 
 /// An in-memory store that records what the flow did.
 struct MemoryStore {
@@ -135,6 +140,7 @@ impl Browser for ScriptedBrowser {
 async fn sim(auto: Option<&str>) -> RunningSim {
     let config = SimConfig {
         auto_approve: auto.map(str::to_owned),
+        apps: vec![AppRegistration::desktop(CLIENT)],
         ..SimConfig::default()
     };
     Simulator::start(config).await.expect("simulator starts")
@@ -192,7 +198,7 @@ async fn auto_approved_sign_in_connects_and_records_who_signed_in() {
         .await
         .expect("connects");
     assert_eq!(user.upn.as_deref(), Some(ALICE));
-    assert_eq!(user.tid.as_deref(), Some(TENANT_ID));
+    assert_eq!(user.tid, Some(tenant()));
     let alice = sim.state.user(ALICE).unwrap();
     assert_eq!(user.oid.as_deref(), Some(alice.oid.as_str()));
     assert_eq!(store.connected.lock().unwrap().len(), 1);
@@ -223,7 +229,7 @@ async fn another_user_does_not_overwrite_the_connection() {
     // Known by object id only (no name to hint with), so the simulator signs alice in.
     settings.owner = KnownUser {
         oid: Some(bob.oid.clone()),
-        tid: Some(TENANT_ID.into()),
+        tid: Some(tenant()),
         ..KnownUser::default()
     };
     let store = MemoryStore::new(settings);
@@ -406,7 +412,7 @@ async fn an_openid_provider_is_found_from_its_issuer_alone() {
     let sim = sim(Some(ALICE)).await;
     let settings = AccountSettings {
         provider: ProviderKind::Oidc,
-        authority: format!("{}/{TENANT_ID}/v2.0", sim.http_url),
+        authority: format!("{}/{}/v2.0", sim.http_url, tenant()),
         tenant: None,
         scope: "openid profile offline_access".into(),
         ..microsoft(&sim)
@@ -418,7 +424,7 @@ async fn an_openid_provider_is_found_from_its_issuer_alone() {
         .expect("connects");
     assert_eq!(
         user.issuer.as_deref(),
-        Some(format!("{}/{TENANT_ID}/v2.0", sim.http_url).as_str())
+        Some(format!("{}/{}/v2.0", sim.http_url, tenant()).as_str())
     );
     assert!(user.subject.is_some());
     assert!(
@@ -432,7 +438,7 @@ async fn a_wrong_issuer_is_refused_before_the_browser_opens() {
     let sim = sim(Some(ALICE)).await;
     let settings = AccountSettings {
         provider: ProviderKind::Oidc,
-        authority: format!("{}/{TENANT_ID}/v2.0/", sim.http_url).replace("/v2.0/", "/v2.0/extra"),
+        authority: format!("{}/{}/v2.0/", sim.http_url, tenant()).replace("/v2.0/", "/v2.0/extra"),
         ..microsoft(&sim)
     };
     let store = MemoryStore::new(settings);

@@ -11,13 +11,23 @@ use std::sync::Arc;
 use reconnect_core::tokens::UnixTime;
 use reconnect_engine::{Clock, Engine, EngineConfig};
 use reconnect_oauth::TokenResponse;
-use reconnect_sim::{GrantRequest, RunningSim, SimConfig, SimState, Simulator};
+use reconnect_sim::{
+    AppRegistration, GrantRequest, Platform, RedirectUri, RunningSim, SimConfig, SimState,
+    Simulator,
+};
 use reconnect_store::{
     AccountId, Home, MemoryKeychain, MemoryVault, NewAccount, Store, TokenFacts, Vault,
 };
 
 /// The client id every test account uses.
 pub const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
+/// A web app (a confidential client): its redirect URI is registered under
+/// "Web", so its grants are redeemed with its secret.
+pub const WEB_CLIENT: &str = "22222222-3333-4444-5555-666666666666";
+/// [`WEB_CLIENT`]'s redirect URI.
+const WEB_REDIRECT: &str = "https://app.test/signin";
+/// [`WEB_CLIENT`]'s secret.
+const WEB_SECRET: &str = "web-app-secret";
 /// The scopes every test account asks for.
 pub const SCOPES: &str = "openid profile offline_access User.Read";
 
@@ -53,6 +63,7 @@ impl Rig {
                 "carol@contoso.test".into(),
                 "dave@contoso.test".into(),
             ],
+            apps: vec![AppRegistration::desktop(CLIENT)],
             ..SimConfig::default()
         })
         .await
@@ -95,10 +106,6 @@ impl Rig {
     }
 
     pub fn connect_with(&self, name: &str, upn: &str, spa: bool) -> AccountId {
-        let mut new = NewAccount::microsoft(name, CLIENT);
-        new.authority = self.sim.http_url.clone();
-        new.tenant = Some("common".into());
-        let account = self.store().add_account(&new).expect("account added");
         let body = self
             .sim
             .state
@@ -113,6 +120,86 @@ impl Rig {
                 &self.sim.http_url,
             )
             .expect("grant minted");
+        self.store_grant(name, CLIENT, &body, spa)
+    }
+
+    /// Adds account `name` of [`WEB_CLIENT`] holding the grant of a sign-in
+    /// of `upn` through the web app's redirect URI, redeemed with its secret
+    /// (as the web app's server would). Reconnect, a public client, has no
+    /// secret to refresh it with.
+    pub async fn connect_web(&self, name: &str, upn: &str) -> AccountId {
+        let mut app = AppRegistration::desktop(WEB_CLIENT);
+        app.redirect_uris = vec![RedirectUri {
+            uri: WEB_REDIRECT.into(),
+            platform: Platform::Web,
+        }];
+        app.client_secret = Some(WEB_SECRET.into());
+        self.sim
+            .state
+            .register_app(app)
+            .expect("web app registered");
+        self.sim.state.set_auto_approve(Some(upn));
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client");
+        let base = format!("{}/common/oauth2/v2.0", self.sim.http_url);
+        let answer = http
+            .get(format!("{base}/authorize"))
+            .query(&[
+                ("client_id", WEB_CLIENT),
+                ("response_type", "code"),
+                ("redirect_uri", WEB_REDIRECT),
+                ("scope", SCOPES),
+                ("state", "s"),
+            ])
+            .send()
+            .await
+            .expect("authorize answers");
+        let location = answer
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .unwrap_or_else(|| panic!("authorize did not redirect: {}", answer.status()));
+        let location = url::Url::parse(location).expect("a redirect URL");
+        let code = location
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_else(|| panic!("no code in {location}"));
+        self.sim.state.set_auto_approve(None);
+        let answer = http
+            .post(format!("{base}/token"))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", WEB_CLIENT),
+                ("client_secret", WEB_SECRET),
+                ("code", &code),
+                ("redirect_uri", WEB_REDIRECT),
+                ("scope", SCOPES),
+            ])
+            .send()
+            .await
+            .expect("token answers");
+        let status = answer.status();
+        let body: serde_json::Value = answer.json().await.expect("a JSON answer");
+        assert!(status.is_success(), "code redemption: {status} {body}");
+        self.store_grant(name, WEB_CLIENT, &body, false)
+    }
+
+    /// Adds account `name` of `client` at the simulator and stores the
+    /// token answer `body` as a sign-in would.
+    fn store_grant(
+        &self,
+        name: &str,
+        client: &str,
+        body: &serde_json::Value,
+        spa: bool,
+    ) -> AccountId {
+        let mut new = NewAccount::microsoft(name, client);
+        new.authority = self.sim.http_url.clone();
+        new.tenant = Some("common".into());
+        let account = self.store().add_account(&new).expect("account added");
         let now = self.now();
         let response =
             TokenResponse::parse(body.to_string().as_bytes(), now).expect("grant parses");

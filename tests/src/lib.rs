@@ -11,5 +11,6 @@ pub mod harness;
 pub mod keyring;
 pub mod oidc_peer;
 pub mod secrets;
+pub mod sim_process;
 pub mod window;
 pub mod world;

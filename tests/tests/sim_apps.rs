@@ -3,45 +3,15 @@
 //! endpoint then answers: a registered single-page app signs in and rotates
 //! strictly; a removed or unknown app is refused with AADSTS700016.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::process::{Output, Stdio};
-use std::time::Duration;
 
-use reconnect_e2e::harness::{KillOnDrop, TempHome, binary};
+use reconnect_e2e::harness::{TempHome, binary};
+use reconnect_e2e::sim_process::{http, json_of, serve};
 
 const UPN: &str = "alice@contoso.test";
 const SPA: &str = "e2e-spa-app";
 const ORIGIN: &str = "http://localhost:5000";
-
-/// A running `reconnect sim serve` and its HTTP URL.
-struct Served {
-    _child: KillOnDrop,
-    url: String,
-}
-
-fn serve(home: &TempHome, args: &[&str]) -> Served {
-    let mut child = home
-        .command(binary("reconnect"))
-        .args(["sim", "serve"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn reconnect sim serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let child = KillOnDrop(child);
-    let mut first = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut first)
-        .expect("first line");
-    let line: serde_json::Value =
-        serde_json::from_str(&first).unwrap_or_else(|e| panic!("not JSON ({e}): {first:?}"));
-    Served {
-        _child: child,
-        url: line["http_url"].as_str().expect("http_url").to_owned(),
-    }
-}
 
 /// Runs `reconnect sim ARGS` against `url`, with `stdin` piped in.
 fn ctl_with(home: &TempHome, url: &str, args: &[&str], stdin: &str) -> Output {
@@ -74,51 +44,6 @@ fn ctl(home: &TempHome, url: &str, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     stdout
-}
-
-/// One HTTP/1.1 request over a fresh loopback connection: (status, head, body).
-fn http(
-    url: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String, String) {
-    let host = url.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(host).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    let extra: String = headers
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}\r\n"))
-        .collect();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("write");
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).expect("read");
-    let (head, rest) = raw.split_once("\r\n\r\n").expect("head");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    (status, head.to_owned(), rest.to_owned())
-}
-
-fn json_of(body: &str) -> serde_json::Value {
-    // Small answers may come chunked: keep what lies between the outer braces.
-    let start = body
-        .find('{')
-        .unwrap_or_else(|| panic!("no JSON in {body:?}"));
-    let end = body
-        .rfind('}')
-        .unwrap_or_else(|| panic!("no JSON in {body:?}"));
-    serde_json::from_str(&body[start..=end]).unwrap_or_else(|e| panic!("bad JSON ({e}): {body:?}"))
 }
 
 /// A token request as a browser sends it (with `Origin`) or as a desktop app does.
@@ -218,7 +143,7 @@ fn check_listing(home: &TempHome, url: &str) {
 fn a_registered_spa_rotates_strictly_and_a_removed_app_is_refused() {
     let home = TempHome::new();
     let sim = serve(&home, &["--auto-approve", UPN, "--app", "e2e-desktop-app"]);
-    let url = sim.url.as_str();
+    let url = &sim.url();
 
     let added = json_of(&ctl(
         &home,
@@ -305,7 +230,7 @@ fn a_registered_spa_rotates_strictly_and_a_removed_app_is_refused() {
 fn web_apps_take_their_secret_from_stdin_and_never_show_it() {
     let home = TempHome::new();
     let sim = serve(&home, &[]);
-    let url = sim.url.as_str();
+    let url = &sim.url();
     let args = [
         "app",
         "add",
@@ -339,7 +264,7 @@ fn web_apps_take_their_secret_from_stdin_and_never_show_it() {
 fn lenient_serve_answers_apps_nobody_registered() {
     let home = TempHome::new();
     let sim = serve(&home, &["--lenient"]);
-    let url = sim.url.as_str();
+    let url = &sim.url();
     let list = json_of(&ctl(&home, url, &["app", "list", "--json"]));
     assert_eq!(list, serde_json::json!({"apps": [], "strict": false}));
     let table = ctl(&home, url, &["app", "list"]);

@@ -1,49 +1,13 @@
 //! End-to-end: the real `reconnect sim serve` on 127.0.0.1:0, controlled with
 //! the real `reconnect sim` subcommands, spoken to over plain HTTP/1.1.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
-use reconnect_e2e::harness::{KillOnDrop, TempHome, binary};
+use reconnect_e2e::harness::{TempHome, binary};
+use reconnect_e2e::sim_process::{http, json_of, serve};
 
 const CLIENT: &str = "e2e-client";
-
-/// A running `reconnect sim serve` and its start-up line.
-struct Served {
-    _child: KillOnDrop,
-    line: serde_json::Value,
-}
-
-impl Served {
-    fn url(&self) -> String {
-        self.line["http_url"].as_str().expect("http_url").to_owned()
-    }
-}
-
-fn serve(home: &TempHome, args: &[&str]) -> Served {
-    let mut child = home
-        .command(binary("reconnect"))
-        .args(["sim", "serve"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn reconnect sim serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let child = KillOnDrop(child);
-    let mut first = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut first)
-        .expect("first line");
-    let line: serde_json::Value =
-        serde_json::from_str(&first).unwrap_or_else(|e| panic!("not JSON ({e}): {first:?}"));
-    Served {
-        _child: child,
-        line,
-    }
-}
 
 /// Runs `reconnect sim ARGS --url URL` and returns (exit ok, stdout).
 fn ctl(home: &TempHome, url: &str, args: &[&str]) -> (bool, String) {
@@ -60,50 +24,15 @@ fn ctl(home: &TempHome, url: &str, args: &[&str]) -> (bool, String) {
     )
 }
 
-/// One HTTP/1.1 request over a fresh loopback connection: (status, headers, body).
-fn http(
-    url: &str,
-    method: &str,
-    path: &str,
-    content_type: &str,
-    body: &str,
-) -> (u16, String, String) {
-    let host = url.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(host).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("write");
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).expect("read");
-    let (head, rest) = raw.split_once("\r\n\r\n").expect("head");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    (status, head.to_owned(), rest.to_owned())
-}
-
-fn json_of(body: &str) -> serde_json::Value {
-    // Small answers may come chunked: keep what lies between the outer braces.
-    let start = body
-        .find('{')
-        .unwrap_or_else(|| panic!("no JSON in {body:?}"));
-    let end = body
-        .rfind('}')
-        .unwrap_or_else(|| panic!("no JSON in {body:?}"));
-    serde_json::from_str(&body[start..=end]).unwrap_or_else(|e| panic!("bad JSON ({e}): {body:?}"))
-}
-
 fn grant(url: &str, upn: &str) -> String {
     let body = serde_json::json!({"upn": upn, "client_id": CLIENT, "scope": "openid offline_access User.Read"}).to_string();
-    let (status, _, text) = http(url, "POST", "/_sim/grants", "application/json", &body);
+    let (status, _, text) = http(
+        url,
+        "POST",
+        "/_sim/grants",
+        &[("Content-Type", "application/json")],
+        &body,
+    );
     assert_eq!(status, 200, "{text}");
     json_of(&text)["refresh_token"]
         .as_str()
@@ -117,7 +46,7 @@ fn refresh(url: &str, rt: &str) -> (u16, serde_json::Value) {
         url,
         "POST",
         "/common/oauth2/v2.0/token",
-        "application/x-www-form-urlencoded",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
         &form,
     );
     (status, json_of(&text))
@@ -195,7 +124,7 @@ fn serve_prints_its_urls_and_breaks_grants_on_command() {
         &url,
         "POST",
         "/common/oauth2/v2.0/token",
-        "application/x-www-form-urlencoded",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
         &form,
     );
     assert_eq!(status, 429);
@@ -263,7 +192,7 @@ fn tls_writes_the_ca_and_auto_approve_redirects_with_a_code() {
         "/common/oauth2/v2.0/authorize?client_id={CLIENT}&response_type=code&redirect_uri=http%3A%2F%2Flocalhost%3A5000%2Fcb&scope=openid&state=xyz"
     );
     // Nobody registered the app yet: the sign-in ends on Entra's error page.
-    let (status, _, body) = http(&url, "GET", &path, "text/plain", "");
+    let (status, _, body) = http(&url, "GET", &path, &[("Content-Type", "text/plain")], "");
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("AADSTS700016"), "{body}");
     let (ok, added) = ctl(
@@ -273,7 +202,7 @@ fn tls_writes_the_ca_and_auto_approve_redirects_with_a_code() {
     );
     assert!(ok, "{added}");
 
-    let (status, head, _) = http(&url, "GET", &path, "text/plain", "");
+    let (status, head, _) = http(&url, "GET", &path, &[("Content-Type", "text/plain")], "");
     assert_eq!(status, 302, "{head}");
     let location = head
         .lines()

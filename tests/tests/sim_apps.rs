@@ -12,6 +12,16 @@ use reconnect_e2e::sim_process::{http, json_of, serve};
 const UPN: &str = "alice@contoso.test";
 const SPA: &str = "e2e-spa-app";
 const ORIGIN: &str = "http://localhost:5000";
+/// Registers the single-page app: its redirect under `spa`, strict rotation.
+const ADD_SPA: &[&str] = &[
+    "app",
+    "add",
+    SPA,
+    "--redirect",
+    "http://localhost/spa=spa",
+    "--rotation",
+    "strict",
+];
 
 /// Runs `reconnect sim ARGS` against `url`, with `stdin` piped in.
 fn ctl_with(home: &TempHome, url: &str, args: &[&str], stdin: &str) -> Output {
@@ -145,19 +155,7 @@ fn a_registered_spa_rotates_strictly_and_a_removed_app_is_refused() {
     let sim = serve(&home, &["--auto-approve", UPN, "--app", "e2e-desktop-app"]);
     let url = &sim.url();
 
-    let added = json_of(&ctl(
-        &home,
-        url,
-        &[
-            "app",
-            "add",
-            SPA,
-            "--redirect",
-            "http://localhost/spa=spa",
-            "--rotation",
-            "strict",
-        ],
-    ));
+    let added = json_of(&ctl(&home, url, ADD_SPA));
     assert_eq!(added["client_id"], SPA);
     check_listing(&home, url);
 
@@ -181,19 +179,7 @@ fn a_registered_spa_rotates_strictly_and_a_removed_app_is_refused() {
     assert!(stderr.contains("reconnect sim app list"), "{stderr}");
 
     // Registered again, the grant works: the 700016 was the app's, not the token's.
-    ctl(
-        &home,
-        url,
-        &[
-            "app",
-            "add",
-            SPA,
-            "--redirect",
-            "http://localhost/spa=spa",
-            "--rotation",
-            "strict",
-        ],
-    );
+    ctl(&home, url, ADD_SPA);
     let (status, body) = refresh(url, SPA, &rt2, true);
     refresh_token_of(status, &body);
     let (status, body) = refresh(url, SPA, &rt2, true);

@@ -245,13 +245,8 @@ mod tests {
             .unwrap_or_default()
     }
 
-    #[test]
-    fn published_rsa_key_verifies_id_tokens() {
-        let keys = Keys::load().expect("keys");
-        let token = keys
-            .sign_id_token(&probe(), IdTokenKey::Tenant)
-            .expect("sign");
-        let k = jwk(&keys, RSA_KID);
+    /// Verifies an RS256 token against a JWK from a published set.
+    fn verify_rs256(token: &str, k: &serde_json::Value) -> jsonwebtoken::TokenData<Probe> {
         let key = DecodingKey::from_rsa_components(
             k["n"].as_str().unwrap_or(""),
             k["e"].as_str().unwrap_or(""),
@@ -259,7 +254,16 @@ mod tests {
         .expect("jwk");
         let mut v = Validation::new(Algorithm::RS256);
         v.required_spec_claims.clear();
-        let data = jsonwebtoken::decode::<Probe>(&token, &key, &v).expect("verifies");
+        jsonwebtoken::decode::<Probe>(token, &key, &v).expect("verifies")
+    }
+
+    #[test]
+    fn published_rsa_key_verifies_id_tokens() {
+        let keys = Keys::load().expect("keys");
+        let token = keys
+            .sign_id_token(&probe(), IdTokenKey::Tenant)
+            .expect("sign");
+        let data = verify_rs256(&token, &jwk(&keys, RSA_KID));
         assert_eq!(data.claims.sub, "probe");
         assert_eq!(data.header.kid.as_deref(), Some(RSA_KID));
     }
@@ -270,14 +274,7 @@ mod tests {
         assert_eq!(jwk(&keys, APP_RSA_KID), serde_json::Value::Null);
         let k = find(keys.app_jwks(), APP_RSA_KID);
         let token = keys.sign_id_token(&probe(), IdTokenKey::App).expect("sign");
-        let key = DecodingKey::from_rsa_components(
-            k["n"].as_str().unwrap_or(""),
-            k["e"].as_str().unwrap_or(""),
-        )
-        .expect("jwk");
-        let mut v = Validation::new(Algorithm::RS256);
-        v.required_spec_claims.clear();
-        let data = jsonwebtoken::decode::<Probe>(&token, &key, &v).expect("verifies");
+        let data = verify_rs256(&token, &k);
         assert_eq!(data.header.kid.as_deref(), Some(APP_RSA_KID));
         assert_ne!(
             token,

@@ -298,3 +298,26 @@ async fn a_deleted_app_registration_stops_refreshes_with_700016_for_the_develope
         "{status}"
     );
 }
+
+#[tokio::test]
+async fn under_strict_rotation_each_refresh_uses_the_newest_token_and_the_grant_survives() {
+    let world = SigninWorld::start(Some(ALICE)).await;
+    let app = registration("rotating", |a| a.rotation = reconnect_sim::Rotation::Strict);
+    account_for(&world, "work", app, "organizations").await;
+    let out = signin(&world, "work").await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    for round in 0..3 {
+        let out = world.reconnect(&["refresh", "work", "--force"]).await;
+        assert!(out.status.success(), "refresh {round}: {}", stderr(&out));
+    }
+    let status = world.status("work").await;
+    assert_eq!(status["health"]["state"], "healthy", "{status}");
+    let refused = world
+        .sim
+        .state
+        .log()
+        .iter()
+        .filter(|e| e.endpoint == "token" && e.status != 200)
+        .count();
+    assert_eq!(refused, 0, "no used refresh token was ever sent again");
+}

@@ -18,6 +18,8 @@ pub struct User {
     pub upn: String,
     /// Directory object id (stable per user).
     pub oid: String,
+    /// The user's home tenant id (see [`crate::tenant::home_tenant`]).
+    pub tenant: String,
     /// Display name.
     pub name: String,
     /// When set, the password the sign-in page requires; otherwise any non-empty password works.
@@ -51,6 +53,7 @@ impl User {
         Self {
             upn: upn.to_owned(),
             oid: uuid::Uuid::new_v4().to_string(),
+            tenant: crate::tenant::home_tenant(upn),
             name,
             password,
             mfa_required: false,

@@ -70,10 +70,7 @@ impl World {
     pub fn knows_tenant(&self, tid: &str) -> bool {
         !self.strict
             || tid == crate::tenant::CONSUMERS_TENANT_ID
-            || self
-                .users
-                .values()
-                .any(|u| crate::tenant::home_tenant(&u.upn) == tid)
+            || self.users.values().any(|u| u.tenant == tid)
             || self
                 .apps
                 .values()

@@ -43,6 +43,8 @@ pub struct UserInfo {
     pub upn: String,
     /// Directory object id.
     pub oid: String,
+    /// See [`User::tenant`]: the `tid` in the user's tokens.
+    pub tenant_id: String,
     /// Display name.
     pub name: String,
     /// See [`User::mfa_required`].
@@ -70,6 +72,7 @@ impl From<&User> for UserInfo {
         Self {
             upn: user.upn.clone(),
             oid: user.oid.clone(),
+            tenant_id: user.tenant.clone(),
             name: user.name.clone(),
             mfa_required: user.mfa_required,
             disabled: user.disabled,

@@ -19,6 +19,7 @@
 //! at `/devicelogin`, and control routes to approve, decline and block.
 
 pub mod admission;
+pub mod authorize_request;
 pub mod breaks;
 pub mod client_auth;
 pub mod clock;

@@ -45,7 +45,8 @@ pub fn refresh_token(sim: &RunningSim, upn: &str) -> String {
 
 /// Runs `reconnect` (`command`, its environment set) as `import NAME
 /// --refresh-token-stdin` with a fresh grant of `upn`; it must succeed.
-pub fn import(mut command: Command, sim: &RunningSim, name: &str, upn: &str) {
+/// Returns the refresh token imported (for secret scans).
+pub fn import(mut command: Command, sim: &RunningSim, name: &str, upn: &str) -> String {
     let token = refresh_token(sim, upn);
     let mut child = command
         .args(["import", name, "--refresh-token-stdin"])
@@ -62,4 +63,5 @@ pub fn import(mut command: Command, sim: &RunningSim, name: &str, upn: &str) {
         .expect("write the token");
     let out = child.wait_with_output().expect("import ends");
     assert_success(&out, &format!("import {name}"));
+    token
 }

@@ -60,7 +60,9 @@ impl Profile {
         ]);
         assert_success(&add, "add");
         match connect {
-            Connect::Import => grants::import(profile.command(&[]), &profile.sim, "work", ALICE),
+            Connect::Import => {
+                grants::import(profile.command(&[]), &profile.sim, "work", ALICE);
+            }
             Connect::Signin => profile.signin("work"),
         }
         profile

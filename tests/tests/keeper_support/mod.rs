@@ -9,7 +9,7 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
@@ -94,20 +94,7 @@ impl World {
             CLIENT_ID,
         ]);
         assert_success(&add, "add");
-        let token = grants::refresh_token(&self.sim, upn);
-        let mut child = self
-            .command(&["import", name, "--refresh-token-stdin"])
-            .stdin(Stdio::piped())
-            .spawn()
-            .expect("spawn import");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(token.as_bytes())
-            .expect("write the token");
-        assert_success(&child.wait_with_output().expect("import"), "import");
-        token
+        grants::import(self.command(&[]), &self.sim, name, upn)
     }
 
     /// Moves both clocks forward.

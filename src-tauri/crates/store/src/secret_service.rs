@@ -131,15 +131,23 @@ fn classify(err: SsError, fallback: Case) -> KeychainError {
     case.with_cause(flatten(&err).unwrap_or_else(|| Box::new(err)))
 }
 
+/// How long to give a Secret Service provider that went away mid-call to
+/// come back (D-Bus activation, or the session restarting it) before the
+/// one more try.
+const RESTART_GRACE: Duration = Duration::from_millis(300);
+
 /// Runs `op` on this process's session, opening it if needed. A D-Bus
-/// failure (the daemon restarted, the session vanished) reopens the session
-/// and runs `op` once more; `op` must therefore be safe to repeat.
+/// failure (the daemon restarted, the session vanished, or the daemon
+/// dropped the call while opening the session) reopens the session after
+/// [`RESTART_GRACE`] and runs `op` once more; `op` must therefore be safe
+/// to repeat.
 fn with_service<T>(op: impl Fn(&SecretService) -> Result<T, SsError>) -> Result<T, KeychainError> {
     let mut link = link();
     let first = open(&mut link).and_then(|ss| op(ss).map_err(classify_op));
     match first {
         Err(Retry::Again(_)) => {
             link.service = None;
+            std::thread::sleep(RESTART_GRACE);
             open(&mut link)
                 .and_then(|ss| op(ss).map_err(classify_op))
                 .map_err(Retry::into_error)
@@ -178,6 +186,11 @@ fn open(link: &mut Link) -> Result<&SecretService, Retry> {
         let ss =
             SecretService::connect_with_max_prompt_timeout(EncryptionType::Dh, 0).map_err(|e| {
                 match e {
+                    // The provider went away while the session was being
+                    // opened (it crashed, or is restarting): worth one more try.
+                    SsError::Dbus(ref d) if provider_went_away(d) => {
+                        Retry::Again(classify(e, Case::NoProvider))
+                    }
                     // An unnamed D-Bus failure at connect time is about the bus
                     // itself; named ones say whether the provider is missing.
                     SsError::Dbus(_) => Retry::Final(classify(e, Case::NoSession)),
@@ -187,6 +200,14 @@ fn open(link: &mut Link) -> Result<&SecretService, Retry> {
         link.service = Some(ss);
     }
     Ok(link.service.as_ref().expect("opened above"))
+}
+
+/// A D-Bus error that means the provider left mid-call (not that there is none).
+fn provider_went_away(err: &dbus::Error) -> bool {
+    matches!(
+        err.name(),
+        Some("org.freedesktop.DBus.Error.NoReply" | "org.freedesktop.DBus.Error.Disconnected")
+    )
 }
 
 fn attributes<'a>(service: &'a str, entry: &'a str) -> HashMap<&'a str, &'a str> {

@@ -3,12 +3,11 @@
 //! (as if they had signed in) and `reconnect import` adopts its refresh
 //! token, read from stdin as a script would pass it.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use reconnect_sim::{AppRegistration, GrantRequest, RunningSim};
 
-use crate::harness::assert_success;
+use crate::harness::{assert_success, output_with_stdin};
 
 /// The app registration the seeded accounts use.
 pub const CLIENT_ID: &str = "0a0b0c0d-1111-2222-3333-444455556666";
@@ -48,20 +47,10 @@ pub fn refresh_token(sim: &RunningSim, upn: &str) -> String {
 /// Returns the refresh token imported (for secret scans).
 pub fn import(mut command: Command, sim: &RunningSim, name: &str, upn: &str) -> String {
     let token = refresh_token(sim, upn);
-    let mut child = command
-        .args(["import", name, "--refresh-token-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn reconnect import");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(token.as_bytes())
-        .expect("write the token");
-    let out = child.wait_with_output().expect("import ends");
+    let out = output_with_stdin(
+        command.args(["import", name, "--refresh-token-stdin"]),
+        &token,
+    );
     assert_success(&out, &format!("import {name}"));
     token
 }

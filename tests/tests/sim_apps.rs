@@ -3,10 +3,9 @@
 //! endpoint then answers: a registered single-page app signs in and rotates
 //! strictly; a removed or unknown app is refused with AADSTS700016.
 
-use std::io::Write;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
-use reconnect_e2e::harness::{TempHome, binary};
+use reconnect_e2e::harness::{TempHome, binary, output_with_stdin};
 use reconnect_e2e::sim_process::{http, json_of, serve};
 
 const UPN: &str = "alice@contoso.test";
@@ -25,23 +24,13 @@ const ADD_SPA: &[&str] = &[
 
 /// Runs `reconnect sim ARGS` against `url`, with `stdin` piped in.
 fn ctl_with(home: &TempHome, url: &str, args: &[&str], stdin: &str) -> Output {
-    let mut child = home
-        .command(binary("reconnect"))
-        .arg("sim")
-        .args(args)
-        .env("RECONNECT_SIM_URL", url)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run reconnect sim");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
+    output_with_stdin(
+        home.command(binary("reconnect"))
+            .arg("sim")
+            .args(args)
+            .env("RECONNECT_SIM_URL", url),
+        stdin,
+    )
 }
 
 /// Runs `reconnect sim ARGS` and returns its stdout; panics when it fails.

@@ -5,29 +5,19 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use reconnect_e2e::harness::{TempHome, binary};
+use reconnect_e2e::harness::{TempHome, binary, output_with_stdin};
 use reconnect_e2e::secrets::SecretScanner;
 use reconnect_sim::{AppRegistration, GrantRequest, SimConfig, Simulator};
 
 /// Runs the CLI with `args`, feeding `stdin`, with trace logging on so any
 /// log line that could leak is captured too.
 fn reconnect(home: &TempHome, args: &[&str], stdin: &str) -> Output {
-    let mut child = home
-        .command(binary("reconnect"))
-        .args(args)
-        .env("RECONNECT_LOG", "trace")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn reconnect");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("stdin");
-    child.wait_with_output().expect("wait")
+    output_with_stdin(
+        home.command(binary("reconnect"))
+            .args(args)
+            .env("RECONNECT_LOG", "trace"),
+        stdin,
+    )
 }
 
 fn ok(out: &Output, what: &str) -> String {

@@ -140,7 +140,7 @@ impl Segment {
         }
     }
 
-    /// The path the segment was reached by, for the endpoints in discovery.
+    /// Whether the segment is an Azure AD B2C tenant and user flow.
     pub fn is_b2c(&self) -> bool {
         matches!(self, Self::B2c { .. })
     }

@@ -16,6 +16,7 @@ const COMMANDS: &[&str] = &[
     "reconnect_start",
     "reconnect_cancel",
     "first_connection_answer",
+    "reconnect_progress",
     "device_signin_start",
     "tester_state",
     "tester_break",

@@ -88,6 +88,10 @@ export const deviceSigninStart = (name) => invoke("device_signin_start", { name 
 /** Cancels a running reconnect, either way (browser or another device). */
 export const reconnectCancel = (name) => invoke("reconnect_cancel", { name });
 
+/** The latest progress event of each reconnect of the open profile that
+ * still runs or waits for an answer (for a window that loads meanwhile). */
+export const reconnectProgress = () => invoke("reconnect_progress");
+
 /** Answers a first connection's question: `"keep"` or `"remove"`. */
 export const firstConnectionAnswer = (name, answer) => invoke("first_connection_answer", { name, answer });
 

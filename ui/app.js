@@ -77,6 +77,7 @@ function showInfo(info) {
 async function switchProfile(profile) {
   try {
     showInfo(await api.switchProfile(profile));
+    reconnect.resume(await api.reconnectProgress(), { fresh: true });
     toast(`Switched to the ${profile} profile.`, "ok");
     route();
   } catch (err) {
@@ -103,6 +104,8 @@ async function start() {
       reconnect.update(p);
       if (p.phase === "succeeded" || p.phase === "failed") changed();
     });
+    // A sign-in that runs, or a first connection's question, outlives a window.
+    reconnect.resume(await api.reconnectProgress());
     await api.listen("open-account", (p) => {
       location.hash = `#/account/${encodeURIComponent(p.name)}`;
     });

@@ -34,7 +34,10 @@ pub struct Backend {
     /// Running sign-ins, per account, with their cancel handles.
     pub signins: Mutex<HashMap<String, reconnect_signin::CancellationToken>>,
     /// First connections: their sign-ins, then the question who signed in.
-    pub first_signins: crate::commands::reconnect::FirstSignins,
+    pub first_signins: crate::commands::first::FirstSignins,
+    /// The latest progress of each reconnect that has not settled, for a
+    /// window that loads while it runs.
+    pub unsettled: crate::commands::progress::Unsettled,
     /// Dropped with the backend: its background tasks see the channel
     /// close and stop.
     pub shutdown: watch::Sender<()>,
@@ -69,6 +72,7 @@ impl Backend {
             keeper: Arc::default(),
             signins: Mutex::new(HashMap::new()),
             first_signins: Default::default(),
+            unsettled: Default::default(),
             shutdown: watch::channel(()).0,
         })
     }

@@ -3,7 +3,8 @@
 //! user yet; its first sign-in (curl as the browser: the simulator approves
 //! alice without a page) ends with the question. "That's not me / Remove"
 //! leaves it never connected, with no keychain entry, as `reconnect status`
-//! agrees; signing in again and keeping it makes it healthy; a later
+//! agrees; signing in again, the question outlives a reload of the window,
+//! and keeping it makes it healthy; a later
 //! reconnect of the same user does not ask. Needs Xvfb, tauri-driver,
 //! WebKitWebDriver and a Secret Service (run through scripts/test.sh).
 
@@ -147,9 +148,16 @@ async fn a_first_connection_is_confirmed_or_removed_and_asked_only_once() {
             .is_empty()
     );
 
-    // Again, and keep it: healthy.
+    // Again; the window loads anew while the question waits and asks it
+    // again; keep it: healthy.
     let who = sign_in_and_get_asked(&app).await;
     assert_eq!(who, ALICE);
+    app.client.refresh().await.expect("the window reloads");
+    app.wait_for("body[data-ready='true']").await;
+    let asked_again = app
+        .text(&format!("{CARD} .reconnect.confirming .signed-in-user"))
+        .await;
+    assert_eq!(asked_again, ALICE, "the reloaded window asks the question");
     app.click(&format!(
         "{CARD} .reconnect.confirming button.keep-connection"
     ))

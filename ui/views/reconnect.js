@@ -47,6 +47,22 @@ export function update(payload) {
   if (payload.phase === "failed") toast(`${payload.account}: ${payload.message || "sign-in failed"}`, "bad");
 }
 
+/** Takes the reconnects that ran or waited for an answer before this
+ * window listened (it loaded again, or another profile opened). Events
+ * received since are newer and win; `fresh` forgets the ones known before. */
+export function resume(events, { fresh = false } = {}) {
+  if (fresh) {
+    const known = [...progress.keys()];
+    progress.clear();
+    for (const name of known) emit(name);
+  }
+  for (const p of events || []) {
+    if (!p || !p.account || progress.has(p.account)) continue;
+    progress.set(p.account, p);
+    emit(p.account);
+  }
+}
+
 /** Whether a reconnect is running for `name` (a first connection waiting
  * for the user's answer counts: it is not settled yet). */
 export function running(name) {

@@ -12,7 +12,8 @@ use serde::Serialize;
 use tauri::{AppHandle, State};
 use tokio::sync::oneshot;
 
-use super::reconnect::{Ended, Phase, ProgressEvent, claim, emit, finish, step, token_client};
+use super::progress::{Phase, ProgressEvent, emit, step};
+use super::reconnect::{Ended, claim, finish, token_client};
 use crate::backend::{AppState, Backend, Failure};
 
 /// What the webview shows while waiting for the code to be entered on
@@ -72,7 +73,7 @@ async fn sign_in(
     let client = token_client(backend)?;
     let progress = |p: &Progress| {
         if matches!(p, Progress::Exchanging) {
-            emit(app, step(account, Phase::Exchanging));
+            emit(app, backend, step(account, Phase::Exchanging));
         }
     };
     let signin = Signin {
@@ -85,7 +86,7 @@ async fn sign_in(
         .await
         .map_err(Ended::from)?;
     let view = DeviceCodeView::new(device.code(), backend.now());
-    emit(app, waiting(account, &view));
+    emit(app, backend, waiting(account, &view));
     let _ = shown.send(view);
     let user = device.complete(cancel).await.map_err(Ended::from)?;
     Ok(user.describe())
@@ -113,7 +114,7 @@ pub async fn device_signin_start(
 ) -> Result<Option<DeviceCodeView>, Failure> {
     let backend = state.current().await?;
     let cancel = claim(&backend, &name)?;
-    emit(&app, step(&name, Phase::RequestingCode));
+    emit(&app, &backend, step(&name, Phase::RequestingCode));
     let (shown, issued) = oneshot::channel();
     tauri::async_runtime::spawn(run(app, backend, name, cancel, shown));
     Ok(issued.await.ok())

@@ -10,6 +10,8 @@ pub mod detail;
 pub mod device;
 pub mod error;
 pub mod failures;
+pub mod first;
+pub mod progress;
 pub mod reconnect;
 pub mod settings;
 pub mod tester;

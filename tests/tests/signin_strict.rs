@@ -69,9 +69,7 @@ async fn error_page(world: &SigninWorld, name: &str) -> String {
     let start = page.find("AADSTS").expect("an AADSTS code on the page");
     let line = &page[start..];
     let line = &line[..line.find("</p>").unwrap_or(line.len())];
-    line.replace("&#39;", "'")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&")
+    html_escape::decode_html_entities(line).into_owned()
 }
 
 /// `reconnect decode --json TEXT`.

@@ -67,18 +67,7 @@ impl Page {
 
 /// Escapes text for HTML element content and attributes.
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    html_escape::encode_quoted_attribute(text).into_owned()
 }
 
 #[cfg(test)]
@@ -89,7 +78,7 @@ mod tests {
     fn dynamic_text_is_escaped() {
         let html = Page::failed("<b>x</b>", "a \"quote\" & 'more'").html();
         assert!(html.contains("&lt;b&gt;x&lt;/b&gt;"));
-        assert!(html.contains("a &quot;quote&quot; &amp; &#39;more&#39;"));
+        assert!(html.contains("a &quot;quote&quot; &amp; &#x27;more&#x27;"));
         assert!(!html.contains("<b>"));
     }
 }

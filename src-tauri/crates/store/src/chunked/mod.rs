@@ -45,98 +45,14 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use reconnect_core::tokens::TokenSet;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::codec;
 use crate::vault::{AccountId, ENTRY_LIMIT_UTF16_BYTES, Keychain, Vault, VaultError};
 
-/// The manifest entry's content.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct Manifest {
-    /// Format version.
-    v: u32,
-    /// The next generation number to use.
-    next: u64,
-    /// The readable generation, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    cur: Option<Current>,
-    /// Generations whose parts may still exist and must be erased.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    junk: Vec<Parts>,
-}
+mod manifest;
 
-/// A generation of parts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-struct Parts {
-    /// Generation number.
-    g: u64,
-    /// Number of parts.
-    n: usize,
-}
-
-/// The current generation and what its payload must look like.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Current {
-    g: u64,
-    n: usize,
-    /// Length in bytes of the decoded payload.
-    len: usize,
-    /// Hex SHA-256 of the decoded payload.
-    sha: String,
-}
-
-impl Current {
-    fn parts(&self) -> Parts {
-        Parts {
-            g: self.g,
-            n: self.n,
-        }
-    }
-}
-
-const MANIFEST_VERSION: u32 = 1;
-
-/// A manifest entry as found in the keychain.
-enum Found {
-    /// None: the account has no set.
-    Nothing,
-    /// One this version reads.
-    Manifest(Manifest),
-    /// Unreadable, or written by another version; `listed` is every
-    /// generation it still seems to name, so its parts can be erased.
-    Unusable {
-        what: &'static str,
-        listed: Vec<Parts>,
-    },
-}
-
-/// Most parts one listed generation is taken to have (a damaged number
-/// must not turn into millions of keychain calls).
-const MOST_PARTS: u64 = 4_096;
-
-/// Every `{"g": …, "n": …}` object anywhere in `text`, if it is JSON.
-fn listed_parts(text: &str) -> Vec<Parts> {
-    fn walk(value: &serde_json::Value, out: &mut Vec<Parts>) {
-        match value {
-            serde_json::Value::Object(map) => {
-                let number = |k: &str| map.get(k).and_then(serde_json::Value::as_u64);
-                if let (Some(g), Some(n)) = (number("g"), number("n")) {
-                    let n = usize::try_from(n.min(MOST_PARTS)).unwrap_or(0);
-                    out.push(Parts { g, n });
-                }
-                map.values().for_each(|v| walk(v, out));
-            }
-            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    if let Ok(value) = serde_json::from_str(text) {
-        walk(&value, &mut out);
-    }
-    out
-}
+use manifest::{Current, Found, MANIFEST_VERSION, Manifest, Parts};
 
 /// A [`Vault`] over any [`Keychain`]: one entry per set where the keychain
 /// allows it, else parts with a manifest (see the module docs).
@@ -217,20 +133,8 @@ impl<K: Keychain> ChunkedVault<K> {
     }
 
     fn find_manifest(&self, account: AccountId) -> Result<Found, VaultError> {
-        let Some(text) = self.keychain.read(&manifest_entry(account))? else {
-            return Ok(Found::Nothing);
-        };
-        let unusable = |what| Found::Unusable {
-            what,
-            listed: listed_parts(&text),
-        };
-        let Ok(manifest) = serde_json::from_str::<Manifest>(&text) else {
-            return Ok(unusable("the manifest is unreadable"));
-        };
-        if manifest.v != MANIFEST_VERSION {
-            return Ok(unusable("the manifest has an unknown version"));
-        }
-        Ok(Found::Manifest(manifest))
+        let text = self.keychain.read(&manifest_entry(account))?;
+        Ok(Found::parse(text.as_deref()))
     }
 
     /// Erases what an unusable manifest may have owned: every generation it

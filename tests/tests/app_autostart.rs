@@ -18,25 +18,11 @@ mod app_support;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-use app_support::{App, PATIENCE};
+use app_support::{App, PATIENCE, eventually};
 use reconnect_e2e::desktop_bus::Desktop;
 use reconnect_e2e::harness::{KillOnDrop, TempHome, binary};
 use serde_json::json;
-
-/// Polls `check` until it gives a value, failing with `what` after
-/// [`PATIENCE`] (a bound on waiting, not a timing being tested).
-async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "{what} never happened");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 /// Whether process `pid` maps a top-level window titled "Reconnect".
 fn shows_a_window(pid: u32) -> bool {

@@ -22,9 +22,8 @@ mod app_support;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-use app_support::{App, PATIENCE};
+use app_support::{App, PATIENCE, eventually};
 use reconnect_e2e::desktop_bus::{Desktop, Picture, TrayItem};
 use reconnect_e2e::harness::{TempHome, binary, workspace_root};
 use reconnect_sim::ControlClient;
@@ -36,19 +35,6 @@ const PAST_KEEP_ALIVE: i64 = 8 * 86_400;
 
 /// The demo accounts that start broken.
 const DEMO_BROKEN: [&str; 3] = ["bianca-files", "carlos-crm", "diego-teams"];
-
-/// Polls `check` until it gives a value, failing with `what` after
-/// [`PATIENCE`] (a bound on waiting, not a timing being tested).
-async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "{what} never happened");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 /// Top-level X windows titled "Reconnect" that process `pid` owns, with
 /// whether each is mapped (viewable).

@@ -5,14 +5,13 @@
 //! leaves it never connected, with no keychain entry, as `reconnect status`
 //! agrees; signing in again, the question outlives a reload of the window,
 //! and keeping it makes it healthy; a later
-//! reconnect of the same user does not ask. Needs Xvfb, tauri-driver,
+//! reconnect of the same user does not ask. A question left open when its
+//! account is removed goes with it. Needs Xvfb, tauri-driver,
 //! WebKitWebDriver and a Secret Service (run through scripts/test.sh).
 
 mod app_support;
 
-use std::time::{Duration, Instant};
-
-use app_support::{App, PATIENCE};
+use app_support::{App, eventually};
 use reconnect_e2e::grants::CLIENT_ID;
 use reconnect_e2e::harness::{assert_success, binary, curl_browser};
 use reconnect_sim::{AppRegistration, RunningSim, SimConfig, Simulator};
@@ -101,11 +100,8 @@ async fn signins(app: &App) -> usize {
 }
 
 async fn wait_signins(app: &App, n: usize) {
-    let deadline = Instant::now() + PATIENCE;
-    while signins(app).await < n {
-        assert!(Instant::now() < deadline, "sign-in {n} never ended");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let what = format!("sign-in {n} ending");
+    eventually(&what, async || (signins(app).await >= n).then_some(())).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -185,5 +181,50 @@ async fn a_first_connection_is_confirmed_or_removed_and_asked_only_once() {
     );
     let now = status(&app);
     assert_eq!(now["health"]["state"], "healthy", "{now:#}");
+    app.close().await;
+}
+
+/// Whether any first connection's question shows.
+async fn asking(app: &App) -> bool {
+    !app.client
+        .find_all(fantoccini::Locator::Css(".reconnect.confirming"))
+        .await
+        .unwrap()
+        .is_empty()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Xvfb, tauri-driver, WebKitWebDriver and a Secret Service: run through scripts/test.sh"]
+async fn a_question_left_open_goes_with_its_removed_account() {
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let browser = curl_browser(dir.path());
+    let app = App::start(&[("RECONNECT_BROWSER", &browser.display().to_string())]).await;
+    add_at(&app, &sim).await;
+    assert_eq!(sign_in_and_get_asked(&app).await, ALICE);
+
+    // Removed while it asks: the question goes with the account.
+    let removed = app
+        .invoke("remove_account", serde_json::json!({ "name": "lab" }))
+        .await;
+    assert!(removed.get("ok").is_some(), "{removed}");
+    app.wait_gone(CARD).await;
+
+    // Added again under the same name: nobody signed in to it, nothing asks,
+    // not even in a window loaded again, and an answer has nothing to take.
+    add_at(&app, &sim).await;
+    assert!(!asking(&app).await, "the new account is asked about");
+    app.client.refresh().await.expect("the window reloads");
+    app.wait_for(&format!("{CARD}[data-health='never_connected']"))
+        .await;
+    assert!(!asking(&app).await, "the reloaded window asks");
+    let answer = app
+        .invoke(
+            "first_connection_answer",
+            serde_json::json!({ "name": "lab", "answer": "keep" }),
+        )
+        .await;
+    assert_eq!(answer["err"]["code"], "not_running", "{answer}");
+    assert_eq!(keychain_items(&app), 0, "no tokens for the new account");
     app.close().await;
 }

@@ -239,6 +239,7 @@ pub async fn remove_account(
     backend.data.remove_account(&name)?;
     // Drops any tokens the engine still holds in memory for it.
     let _ = backend.engine.account_changed(&name).await;
+    super::first::forget(&app, &backend, &name);
     super::accounts_changed(&app);
     Ok(())
 }

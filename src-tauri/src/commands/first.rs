@@ -93,6 +93,23 @@ impl FirstSignins {
     }
 }
 
+/// Drops a question waiting about `name`, whose account was removed, and
+/// tells the window, so that an account added again under the name is not
+/// asked about someone else's sign-in.
+pub fn forget(app: &AppHandle, backend: &Backend, name: &str) {
+    if backend.first_signins.answer(name) {
+        emit(
+            app,
+            backend,
+            ProgressEvent {
+                outcome: Some(SigninOutcome::Cancelled),
+                message: Some(format!("{name} was removed.")),
+                ..step(name, SigninOutcome::Cancelled.phase())
+            },
+        );
+    }
+}
+
 /// The user's answer to a first connection. The serde names are the
 /// strings `ui/views/reconnect.js` sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

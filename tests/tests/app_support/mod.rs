@@ -25,6 +25,22 @@ pub struct App {
 /// How long UI changes that involve the engine may take.
 pub const PATIENCE: Duration = Duration::from_secs(90);
 
+/// Polls `check` until it gives a value, failing with `what` after
+/// [`PATIENCE`] (a bound on waiting, not a timing being tested).
+pub async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} never happened"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 impl App {
     /// Starts the app with `env` (plus a temporary HOME/XDG/RECONNECT_HOME)
     /// and waits for its first render. Desktop notifications are off.

@@ -32,6 +32,7 @@ async fn invoke(client: &fantoccini::Client, cmd: &str) -> Value {
 async fn window_renders_shell_and_allows_only_own_commands() {
     // More than one rustls provider is compiled into this test crate.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let _screen = app_support::screen_turn().await;
     let home = TempHome::new();
     let driver = WindowDriver::start(&home, &[]).expect("tauri-driver");
     let client = ClientBuilder::rustls()

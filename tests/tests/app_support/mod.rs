@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use fantoccini::elements::Element;
@@ -11,6 +12,7 @@ use reconnect_e2e::browser::{Miss, Need, Page};
 use reconnect_e2e::harness::{TempHome, keyring_note};
 use reconnect_e2e::window::{WindowDriver, artifacts_dir};
 use serde_json::Value;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// Picks rustls' crypto provider once (more than one is compiled in).
 pub use reconnect_e2e::browser::install_crypto;
@@ -20,6 +22,20 @@ pub struct App {
     pub client: Client,
     pub home: TempHome,
     _driver: WindowDriver,
+    /// This test's turn on the display; dropped last, after the app.
+    _screen: OwnedMutexGuard<()>,
+}
+
+/// One app window on the display at a time: the tests of a binary share
+/// one X display, and WebKit does not paint a window that another covers,
+/// so screenshots showed an old frame (and focus moved between tests).
+/// Binaries already run one after another.
+static SCREEN: LazyLock<Arc<Mutex<()>>> = LazyLock::new(Arc::default);
+
+/// Waits for this test's turn on the display (for a test that drives a
+/// window without [`App`]); the turn ends when the guard drops.
+pub async fn screen_turn() -> OwnedMutexGuard<()> {
+    SCREEN.clone().lock_owned().await
 }
 
 /// How long UI changes that involve the engine may take.
@@ -56,6 +72,7 @@ impl App {
 
     async fn launch(env: &[(&str, &str)], notifications: bool) -> Self {
         install_crypto();
+        let screen = screen_turn().await;
         let home = TempHome::new();
         let mut all: Vec<(&str, &str)> = Vec::new();
         if !notifications {
@@ -83,6 +100,7 @@ impl App {
             client,
             home,
             _driver: driver,
+            _screen: screen,
         }
     }
 
@@ -220,8 +238,13 @@ impl App {
 
     /// Saves a screenshot of the window under `artifacts/`.
     pub async fn screenshot(&self, name: &str) {
-        let png = self.client.screenshot().await.expect("screenshot");
+        let png = self.png().await;
         std::fs::write(artifacts_dir().join(format!("{name}.png")), png).expect("write screenshot");
+    }
+
+    /// The window as it looks now.
+    pub async fn png(&self) -> Vec<u8> {
+        self.client.screenshot().await.expect("screenshot")
     }
 
     /// Ends the session (closing the app).

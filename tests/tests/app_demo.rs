@@ -13,6 +13,8 @@ use serde_json::json;
 #[ignore = "needs Xvfb, tauri-driver, WebKitWebDriver and a Secret Service: run through scripts/test.sh"]
 async fn demo_dashboard_shows_health_forecast_and_decoded_reasons() {
     let app = App::demo().await;
+    app.screenshot("app-dashboard").await;
+
     let cards = app.client.find_all(Locator::Css("li.card")).await.unwrap();
     assert_eq!(cards.len(), 4, "the demo seeds four accounts");
     assert!(
@@ -63,9 +65,6 @@ async fn demo_dashboard_shows_health_forecast_and_decoded_reasons() {
             "a refresh token field reached the webview"
         );
     }
-    // Taken last: the other tests' windows are all up by now, and ours is
-    // raised above them.
-    app.screenshot("app-dashboard").await;
     app.close().await;
 }
 

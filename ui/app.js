@@ -19,6 +19,8 @@ reconnect.setClock(backendNow);
 async function loadAccounts() {
   const list = await api.listAccounts();
   clockSkew = list.now - Math.floor(Date.now() / 1000);
+  // A removed account's progress goes with it (one added again starts clean).
+  reconnect.keepOnly(list.accounts.map((a) => a.name));
   dashboard.render(list);
   failures.banner(list.spikes);
   dashboard.keychainBanner(list.keychain);

@@ -214,6 +214,11 @@ async fn a_question_left_open_goes_with_its_removed_account() {
     // not even in a window loaded again, and an answer has nothing to take.
     add_at(&app, &sim).await;
     assert!(!asking(&app).await, "the new account is asked about");
+    let card = app.text(CARD).await;
+    assert!(
+        !card.contains("removed"),
+        "the old sign-in's end shows: {card}"
+    );
     app.client.refresh().await.expect("the window reloads");
     app.wait_for(&format!("{CARD}[data-health='never_connected']"))
         .await;

@@ -63,6 +63,14 @@ export function resume(events, { fresh = false } = {}) {
   }
 }
 
+/** Forgets the progress of accounts that are not among `names`. */
+export function keepOnly(names) {
+  const known = new Set(names);
+  for (const name of [...progress.keys()]) {
+    if (!known.has(name)) progress.delete(name);
+  }
+}
+
 /** Whether a reconnect is running for `name` (a first connection waiting
  * for the user's answer counts: it is not settled yet). */
 export function running(name) {

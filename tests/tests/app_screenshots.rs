@@ -16,7 +16,7 @@ use reconnect_e2e::window::artifacts_dir;
 use serde_json::json;
 
 async fn save(app: &App, name: &str) {
-    let png = app.png().await;
+    let png = app.client.screenshot().await.expect("screenshot");
     let dir = if std::env::var_os("RECONNECT_UPDATE_SCREENSHOTS").is_some() {
         workspace_root().join("docs/screenshots")
     } else {

@@ -238,13 +238,8 @@ impl App {
 
     /// Saves a screenshot of the window under `artifacts/`.
     pub async fn screenshot(&self, name: &str) {
-        let png = self.png().await;
+        let png = self.client.screenshot().await.expect("screenshot");
         std::fs::write(artifacts_dir().join(format!("{name}.png")), png).expect("write screenshot");
-    }
-
-    /// The window as it looks now.
-    pub async fn png(&self) -> Vec<u8> {
-        self.client.screenshot().await.expect("screenshot")
     }
 
     /// Ends the session (closing the app).
